@@ -1,0 +1,125 @@
+# CogXen: build, test and run.  `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-print-directory
+
+# Debian packages: REQUIRED for translation (setup fails if they cannot be
+# installed), OPTIONAL for the peer VM, the Xen guest and its boot tests
+# (setup warns if they cannot be installed).  Extend these lists as needed.
+DEB_REQUIRED := gcc make libffi-dev pkg-config
+DEB_OPTIONAL := squeak-vm qemu-system-x86 libxen-dev musl-dev
+
+VENV          := .venv27
+PY            := $(VENV)/bin/python
+BUILD         := build
+VM            := $(BUILD)/cogxen
+TARGET        := targetcogxen.py
+TRANSLATE_LOG := $(BUILD)/translate.log
+
+# Translation options: RPYOPT is the optimisation level (-O2 now, -Ojit once
+# the JIT lands); override with e.g. `make translate RPYOPT=-Ojit`.  (-O0 and
+# -O1 pick GCs that conflict with shadowstack: RPython refuses them.)
+RPYOPT   ?= -O2
+RPYFLAGS ?= --batch --gcrootfinder=shadowstack
+
+# Tests: `make test-quick PYTEST_ARGS='-k image -x'`.
+TESTS        ?= tests/
+PYTEST_FLAGS ?= -v -ra
+PYTEST_ARGS  ?=
+
+# `make run`: image and options for build/cogxen ([options] IMAGE [SCRIPT.st]).
+IMAGES := $(if $(COGXEN_IMAGES),$(COGXEN_IMAGES),$(abspath $(CURDIR)/../shared/images))
+IMAGE  ?= $(IMAGES)/mini.image
+ARGS   ?= --eval '3 + 4'
+SCRIPT ?=
+
+# Everything translated: a change to any of these re-translates build/cogxen.
+VM_SOURCES := $(TARGET) $(shell find spyvm -name '*.py' 2>/dev/null) requirements-dev.txt
+
+.PHONY: help setup venv test test-quick test-translated translate translate-check \
+        run clean distclean FORCE
+
+help:
+	@echo 'make setup            Debian packages (as root) + $(VENV) (Python 2.7, rpython, pytest)'
+	@echo 'make test             test-quick, then test-translated (what CI runs)'
+	@echo 'make test-quick       untranslated tests: pytest $(TESTS)'
+	@echo 'make test-translated  the tests again against $(VM) (COGXEN_VM set), translating if needed'
+	@echo 'make translate        translate $(TARGET) to $(VM) if out of date (RPYOPT=$(RPYOPT))'
+	@echo 'make translate-check  plain non-JIT translation (-O2) to $(VM)'
+	@echo 'make run              translate if needed, then $(VM) $$ARGS $$IMAGE [$$SCRIPT]'
+	@echo '                      (default: --eval '"'3 + 4'"' on mini.image)'
+	@echo 'make clean            remove $(BUILD)/ and Python caches; distclean also $(VENV)/'
+	@echo 'Variables: RPYOPT PYTEST_ARGS TESTS IMAGE ARGS SCRIPT COGXEN_IMAGES PYTHON2 V=1'
+
+setup:
+	@DEB_REQUIRED='$(DEB_REQUIRED)' DEB_OPTIONAL='$(DEB_OPTIONAL)' VENV='$(VENV)' \
+	  bash tools/setup.sh all
+
+# Just the virtualenv; a no-op (well under a second) when it is up to date.
+venv:
+	@SETUP_QUIET=1 VENV='$(VENV)' bash tools/setup.sh venv
+
+# pytest exits 5 when it collects no test; that is reported, not failed.
+define pytest
+	rc=0; $(1) $(PY) -m pytest $(TESTS) $(PYTEST_FLAGS) $(PYTEST_ARGS) </dev/null || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo 'make: pytest collected no tests'; rc=0; fi; \
+	exit $$rc
+endef
+
+test:
+	@$(MAKE) test-quick
+	@$(MAKE) test-translated
+
+test-quick: venv
+	@echo '== untranslated tests: $(TESTS)'
+	@$(call pytest,)
+
+test-translated: $(VM) venv
+	@echo '== tests against the translated VM: COGXEN_VM=$(CURDIR)/$(VM)'
+	@$(call pytest,COGXEN_VM='$(CURDIR)/$(VM)')
+
+translate: $(VM)
+
+translate-check:
+	@$(MAKE) $(VM) RPYOPT=-O2
+
+# Records the translation options so that changing them re-translates.
+$(BUILD)/translate-options: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(RPYFLAGS) $(RPYOPT)' | cmp -s - $@ || echo '$(RPYFLAGS) $(RPYOPT)' > $@
+
+# The generated C stays in build/usession (PYPY_USESSION_DIR).  RPython runs
+# make itself, so the outer make's flags are not passed on.  V=1 shows the
+# whole translation log; otherwise it is in build/translate.log and its tail is
+# shown on failure.
+$(VM): $(VM_SOURCES) $(BUILD)/translate-options | venv
+	@mkdir -p $(BUILD)/usession
+	@echo "translating $(TARGET) -> $(VM) ($(RPYFLAGS) $(RPYOPT)); log: $(TRANSLATE_LOG)"
+	@start=$$SECONDS; rc=0; \
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL PYPY_USESSION_DIR='$(CURDIR)/$(BUILD)/usession' \
+	  $(PY) -m rpython $(RPYFLAGS) $(RPYOPT) --output='$(CURDIR)/$(VM)' $(TARGET) </dev/null \
+	  $(if $(V),2>&1 | tee $(TRANSLATE_LOG),>$(TRANSLATE_LOG) 2>&1) || rc=$$?; \
+	elapsed=$$((SECONDS - start)); \
+	if [ $$rc -ne 0 ] || [ ! -x $(VM) ]; then \
+	  $(if $(V),,tail -n 150 $(TRANSLATE_LOG) >&2;) \
+	  echo "translation FAILED after $$elapsed s (exit $$rc); full log: $(TRANSLATE_LOG)" >&2; \
+	  rm -f $(VM); exit 1; \
+	fi; \
+	grep '^\[Timer\]' $(TRANSLATE_LOG) || true; \
+	echo "translated $(VM) in $$elapsed s"
+
+run:
+	@[ -f '$(IMAGE)' ] || { echo "make run: image not found: $(IMAGE) (set IMAGE= or COGXEN_IMAGES=)" >&2; exit 2; }
+	@$(MAKE) $(VM)
+	./$(VM) $(ARGS) '$(IMAGE)' $(SCRIPT)
+
+clean:
+	rm -rf $(BUILD) .pytest_cache
+	find . -path ./$(VENV) -prune -o \( -name '*.pyc' -o -name __pycache__ \) -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
+
+FORCE:

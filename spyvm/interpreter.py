@@ -1,0 +1,1019 @@
+"""The bytecode interpreter: the V3 bytecode set with the closure extensions.
+
+The interpreter is a flat loop over the active context: a send makes a new
+context and makes it active, a return makes the sender active, a process switch
+makes another process's context active. No Smalltalk activation lives on the C
+stack, so deep recursion, process switches and non-local returns are ordinary
+context manipulations.
+"""
+
+from rpython.rlib import jit, objectmodel
+from rpython.rlib.rarithmetic import ovfcheck, intmask
+
+from spyvm import constants, model
+from spyvm.model import W_Context, W_CompiledMethod, W_SmallInteger, W_PointersObject
+from spyvm.model import StackUnderflow
+from spyvm.objspace import WrappingError
+
+
+from spyvm.errors import PrimitiveFailed, TopLevelReturn, Exit, VMFatal, UnhandledError
+
+
+INTERRUPT_CHECK_BYTECODES = 1000
+
+
+class Interpreter(object):
+
+    def __init__(self, space, image=None):
+        from spyvm import scheduler, primitives
+        self.space = space
+        self.image = image
+        self.method_cache = {}        # selector -> {class -> method}
+        self.scheduler = scheduler.Scheduler(space, self)
+        self.primitives = primitives.table()
+        self.interrupt_counter = INTERRUPT_CHECK_BYTECODES
+        self.next_wakeup_usecs = 0    # timer semaphore deadline (0 = none)
+        self.start_usecs = self.now_usecs()
+        self.top_context = None
+        self.output = None            # set by the runner: where the image's output goes
+        self.image_name = ""
+        self.vm_path = ""
+        self.image_args = []
+
+    # --- clock ----------------------------------------------------------------
+
+    def now_usecs(self):
+        from spyvm.platform import current
+        return current.monotonic_microseconds()
+
+    def millisecond_clock(self):
+        return intmask(((self.now_usecs() - self.start_usecs) / 1000) & 0x1fffffff)
+
+    def system_attribute(self, index):
+        """Smalltalk getSystemAttribute: as OpenSmalltalk VMs answer it."""
+        if index == 0:
+            return self.vm_path
+        if index == 1:
+            return self.image_name
+        if index >= 2:
+            if index - 2 < len(self.image_args):
+                return self.image_args[index - 2]
+            return None
+        if index == 1001:
+            return "unix"
+        if index == 1002:
+            return "linux"
+        if index == 1003:
+            return "x86_64"
+        if index == 1004:
+            from spyvm import version
+            return "CogXen " + version.VERSION
+        if index == 1005:
+            return "none"
+        return None
+
+    # --- method lookup --------------------------------------------------------
+
+    def lookup(self, w_class, w_selector):
+        """The method for selector in class or a superclass, or None."""
+        by_class = self.method_cache.get(w_selector, None)
+        if by_class is None:
+            by_class = {}
+            self.method_cache[w_selector] = by_class
+        w_method = by_class.get(w_class, None)
+        if w_method is None:
+            w_method = self._lookup_uncached(w_class, w_selector)
+            if w_method is None:
+                return None
+            by_class[w_class] = w_method
+        return w_method
+
+    def _lookup_uncached(self, w_class, w_selector):
+        space = self.space
+        depth = 0
+        while isinstance(w_class, W_PointersObject) and depth < 10000:
+            if w_class.size() > constants.CLASS_METHODDICT:
+                w_dict = w_class.fetch(space, constants.CLASS_METHODDICT)
+                w_found = self._dict_lookup(w_dict, w_selector)
+                if w_found is not None:
+                    return w_found
+            w_class = space.superclass(w_class)
+            depth += 1
+        return None
+
+    def _dict_lookup(self, w_dict, w_selector):
+        space = self.space
+        if not isinstance(w_dict, W_PointersObject):
+            return None
+        size = w_dict.size()
+        if size <= constants.METHODDICT_FIXED:
+            return None
+        w_values = w_dict.fetch(space, constants.METHODDICT_VALUES)
+        if not isinstance(w_values, W_PointersObject):
+            return None
+        for i in range(constants.METHODDICT_FIXED, size):
+            if w_dict.fetch(space, i) is w_selector:
+                j = i - constants.METHODDICT_FIXED
+                if j < w_values.size():
+                    w_method = w_values.fetch(space, j)
+                    if w_method is not space.w_nil:
+                        return w_method
+        return None
+
+    def find_method_owner(self, w_class, w_method):
+        """(class, selector) under which w_method is installed in w_class's hierarchy."""
+        space = self.space
+        depth = 0
+        while isinstance(w_class, W_PointersObject) and depth < 10000:
+            if w_class.size() > constants.CLASS_METHODDICT:
+                w_dict = w_class.fetch(space, constants.CLASS_METHODDICT)
+                if isinstance(w_dict, W_PointersObject) and \
+                        w_dict.size() > constants.METHODDICT_FIXED:
+                    w_values = w_dict.fetch(space, constants.METHODDICT_VALUES)
+                    if isinstance(w_values, W_PointersObject):
+                        for i in range(w_values.size()):
+                            if w_values.fetch(space, i) is w_method and \
+                                    i + constants.METHODDICT_FIXED < w_dict.size():
+                                w_sel = w_dict.fetch(space, i + constants.METHODDICT_FIXED)
+                                return w_class, _selector_name(w_sel)
+            w_class = space.superclass(w_class)
+            depth += 1
+        return space.w_nil, "?"
+
+    def flush_method_cache(self):
+        self.method_cache = {}
+
+    def flush_selector(self, w_selector):
+        if w_selector in self.method_cache:
+            del self.method_cache[w_selector]
+
+    # --- running --------------------------------------------------------------
+
+    def run(self, ctx):
+        """Run from ctx until TopLevelReturn or Exit propagates."""
+        while True:
+            ctx = self.step(ctx)
+
+    def step(self, ctx):
+        w_method = ctx.w_method
+        pc = ctx.pc
+        if w_method is None or pc < 0 or pc >= len(w_method.bytes):
+            raise VMFatal("context has no bytecode to run (pc %d)" % pc)
+        self.interrupt_counter -= 1
+        if self.interrupt_counter <= 0:
+            self.interrupt_counter = INTERRUPT_CHECK_BYTECODES
+            new_ctx = self.check_interrupts(ctx)
+            if new_ctx is not ctx:
+                return new_ctx
+        b = ord(w_method.bytes[pc])
+        ctx.pc = pc + 1
+        try:
+            return BYTECODE_TABLE[b](self, ctx, b)
+        except StackUnderflow:
+            raise VMFatal("malformed method: stack or temporary index out of range in %s"
+                          % w_method.selector(self.space))
+
+    def next_byte(self, ctx):
+        pc = ctx.pc
+        bytes = ctx.w_method.bytes
+        if pc >= len(bytes):
+            raise VMFatal("malformed method: bytecode runs past the end")
+        ctx.pc = pc + 1
+        return ord(bytes[pc])
+
+    def check_interrupts(self, ctx):
+        if self.next_wakeup_usecs != 0 and self.now_usecs() >= self.next_wakeup_usecs:
+            self.next_wakeup_usecs = 0
+            w_sema = self.space.special(constants.SO_TIMER_SEMAPHORE)
+            if isinstance(w_sema, W_PointersObject) and \
+                    w_sema.getclass(self.space) is self.space.w_Semaphore:
+                return self.scheduler.synchronous_signal(w_sema, ctx)
+        return ctx
+
+    # --- sends ----------------------------------------------------------------
+
+    def send(self, ctx, w_selector, argcount, w_lookup_class=None):
+        """Send the message whose receiver and arguments are on ctx's stack."""
+        w_rcvr = ctx.peek(argcount)
+        if w_lookup_class is None:
+            w_lookup_class = w_rcvr.getclass(self.space)
+        w_method = self.lookup(w_lookup_class, w_selector)
+        if w_method is None:
+            return self.does_not_understand(ctx, w_rcvr, w_selector, argcount,
+                                            w_lookup_class)
+        return self.invoke(ctx, w_method, w_rcvr, argcount, w_selector)
+
+    def invoke(self, ctx, w_method, w_rcvr, argcount, w_selector):
+        if not isinstance(w_method, W_CompiledMethod):
+            return self.run_with_in(ctx, w_method, w_rcvr, argcount, w_selector)
+        if w_method.num_args != argcount:
+            raise VMFatal("method %s takes %d arguments, sent with %d"
+                          % (w_method.selector(self.space), w_method.num_args, argcount))
+        if w_method.reports_unhandled_error:
+            raise UnhandledError(self.error_description(ctx, argcount),
+                                 self.stack_trace(ctx))
+        prim = w_method.primitive
+        if prim != 0:
+            if 256 <= prim <= 519:
+                return self.quick_primitive(ctx, prim, w_rcvr, argcount)
+            if prim < len(self.primitives):
+                fn = self.primitives[prim]
+                if fn is not None:
+                    try:
+                        return fn(self, ctx, argcount, w_method)
+                    except PrimitiveFailed:
+                        pass
+                    except WrappingError:
+                        pass
+        return self.activate(ctx, w_method, w_rcvr, argcount)
+
+    def quick_primitive(self, ctx, prim, w_rcvr, argcount):
+        space = self.space
+        if prim == 256:
+            w_result = w_rcvr
+        elif prim == 257:
+            w_result = space.w_true
+        elif prim == 258:
+            w_result = space.w_false
+        elif prim == 259:
+            w_result = space.w_nil
+        elif prim <= 263:
+            w_result = space.wrap_int(prim - 261)
+        else:
+            index = prim - 264
+            if not (0 <= index < w_rcvr.size()) or \
+                    isinstance(w_rcvr, model.W_BytesObject) or \
+                    isinstance(w_rcvr, model.W_SmallInteger):
+                raise VMFatal("quick primitive reads a missing instance variable")
+            w_result = w_rcvr.fetch(space, index)
+        ctx.pop_n(argcount + 1)
+        ctx.push(w_result)
+        return ctx
+
+    def activate(self, ctx, w_method, w_rcvr, argcount):
+        """A new MethodContext for w_method, arguments taken from ctx's stack."""
+        space = self.space
+        new_ctx = W_Context(space, space.w_MethodContext, False, w_method.frame_size())
+        new_ctx.w_method = w_method
+        new_ctx.w_slot_method = w_method
+        new_ctx.w_receiver = w_rcvr
+        new_ctx.w_sender = ctx
+        new_ctx.pc = 0
+        stack = new_ctx.stack
+        num_temps = w_method.num_temps
+        if num_temps > len(stack):
+            new_ctx.stack = stack = stack + [space.w_nil] * (num_temps - len(stack))
+        base = ctx.sp - argcount
+        if base < 1:
+            raise StackUnderflow
+        for i in range(argcount):
+            stack[i] = ctx.stack[base + i]
+        if num_temps < argcount:
+            num_temps = argcount
+        new_ctx.sp = num_temps
+        ctx.pop_n(argcount + 1)
+        return new_ctx
+
+    def run_with_in(self, ctx, w_object, w_rcvr, argcount, w_selector):
+        """An object that is not a CompiledMethod stands in a method dictionary."""
+        space = self.space
+        w_args = space.wrap_list([ctx.peek(argcount - 1 - i) for i in range(argcount)])
+        ctx.pop_n(argcount + 1)
+        ctx.push(w_object)
+        ctx.push(w_selector)
+        ctx.push(w_args)
+        ctx.push(w_rcvr)
+        return self.send(ctx, space.special(constants.SO_RUN_WITH_IN), 3)
+
+    def does_not_understand(self, ctx, w_rcvr, w_selector, argcount, w_class):
+        space = self.space
+        w_args = space.wrap_list([ctx.peek(argcount - 1 - i) for i in range(argcount)])
+        size = 2
+        try:
+            size = max(2, space.class_format(space.w_Message).inst_size)
+        except WrappingError:
+            pass
+        w_message = W_PointersObject(space.w_Message, size, space.w_nil)
+        w_message.slots[constants.MESSAGE_SELECTOR] = w_selector
+        w_message.slots[constants.MESSAGE_ARGUMENTS] = w_args
+        if size > constants.MESSAGE_LOOKUP_CLASS:
+            w_message.slots[constants.MESSAGE_LOOKUP_CLASS] = w_class
+        ctx.pop_n(argcount)
+        ctx.push(w_message)
+        w_dnu = space.special(constants.SO_DOES_NOT_UNDERSTAND)
+        w_method = self.lookup(w_class, w_dnu)
+        if w_method is None:
+            raise VMFatal("%s does not understand #%s, nor #doesNotUnderstand:"
+                          % (space.class_name(w_class), _selector_name(w_selector)))
+        return self.invoke(ctx, w_method, w_rcvr, 1, w_dnu)
+
+    def error_description(self, ctx, argcount):
+        """The first String argument of a debugger-opening send: the error's label."""
+        for i in range(argcount - 1, -1, -1):
+            w_arg = ctx.peek(i)
+            if isinstance(w_arg, model.W_BytesObject) and \
+                    w_arg.getclass(self.space) is self.space.w_String:
+                return w_arg.as_string()
+        return "unhandled error"
+
+    def stack_trace(self, ctx, limit=20):
+        """Lines naming the methods on ctx's sender chain, innermost first."""
+        space = self.space
+        lines = []
+        w_c = ctx
+        while isinstance(w_c, W_Context) and len(lines) < limit:
+            w_method = w_c.w_method
+            if w_method is not None:
+                w_rcvr_class = w_c.w_receiver.getclass(space)
+                prefix = "[] in " if w_c.is_block_context or \
+                    w_c.w_closure is not space.w_nil else ""
+                w_class, selector = self.find_method_owner(w_rcvr_class, w_method)
+                owner = ""
+                if w_class is not w_rcvr_class:
+                    owner = "(%s)" % space.class_name(w_class)
+                lines.append("%s%s%s>>%s" % (
+                    prefix, space.class_name(w_rcvr_class), owner, selector))
+            w_c = w_c.w_sender
+        return lines
+
+    # --- returns --------------------------------------------------------------
+
+    def return_to(self, ctx, w_value, w_target):
+        """Return w_value from ctx to w_target, which must be ctx's sender or above it.
+
+        Contexts left behind are marked dead (nil sender and pc) so a later return
+        into them is detected as cannotReturn:.
+        """
+        space = self.space
+        if not isinstance(w_target, W_Context) or w_target.is_dead():
+            if ctx is self.top_context:
+                raise TopLevelReturn(w_value)
+            return self.cannot_return(ctx, w_value)
+        # The target must be on the sender chain.
+        w_c = ctx.w_sender
+        w_unwind = None
+        while w_c is not w_target:
+            if not isinstance(w_c, W_Context):
+                return self.cannot_return(ctx, w_value)
+            if w_unwind is None and w_c.w_method is not None and \
+                    w_c.w_method.primitive == 198:
+                w_unwind = w_c
+            w_c = w_c.w_sender
+        if w_unwind is not None:
+            return self.about_to_return(ctx, w_value, w_unwind)
+        w_c = ctx
+        while w_c is not w_target:
+            assert isinstance(w_c, W_Context)
+            w_next = w_c.w_sender
+            w_c.w_sender = space.w_nil
+            w_c.pc = -1
+            w_c = w_next
+        w_target.push(w_value)
+        return w_target
+
+    def local_return(self, ctx, w_value):
+        """Return to the sender (method return, or a block's return to its caller)."""
+        w_sender = ctx.w_sender
+        if isinstance(w_sender, W_Context) and not w_sender.is_dead():
+            ctx.w_sender = self.space.w_nil
+            ctx.pc = -1
+            w_sender.push(w_value)
+            return w_sender
+        if ctx is self.top_context:
+            raise TopLevelReturn(w_value)
+        return self.cannot_return(ctx, w_value)
+
+    def method_return(self, ctx, w_value):
+        """^ value: from a method, or non-locally from a block to its home's sender."""
+        if ctx.is_block_context:
+            w_home = ctx.w_home
+            if not isinstance(w_home, W_Context) or w_home.is_dead():
+                return self.cannot_return(ctx, w_value)
+            return self.return_to(ctx, w_value, w_home.w_sender)
+        if ctx.w_closure is self.space.w_nil or not self.space.uses_closures:
+            return self.local_return(ctx, w_value)
+        w_home = self.closure_home(ctx)
+        if w_home is None or w_home.is_dead():
+            return self.cannot_return(ctx, w_value)
+        return self.return_to(ctx, w_value, w_home.w_sender)
+
+    def closure_home(self, ctx):
+        """The method context a closure activation was created in (its outermost)."""
+        space = self.space
+        w_c = ctx
+        depth = 0
+        while isinstance(w_c, W_Context) and depth < 100000:
+            w_closure = w_c.w_closure
+            if w_closure is space.w_nil:
+                return w_c
+            if not isinstance(w_closure, W_PointersObject) or w_closure.size() < 1:
+                return None
+            w_c = w_closure.fetch(space, constants.CLOSURE_OUTER_CONTEXT)
+            depth += 1
+        return None
+
+    def cannot_return(self, ctx, w_value):
+        ctx.push(ctx)
+        ctx.push(w_value)
+        return self.send(ctx, self.space.special(constants.SO_CANNOT_RETURN), 1)
+
+    def about_to_return(self, ctx, w_value, w_unwind):
+        ctx.push(ctx)
+        ctx.push(w_value)
+        ctx.push(w_unwind)
+        return self.send(ctx, self.space.special(constants.SO_ABOUT_TO_RETURN), 2)
+
+    # --- helpers for primitives -------------------------------------------------
+
+    def must_be_boolean(self, ctx, w_value):
+        ctx.push(w_value)
+        return self.send(ctx, self.space.special(constants.SO_MUST_BE_BOOLEAN), 0)
+
+    def base_context(self, w_rcvr, args_w):
+        """A context that holds receiver and arguments and returns what a send answers."""
+        space = self.space
+        w_method = W_CompiledMethod(space.w_CompiledMethod, space.word_size,
+                                    space.new_method_header)
+        w_method.literals = [space.w_nil, space.w_nil]
+        w_method.set_bytes("\x7c")        # returnTop
+        w_method.set_header(0)
+        ctx = W_Context(space, space.w_MethodContext, False, len(args_w) + 4)
+        ctx.w_method = w_method
+        ctx.w_slot_method = w_method
+        ctx.w_receiver = space.w_nil
+        ctx.pc = 0
+        ctx.push(w_rcvr)
+        for w_arg in args_w:
+            ctx.push(w_arg)
+        return ctx
+
+    def perform(self, w_rcvr, selector, args_w):
+        """Send a message from outside the image and run until it answers.
+
+        The computation runs in the active process; other processes run as the
+        image's scheduling demands. Returns the answer, raises Exit on quit.
+        """
+        space = self.space
+        w_selector = self.symbol(selector)
+        if w_selector is None:
+            raise VMFatal("the image has no symbol #%s" % selector)
+        base = self.base_context(w_rcvr, args_w)
+        previous_top = self.top_context
+        self.top_context = base
+        try:
+            ctx = self.send(base, w_selector, len(args_w))
+            self.run(ctx)
+        except TopLevelReturn as ret:
+            return ret.w_value
+        finally:
+            self.top_context = previous_top
+        return space.w_nil
+
+    def symbol(self, name):
+        """The image's Symbol for name, found through the symbol table or method dicts."""
+        cache = self.symbol_cache()
+        return cache.get(name, None)
+
+    def symbol_cache(self):
+        if self._symbols is None:
+            self._symbols = {}
+            image = self.image
+            if image is not None:
+                w_symbol_class = self.space.special(constants.SO_DOES_NOT_UNDERSTAND).getclass(self.space)
+                for w_obj in image.objects_w:
+                    if isinstance(w_obj, model.W_BytesObject) and \
+                            w_obj.getclass(self.space) is w_symbol_class:
+                        self._symbols[w_obj.as_string()] = w_obj
+        return self._symbols
+
+    _symbols = None
+
+
+def _selector_name(w_selector):
+    if isinstance(w_selector, model.W_BytesObject):
+        return w_selector.as_string()
+    return "?"
+
+
+# --- bytecodes ---------------------------------------------------------------------
+
+
+def _literal(ctx, index):
+    lits = ctx.w_method.literals
+    if index >= len(lits):
+        raise StackUnderflow
+    return lits[index]
+
+
+def _receiver_var(interp, ctx, index):
+    w_rcvr = ctx.w_receiver
+    if isinstance(w_rcvr, W_PointersObject) or isinstance(w_rcvr, W_Context):
+        if 0 <= index < w_rcvr.size():
+            return w_rcvr.fetch(interp.space, index)
+    raise StackUnderflow
+
+
+def _store_receiver_var(interp, ctx, index, w_value):
+    w_rcvr = ctx.w_receiver
+    if isinstance(w_rcvr, W_PointersObject) or isinstance(w_rcvr, W_Context):
+        if 0 <= index < w_rcvr.size():
+            w_rcvr.store(interp.space, index, w_value)
+            return
+    raise StackUnderflow
+
+
+def _assoc_value(interp, w_assoc):
+    if isinstance(w_assoc, W_PointersObject) and w_assoc.size() > 1:
+        return w_assoc.fetch(interp.space, constants.ASSOCIATION_VALUE)
+    raise StackUnderflow
+
+
+def _store_assoc_value(interp, w_assoc, w_value):
+    if isinstance(w_assoc, W_PointersObject) and w_assoc.size() > 1:
+        w_assoc.store(interp.space, constants.ASSOCIATION_VALUE, w_value)
+        return
+    raise StackUnderflow
+
+
+def bc_push_receiver_variable(interp, ctx, b):
+    ctx.push(_receiver_var(interp, ctx, b & 15))
+    return ctx
+
+
+def bc_push_temp(interp, ctx, b):
+    ctx.push(ctx.gettemp(b & 15))
+    return ctx
+
+
+def bc_push_literal_constant(interp, ctx, b):
+    ctx.push(_literal(ctx, b & 31))
+    return ctx
+
+
+def bc_push_literal_variable(interp, ctx, b):
+    ctx.push(_assoc_value(interp, _literal(ctx, b & 31)))
+    return ctx
+
+
+def bc_pop_store_receiver_variable(interp, ctx, b):
+    _store_receiver_var(interp, ctx, b & 7, ctx.pop())
+    return ctx
+
+
+def bc_pop_store_temp(interp, ctx, b):
+    ctx.settemp(b & 7, ctx.pop())
+    return ctx
+
+
+def bc_push_special(interp, ctx, b):
+    space = interp.space
+    if b == 112:
+        ctx.push(ctx.w_receiver)
+    elif b == 113:
+        ctx.push(space.w_true)
+    elif b == 114:
+        ctx.push(space.w_false)
+    elif b == 115:
+        ctx.push(space.w_nil)
+    else:
+        ctx.push(W_SmallInteger(b - 117))
+    return ctx
+
+
+def bc_return_special(interp, ctx, b):
+    space = interp.space
+    if b == 120:
+        w_value = ctx.w_receiver
+    elif b == 121:
+        w_value = space.w_true
+    elif b == 122:
+        w_value = space.w_false
+    elif b == 123:
+        w_value = space.w_nil
+    else:
+        w_value = ctx.pop()
+    return interp.method_return(ctx, w_value)
+
+
+def bc_block_return(interp, ctx, b):
+    return interp.local_return(ctx, ctx.pop())
+
+
+def bc_unknown(interp, ctx, b):
+    raise VMFatal("unknown bytecode %d" % b)
+
+
+def bc_extended_push(interp, ctx, b):
+    d = interp.next_byte(ctx)
+    kind = (d >> 6) & 3
+    index = d & 63
+    if kind == 0:
+        ctx.push(_receiver_var(interp, ctx, index))
+    elif kind == 1:
+        ctx.push(ctx.gettemp(index))
+    elif kind == 2:
+        ctx.push(_literal(ctx, index))
+    else:
+        ctx.push(_assoc_value(interp, _literal(ctx, index)))
+    return ctx
+
+
+def _extended_store(interp, ctx, d, w_value):
+    kind = (d >> 6) & 3
+    index = d & 63
+    if kind == 0:
+        _store_receiver_var(interp, ctx, index, w_value)
+    elif kind == 1:
+        ctx.settemp(index, w_value)
+    elif kind == 2:
+        raise VMFatal("illegal store into a literal constant")
+    else:
+        _store_assoc_value(interp, _literal(ctx, index), w_value)
+
+
+def bc_extended_store(interp, ctx, b):
+    d = interp.next_byte(ctx)
+    _extended_store(interp, ctx, d, ctx.top())
+    return ctx
+
+
+def bc_extended_pop_store(interp, ctx, b):
+    d = interp.next_byte(ctx)
+    _extended_store(interp, ctx, d, ctx.pop())
+    return ctx
+
+
+def bc_single_extended_send(interp, ctx, b):
+    d = interp.next_byte(ctx)
+    return interp.send(ctx, _literal(ctx, d & 31), d >> 5)
+
+
+def bc_double_extended_do_anything(interp, ctx, b):
+    d1 = interp.next_byte(ctx)
+    d2 = interp.next_byte(ctx)
+    op = d1 >> 5
+    if op == 0:
+        return interp.send(ctx, _literal(ctx, d2), d1 & 31)
+    if op == 1:
+        return _super_send(interp, ctx, _literal(ctx, d2), d1 & 31)
+    if op == 2:
+        ctx.push(_receiver_var(interp, ctx, d2))
+    elif op == 3:
+        ctx.push(_literal(ctx, d2))
+    elif op == 4:
+        ctx.push(_assoc_value(interp, _literal(ctx, d2)))
+    elif op == 5:
+        _store_receiver_var(interp, ctx, d2, ctx.top())
+    elif op == 6:
+        _store_receiver_var(interp, ctx, d2, ctx.pop())
+    else:
+        _store_assoc_value(interp, _literal(ctx, d2), ctx.top())
+    return ctx
+
+
+def _super_send(interp, ctx, w_selector, argcount):
+    w_class = ctx.w_method.method_class(interp.space)
+    w_super = interp.space.superclass(w_class)
+    return interp.send(ctx, w_selector, argcount, w_super)
+
+
+def bc_single_extended_super(interp, ctx, b):
+    d = interp.next_byte(ctx)
+    return _super_send(interp, ctx, _literal(ctx, d & 31), d >> 5)
+
+
+def bc_second_extended_send(interp, ctx, b):
+    d = interp.next_byte(ctx)
+    return interp.send(ctx, _literal(ctx, d & 63), d >> 6)
+
+
+def bc_pop(interp, ctx, b):
+    ctx.pop()
+    return ctx
+
+
+def bc_dup(interp, ctx, b):
+    ctx.push(ctx.top())
+    return ctx
+
+
+def bc_push_this_context(interp, ctx, b):
+    ctx.push(ctx)
+    return ctx
+
+
+def bc_push_new_array(interp, ctx, b):
+    d = interp.next_byte(ctx)
+    size = d & 127
+    space = interp.space
+    w_array = W_PointersObject(space.w_Array, size, space.w_nil)
+    if d & 128:
+        for i in range(size - 1, -1, -1):
+            w_array.slots[i] = ctx.pop()
+    ctx.push(w_array)
+    return ctx
+
+
+def bc_call_primitive(interp, ctx, b):
+    # The primitive ran (and failed) before the method was activated: skip it.
+    interp.next_byte(ctx)
+    interp.next_byte(ctx)
+    return ctx
+
+
+def _temp_vector(interp, ctx, index):
+    w_vector = ctx.gettemp(index)
+    if not isinstance(w_vector, W_PointersObject):
+        raise VMFatal("temp vector is not an Array")
+    return w_vector
+
+
+def bc_push_remote_temp(interp, ctx, b):
+    i = interp.next_byte(ctx)
+    w_vector = _temp_vector(interp, ctx, interp.next_byte(ctx))
+    if i >= w_vector.size():
+        raise StackUnderflow
+    ctx.push(w_vector.fetch(interp.space, i))
+    return ctx
+
+
+def bc_store_remote_temp(interp, ctx, b):
+    i = interp.next_byte(ctx)
+    w_vector = _temp_vector(interp, ctx, interp.next_byte(ctx))
+    if i >= w_vector.size():
+        raise StackUnderflow
+    w_vector.store(interp.space, i, ctx.top())
+    return ctx
+
+
+def bc_pop_store_remote_temp(interp, ctx, b):
+    i = interp.next_byte(ctx)
+    w_vector = _temp_vector(interp, ctx, interp.next_byte(ctx))
+    if i >= w_vector.size():
+        raise StackUnderflow
+    w_vector.store(interp.space, i, ctx.pop())
+    return ctx
+
+
+def bc_push_closure(interp, ctx, b):
+    space = interp.space
+    d = interp.next_byte(ctx)
+    num_copied = d >> 4
+    num_args = d & 15
+    hi = interp.next_byte(ctx)
+    lo = interp.next_byte(ctx)
+    block_size = (hi << 8) | lo
+    w_closure = W_PointersObject(space.w_BlockClosure,
+                                 constants.CLOSURE_FIXED_SIZE + num_copied, space.w_nil)
+    w_closure.slots[constants.CLOSURE_OUTER_CONTEXT] = ctx
+    w_closure.slots[constants.CLOSURE_STARTPC] = space.wrap_int(
+        ctx.pc + ctx.w_method.literal_bytes() + 1)
+    w_closure.slots[constants.CLOSURE_NUMARGS] = space.wrap_int(num_args)
+    for i in range(num_copied - 1, -1, -1):
+        w_closure.slots[constants.CLOSURE_FIXED_SIZE + i] = ctx.pop()
+    ctx.pc += block_size
+    ctx.push(w_closure)
+    return ctx
+
+
+def _jump(interp, ctx, offset):
+    ctx.pc += offset
+    if offset < 0:
+        interp.interrupt_counter -= 1
+    return ctx
+
+
+def bc_short_jump(interp, ctx, b):
+    return _jump(interp, ctx, (b & 7) + 1)
+
+
+def _conditional(interp, ctx, when, offset):
+    space = interp.space
+    w_value = ctx.pop()
+    if w_value is space.w_true:
+        if when:
+            ctx.pc += offset
+    elif w_value is space.w_false:
+        if not when:
+            ctx.pc += offset
+    else:
+        return interp.must_be_boolean(ctx, w_value)
+    return ctx
+
+
+def bc_short_jump_if_false(interp, ctx, b):
+    return _conditional(interp, ctx, False, (b & 7) + 1)
+
+
+def bc_long_jump(interp, ctx, b):
+    d = interp.next_byte(ctx)
+    return _jump(interp, ctx, ((b & 7) - 4) * 256 + d)
+
+
+def bc_long_jump_if_true(interp, ctx, b):
+    d = interp.next_byte(ctx)
+    return _conditional(interp, ctx, True, (b & 3) * 256 + d)
+
+
+def bc_long_jump_if_false(interp, ctx, b):
+    d = interp.next_byte(ctx)
+    return _conditional(interp, ctx, False, (b & 3) * 256 + d)
+
+
+def _special_send(interp, ctx, index):
+    space = interp.space
+    w_specials = space.special(constants.SO_SPECIAL_SELECTORS)
+    if not isinstance(w_specials, W_PointersObject) or 2 * index + 1 >= w_specials.size():
+        raise VMFatal("no special selector %d" % index)
+    w_selector = w_specials.fetch(space, 2 * index)
+    argcount = space.unwrap_int_or(w_specials.fetch(space, 2 * index + 1), 0)
+    return interp.send(ctx, w_selector, argcount)
+
+
+def bc_arithmetic_send(interp, ctx, b):
+    index = b - 176
+    w_arg = ctx.peek(0)
+    w_rcvr = ctx.peek(1)
+    if isinstance(w_rcvr, W_SmallInteger) and isinstance(w_arg, W_SmallInteger):
+        w_result = _smallint_op(interp.space, index, w_rcvr.value, w_arg.value)
+        if w_result is not None:
+            ctx.pop_n(2)
+            ctx.push(w_result)
+            return ctx
+    elif isinstance(w_rcvr, model.W_Float) or isinstance(w_arg, model.W_Float):
+        w_result = _float_op(interp.space, index, w_rcvr, w_arg)
+        if w_result is not None:
+            ctx.pop_n(2)
+            ctx.push(w_result)
+            return ctx
+    return _special_send(interp, ctx, index)
+
+
+def _smallint_op(space, index, a, b):
+    """The SmallInteger fast path of the arithmetic special sends; None to send."""
+    if index == 0:
+        return space.wrap_int(a + b)
+    if index == 1:
+        return space.wrap_int(a - b)
+    if index == 2:
+        return space.wrap_bool(a < b)
+    if index == 3:
+        return space.wrap_bool(a > b)
+    if index == 4:
+        return space.wrap_bool(a <= b)
+    if index == 5:
+        return space.wrap_bool(a >= b)
+    if index == 6:
+        return space.wrap_bool(a == b)
+    if index == 7:
+        return space.wrap_bool(a != b)
+    if index == 8:
+        try:
+            r = ovfcheck(a * b)
+        except OverflowError:
+            return None
+        if space.is_small_int(r):
+            return W_SmallInteger(r)
+        return None
+    if index == 9:
+        if b != 0 and a % b == 0:
+            return space.wrap_int(a // b)
+        return None
+    if index == 10:
+        if b != 0:
+            return W_SmallInteger(a % b)
+        return None
+    if index == 12:
+        from spyvm.primitives.arithmetic import bit_shift
+        return bit_shift(space, a, b)
+    if index == 13:
+        if b != 0:
+            return space.wrap_int(a // b)
+        return None
+    if index == 14:
+        return W_SmallInteger(a & b)
+    if index == 15:
+        return W_SmallInteger(a | b)
+    return None
+
+
+def _float_op(space, index, w_rcvr, w_arg):
+    from spyvm.primitives.arithmetic import float_value
+    a = float_value(space, w_rcvr)
+    b = float_value(space, w_arg)
+    if a is None or b is None:
+        return None
+    return _float_op_values(space, index, a.value, b.value)
+
+
+def _float_op_values(space, index, a, b):
+    if index == 0:
+        return space.wrap_float(a + b)
+    if index == 1:
+        return space.wrap_float(a - b)
+    if index == 2:
+        return space.wrap_bool(a < b)
+    if index == 3:
+        return space.wrap_bool(a > b)
+    if index == 4:
+        return space.wrap_bool(a <= b)
+    if index == 5:
+        return space.wrap_bool(a >= b)
+    if index == 6:
+        return space.wrap_bool(a == b)
+    if index == 7:
+        return space.wrap_bool(a != b)
+    if index == 8:
+        return space.wrap_float(a * b)
+    if index == 9:
+        if b == 0.0:
+            return None
+        return space.wrap_float(a / b)
+    return None
+
+
+def bc_common_send(interp, ctx, b):
+    index = b - 176
+    space = interp.space
+    if b == 198:       # == never sends
+        w_arg = ctx.pop()
+        w_rcvr = ctx.pop()
+        ctx.push(space.wrap_bool(w_rcvr.is_same_object(w_arg)))
+        return ctx
+    if b == 199:       # class never sends
+        ctx.push(ctx.pop().getclass(space))
+        return ctx
+    return _special_send(interp, ctx, index)
+
+
+def bc_send_literal_0(interp, ctx, b):
+    return interp.send(ctx, _literal(ctx, b & 15), 0)
+
+
+def bc_send_literal_1(interp, ctx, b):
+    return interp.send(ctx, _literal(ctx, b & 15), 1)
+
+
+def bc_send_literal_2(interp, ctx, b):
+    return interp.send(ctx, _literal(ctx, b & 15), 2)
+
+
+def _build_table():
+    table = [bc_unknown] * 256
+    for b in range(0, 16):
+        table[b] = bc_push_receiver_variable
+    for b in range(16, 32):
+        table[b] = bc_push_temp
+    for b in range(32, 64):
+        table[b] = bc_push_literal_constant
+    for b in range(64, 96):
+        table[b] = bc_push_literal_variable
+    for b in range(96, 104):
+        table[b] = bc_pop_store_receiver_variable
+    for b in range(104, 112):
+        table[b] = bc_pop_store_temp
+    for b in range(112, 120):
+        table[b] = bc_push_special
+    for b in range(120, 125):
+        table[b] = bc_return_special
+    table[125] = bc_block_return
+    table[128] = bc_extended_push
+    table[129] = bc_extended_store
+    table[130] = bc_extended_pop_store
+    table[131] = bc_single_extended_send
+    table[132] = bc_double_extended_do_anything
+    table[133] = bc_single_extended_super
+    table[134] = bc_second_extended_send
+    table[135] = bc_pop
+    table[136] = bc_dup
+    table[137] = bc_push_this_context
+    table[138] = bc_push_new_array
+    table[139] = bc_call_primitive
+    table[140] = bc_push_remote_temp
+    table[141] = bc_store_remote_temp
+    table[142] = bc_pop_store_remote_temp
+    table[143] = bc_push_closure
+    for b in range(144, 152):
+        table[b] = bc_short_jump
+    for b in range(152, 160):
+        table[b] = bc_short_jump_if_false
+    for b in range(160, 168):
+        table[b] = bc_long_jump
+    for b in range(168, 172):
+        table[b] = bc_long_jump_if_true
+    for b in range(172, 176):
+        table[b] = bc_long_jump_if_false
+    for b in range(176, 192):
+        table[b] = bc_arithmetic_send
+    for b in range(192, 208):
+        table[b] = bc_common_send
+    for b in range(208, 224):
+        table[b] = bc_send_literal_0
+    for b in range(224, 240):
+        table[b] = bc_send_literal_1
+    for b in range(240, 256):
+        table[b] = bc_send_literal_2
+    return table
+
+
+BYTECODE_TABLE = _build_table()

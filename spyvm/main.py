@@ -1,0 +1,153 @@
+"""The command line: `cogxen [options] IMAGE [SCRIPT.st] [ARGUMENTS...]`.
+
+Exit status: 0 when the run ends normally (or the image quits with 0), the
+image's own status when it quits with one, 1 when an error reaches the top
+of a headless run, 2 for bad input (command line, missing or corrupt image).
+"""
+
+from spyvm import headless, version
+from spyvm.errors import Exit, VMFatal, UnhandledError
+from spyvm.image.format import ImageError
+from spyvm.platform import current as platform
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+USAGE = """Usage: cogxen [options] IMAGE [SCRIPT.st] [ARGUMENTS...]
+
+Runs a Squeak/Pharo image headless.
+  IMAGE                 the image file to load
+  SCRIPT.st             file-in the script's chunks (separated by !) in order
+  ARGUMENTS             passed to the image (Smalltalk getSystemAttribute: 2, 3, ...)
+
+Options:
+  -e, --eval EXPR       evaluate EXPR with the image's Compiler and print the
+                        printString of the result
+  -h, --help            show this help and exit
+  --version             show the version and exit
+  -headless, --headless accepted for compatibility: CogXen is always headless
+
+Without --eval or a script the image resumes where it was saved.
+Exit status: 0 ok, 1 error in the image, 2 bad input (usage, missing or corrupt image).
+"""
+
+
+class Options(object):
+    def __init__(self):
+        self.image_path = ""
+        self.eval_expr = ""
+        self.has_eval = False
+        self.script_path = ""
+        self.image_args = []
+        self.help = False
+        self.version = False
+
+
+class UsageError(Exception):
+    def __init__(self, message):
+        self.message = message
+
+
+def parse_args(argv):
+    opts = Options()
+    positional = []
+    i = 1
+    options_done = False
+    while i < len(argv):
+        arg = argv[i]
+        if options_done or not arg.startswith("-") or arg == "-":
+            positional.append(arg)
+            if len(positional) >= 1 and opts.image_path == "":
+                opts.image_path = arg
+            i += 1
+            continue
+        if arg == "--":
+            options_done = True
+        elif arg in ("-e", "--eval", "-eval"):
+            if i + 1 >= len(argv):
+                raise UsageError("%s needs an expression" % arg)
+            opts.eval_expr = argv[i + 1]
+            opts.has_eval = True
+            i += 1
+        elif arg in ("-h", "--help", "-help"):
+            opts.help = True
+        elif arg in ("--version", "-version"):
+            opts.version = True
+        elif arg in ("-headless", "--headless", "-nodisplay", "--nodisplay",
+                     "-vm-display-null", "-vm-sound-null"):
+            pass
+        else:
+            raise UsageError("unknown option %s" % arg)
+        i += 1
+    if opts.help or opts.version:
+        return opts
+    if not positional:
+        raise UsageError("no image file given")
+    rest = positional[1:]
+    if rest and rest[0].endswith(".st") and not opts.has_eval:
+        opts.script_path = rest[0]
+        rest = rest[1:]
+    opts.image_args = rest
+    return opts
+
+
+def error(message):
+    platform.write_stderr("cogxen: " + message + "\n")
+
+
+def main(argv):
+    try:
+        opts = parse_args(argv)
+    except UsageError as e:
+        error(e.message)
+        platform.write_stderr("Try 'cogxen --help' for more information.\n")
+        return EXIT_BAD_INPUT
+    if opts.help:
+        platform.write_stdout(USAGE)
+        return EXIT_OK
+    if opts.version:
+        platform.write_stdout("cogxen %s\n" % version.VERSION)
+        return EXIT_OK
+    return run(opts, argv[0])
+
+
+def run(opts, vm_path):
+    script = ""
+    if opts.script_path:
+        data = platform.read_file(opts.script_path)
+        if data is None:
+            error("cannot read script %s" % opts.script_path)
+            return EXIT_BAD_INPUT
+        script = data
+    try:
+        vm = headless.load(opts.image_path, vm_path, opts.image_args)
+    except ImageError as e:
+        error("%s: %s" % (opts.image_path, e.message))
+        return EXIT_BAD_INPUT
+    except VMFatal as e:
+        error("%s: %s" % (opts.image_path, e.message))
+        return EXIT_BAD_INPUT
+    try:
+        if opts.has_eval:
+            text = vm.evaluate_and_print(opts.eval_expr)
+            platform.write_stdout(text + "\n")
+        elif opts.script_path:
+            vm.file_in(script)
+        else:
+            vm.resume()
+    except Exit as e:
+        return e.status
+    except UnhandledError as e:
+        error("error: " + e.message)
+        for line in e.trace:
+            platform.write_stderr("    " + line + "\n")
+        return EXIT_ERROR
+    except VMFatal as e:
+        error("fatal: " + e.message)
+        return EXIT_ERROR
+    except headless.NoCompiler as e:
+        error(e.message)
+        return EXIT_ERROR
+    return EXIT_OK

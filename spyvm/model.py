@@ -1,0 +1,569 @@
+"""The object model: every Smalltalk object the VM touches is a W_Object.
+
+Immediates (SmallInteger, Spur's Character) carry their value; heap objects carry
+their class and identity hash. The representation is independent of the image
+format so that V3, Spur 32-bit and later Spur 64-bit images share one interpreter:
+the word size only shows in SmallInteger range and in byte-level access.
+"""
+
+from rpython.rlib.rarithmetic import r_uint, intmask
+from rpython.rlib import longlong2float, objectmodel
+from rpython.rlib.objectmodel import we_are_translated
+
+from spyvm import constants
+
+
+class W_Object(object):
+    """Root of the object model."""
+    _attrs_ = []
+    _settled_ = True
+
+    def getclass(self, space):
+        raise NotImplementedError
+
+    def size(self):
+        """Number of slots visible to instVarAt:/basicAt: together (0 for bytes/words count
+        is returned by the subclasses)."""
+        return 0
+
+    def is_same_object(self, other):
+        return self is other
+
+    def gethash(self, space):
+        raise NotImplementedError
+
+    def fetch(self, space, index0):
+        raise IndexError
+
+    def store(self, space, index0, w_value):
+        raise IndexError
+
+    def is_nil(self, space):
+        return self is space.w_nil
+
+    def as_string(self):
+        return "<%s>" % (self.__class__.__name__,)
+
+    def classname(self, space):
+        return space.class_name(self.getclass(space))
+
+
+class W_SmallInteger(W_Object):
+    _attrs_ = ['value']
+    _immutable_fields_ = ['value']
+
+    def __init__(self, value):
+        self.value = value
+
+    def getclass(self, space):
+        return space.w_SmallInteger
+
+    def is_same_object(self, other):
+        return isinstance(other, W_SmallInteger) and other.value == self.value
+
+    def gethash(self, space):
+        return self.value
+
+    def as_string(self):
+        return str(self.value)
+
+    def __repr__(self):
+        return "W_SmallInteger(%d)" % self.value
+
+
+class W_Character(W_Object):
+    """Spur's immediate Character (V3 Characters are ordinary pointers objects)."""
+    _attrs_ = ['value']
+    _immutable_fields_ = ['value']
+
+    def __init__(self, value):
+        self.value = value
+
+    def getclass(self, space):
+        return space.w_Character
+
+    def is_same_object(self, other):
+        return isinstance(other, W_Character) and other.value == self.value
+
+    def gethash(self, space):
+        return self.value
+
+    def as_string(self):
+        return "$" + chr(self.value & 0xff)
+
+
+class W_HeapObject(W_Object):
+    """An object with a class pointer and an identity hash."""
+    _attrs_ = ['w_class', 'hash']
+
+    def __init__(self, w_class, hash=0):
+        self.w_class = w_class
+        self.hash = hash
+
+    def getclass(self, space):
+        return self.w_class
+
+    def gethash(self, space):
+        if self.hash == 0:
+            self.hash = space.next_hash()
+        return self.hash
+
+    def change_class(self, w_class):
+        self.w_class = w_class
+
+
+class W_PointersObject(W_HeapObject):
+    """Fixed and indexable pointer slots in one list (fixed slots first)."""
+    _attrs_ = ['slots', 'weak']
+
+    def __init__(self, w_class, size, w_fill, hash=0):
+        W_HeapObject.__init__(self, w_class, hash)
+        self.slots = [w_fill] * size
+        self.weak = False
+
+    def size(self):
+        return len(self.slots)
+
+    def fetch(self, space, index0):
+        return self.slots[index0]
+
+    def store(self, space, index0, w_value):
+        self.slots[index0] = w_value
+
+    def as_string(self):
+        return "<pointers %d>" % len(self.slots)
+
+
+class W_BytesObject(W_HeapObject):
+    _attrs_ = ['bytes']
+
+    def __init__(self, w_class, size, hash=0):
+        W_HeapObject.__init__(self, w_class, hash)
+        self.bytes = ['\x00'] * size
+
+    def size(self):
+        return len(self.bytes)
+
+    def getbyte(self, index0):
+        return ord(self.bytes[index0])
+
+    def setbyte(self, index0, value):
+        self.bytes[index0] = chr(value & 0xff)
+
+    def as_string(self):
+        return "".join(self.bytes)
+
+    def set_string(self, s):
+        self.bytes = [c for c in s]
+
+
+class W_WordsObject(W_HeapObject):
+    """32-bit word-indexable objects (Bitmap, WordArray, V3 LargeInts are bytes)."""
+    _attrs_ = ['words']
+
+    def __init__(self, w_class, size, hash=0):
+        W_HeapObject.__init__(self, w_class, hash)
+        self.words = [r_uint(0)] * size
+
+    def size(self):
+        return len(self.words)
+
+    def getword(self, index0):
+        return self.words[index0]
+
+    def setword(self, index0, value):
+        self.words[index0] = r_uint(value) & r_uint(0xffffffff)
+
+
+class W_Float(W_HeapObject):
+    """A boxed 64-bit float; basicAt: 1 is the high 32 bits, as in Squeak."""
+    _attrs_ = ['value']
+
+    def __init__(self, w_class, value, hash=0):
+        W_HeapObject.__init__(self, w_class, hash)
+        self.value = value
+
+    def size(self):
+        return 2
+
+    def getword(self, index0):
+        bits = r_uint(longlong2float.float2longlong(self.value))
+        if index0 == 0:
+            return (bits >> 32) & r_uint(0xffffffff)
+        return bits & r_uint(0xffffffff)
+
+    def setword(self, index0, value):
+        bits = r_uint(longlong2float.float2longlong(self.value))
+        value = r_uint(value) & r_uint(0xffffffff)
+        if index0 == 0:
+            bits = (bits & r_uint(0xffffffff)) | (value << 32)
+        else:
+            bits = (bits & ~r_uint(0xffffffff)) | value
+        self.value = longlong2float.longlong2float(intmask(bits))
+
+    def as_string(self):
+        return str(self.value)
+
+
+class W_CompiledMethod(W_HeapObject):
+    """Header and literals as objects, bytecodes as an immutable string.
+
+    The header's meaning depends on the image format (V3 or the newer layout used
+    by Spur); the reader decodes it once into the fields below.
+    """
+    _attrs_ = ['header', 'literals', 'bytes', 'num_args', 'num_temps',
+               'large_frame', 'primitive', 'new_header', 'word_size',
+               'reports_unhandled_error']
+    _immutable_fields_ = ['word_size']
+
+    def __init__(self, w_class, word_size, new_header, hash=0):
+        W_HeapObject.__init__(self, w_class, hash)
+        self.word_size = word_size
+        self.new_header = new_header
+        self.header = 0
+        self.literals = []
+        self.bytes = ""
+        self.num_args = 0
+        self.num_temps = 0
+        self.large_frame = False
+        self.primitive = 0
+        # Set on the image's debugger entry points when running headless (see headless.py).
+        self.reports_unhandled_error = False
+
+    def header_num_literals(self, header):
+        if self.new_header:
+            return header & 0x7fff
+        return (header >> 9) & 0xff
+
+    def set_header(self, header):
+        """Decode a header SmallInteger (the literal count is the caller's business)."""
+        self.header = header
+        self.large_frame = (header >> 17) & 1 == 1
+        self.num_temps = (header >> 18) & 0x3f
+        self.num_args = (header >> 24) & 0xf
+        if self.new_header:
+            self._decode_callprimitive((header >> 16) & 1)
+        else:
+            lowbits = header & 0x1ff
+            highbit = (header >> 28) & 1
+            self.primitive = lowbits + (highbit << 9)
+
+    def _decode_callprimitive(self, has_prim):
+        self.primitive = 0
+        if has_prim and len(self.bytes) >= 3:
+            self.primitive = ord(self.bytes[1]) + (ord(self.bytes[2]) << 8)
+
+    def set_bytes(self, bytes):
+        self.bytes = bytes
+        if self.new_header:
+            self._decode_callprimitive((self.header >> 16) & 1)
+
+    def num_literals(self):
+        return len(self.literals)
+
+    def frame_size(self):
+        if self.large_frame:
+            return constants.FRAME_LARGE
+        return constants.FRAME_SMALL
+
+    def literal_bytes(self):
+        """Bytes taken by header and literals: where the bytecodes start (0-based)."""
+        return (len(self.literals) + 1) * self.word_size
+
+    def size(self):
+        return self.literal_bytes() + len(self.bytes)
+
+    def fetch(self, space, index0):
+        # objectAt: style access to header and literals.
+        if index0 == 0:
+            return space.wrap_int(self.header)
+        return self.literals[index0 - 1]
+
+    def getliteral(self, index0):
+        return self.literals[index0]
+
+    def selector(self, space):
+        """The method's selector, from the penultimate literal (Squeak convention)."""
+        n = len(self.literals)
+        if n >= 2:
+            w_sel = self.literals[n - 2]
+            if isinstance(w_sel, W_BytesObject):
+                return w_sel.as_string()
+            # Newer images keep an AdditionalMethodState there holding the selector.
+            if isinstance(w_sel, W_PointersObject) and w_sel.size() >= 2:
+                w_s = w_sel.fetch(space, 1)
+                if isinstance(w_s, W_BytesObject):
+                    return w_s.as_string()
+        return "?"
+
+    def method_class(self, space):
+        n = len(self.literals)
+        if n >= 1:
+            w_assoc = self.literals[n - 1]
+            if isinstance(w_assoc, W_PointersObject) and w_assoc.size() >= 2:
+                return w_assoc.fetch(space, constants.ASSOCIATION_VALUE)
+        return space.w_nil
+
+    def swap_with(self, other):
+        """Exchange everything but the Python identity (for become:)."""
+        self.header, other.header = other.header, self.header
+        self.literals, other.literals = other.literals, self.literals
+        self.bytes, other.bytes = other.bytes, self.bytes
+        self.num_args, other.num_args = other.num_args, self.num_args
+        self.num_temps, other.num_temps = other.num_temps, self.num_temps
+        self.large_frame, other.large_frame = other.large_frame, self.large_frame
+        self.primitive, other.primitive = other.primitive, self.primitive
+        self.new_header, other.new_header = other.new_header, self.new_header
+        self.reports_unhandled_error, other.reports_unhandled_error = \
+            other.reports_unhandled_error, self.reports_unhandled_error
+
+    def as_string(self):
+        return "<CompiledMethod>"
+
+
+class W_Context(W_HeapObject):
+    """MethodContext / BlockContext / Context, kept in a form the interpreter runs fast.
+
+    `pc` is a 0-based index into the method's bytecode string (-1 when the Smalltalk
+    pc is nil, i.e. the context has returned); `stack` holds arguments, temporaries and
+    the operand stack, `sp` is the Smalltalk stackp. The six fixed slots are mapped by
+    fetch/store so the image can reflect on contexts as ordinary objects.
+    """
+    _attrs_ = ['w_sender', 'pc', 'sp', 'stack', 'w_method', 'w_receiver',
+               'w_closure', 'is_block_context', 'w_home', 'block_nargs',
+               'block_startpc', 'w_slot_method', 'w_pending_pc']
+
+    def __init__(self, space, w_class, is_block_context, stack_size, hash=0):
+        W_HeapObject.__init__(self, w_class, hash)
+        self.w_sender = space.w_nil
+        self.pc = -1
+        self.sp = 0
+        self.stack = [space.w_nil] * stack_size
+        self.w_method = None           # the method being run (home's for BlockContext)
+        self.w_slot_method = space.w_nil  # what instVarAt: 4 answers for a MethodContext
+        self.w_receiver = space.w_nil
+        self.w_closure = space.w_nil   # closureOrNil (receiverMap in 6502 images)
+        self.is_block_context = is_block_context
+        self.w_home = space.w_nil      # BlockContext only
+        self.block_nargs = 0
+        self.block_startpc = 0         # Smalltalk (1-based) pc of the block's first bytecode
+        self.w_pending_pc = space.w_nil  # a pc stored while no method is known yet
+
+    # --- stack ---------------------------------------------------------------
+
+    def push(self, w_value):
+        sp = self.sp
+        if sp >= len(self.stack):
+            # Only a malformed method outgrows its declared frame; never write past it.
+            self.stack = self.stack + [w_value] * 16
+        self.stack[sp] = w_value
+        self.sp = sp + 1
+
+    def pop(self):
+        sp = self.sp - 1
+        if sp < 0:
+            raise StackUnderflow
+        self.sp = sp
+        return self.stack[sp]
+
+    def top(self):
+        sp = self.sp - 1
+        if sp < 0:
+            raise StackUnderflow
+        return self.stack[sp]
+
+    def peek(self, n):
+        """The n-th element from the top (0 = top)."""
+        i = self.sp - 1 - n
+        if i < 0:
+            raise StackUnderflow
+        return self.stack[i]
+
+    def pop_n(self, n):
+        if n > self.sp:
+            raise StackUnderflow
+        self.sp -= n
+
+    def settop(self, w_value):
+        sp = self.sp - 1
+        if sp < 0:
+            raise StackUnderflow
+        self.stack[sp] = w_value
+
+    def home_context(self):
+        """The context holding the method temporaries (self for a MethodContext)."""
+        if self.is_block_context:
+            w_home = self.w_home
+            if isinstance(w_home, W_Context):
+                return w_home
+        return self
+
+    def gettemp(self, index0):
+        ctx = self.home_context()
+        if index0 >= len(ctx.stack) or index0 < 0:
+            raise StackUnderflow
+        return ctx.stack[index0]
+
+    def settemp(self, index0, w_value):
+        ctx = self.home_context()
+        if index0 >= len(ctx.stack) or index0 < 0:
+            raise StackUnderflow
+        ctx.stack[index0] = w_value
+
+    # --- pc mapping ----------------------------------------------------------
+
+    def smalltalk_pc(self, space):
+        if self.w_method is None:
+            return self.w_pending_pc
+        if self.pc < 0:
+            return space.w_nil
+        return space.wrap_int(self.pc + self.w_method.literal_bytes() + 1)
+
+    def set_smalltalk_pc(self, space, w_pc):
+        if self.w_method is None:
+            self.w_pending_pc = w_pc
+            self.pc = -1
+        elif isinstance(w_pc, W_SmallInteger):
+            self.pc = w_pc.value - self.w_method.literal_bytes() - 1
+        else:
+            self.pc = -1
+
+    def set_method(self, space, w_method):
+        """Change the running method, keeping the Smalltalk-visible pc."""
+        if self.w_method is None:
+            w_pc = self.w_pending_pc
+        else:
+            w_pc = self.smalltalk_pc(space)
+        self.w_method = w_method
+        self.set_smalltalk_pc(space, w_pc)
+
+    def is_dead(self):
+        return self.pc < 0
+
+    # --- reflection ----------------------------------------------------------
+
+    def size(self):
+        return constants.CTX_FIXED_SIZE + len(self.stack)
+
+    def fetch(self, space, index0):
+        if index0 == constants.CTX_SENDER:
+            return self.w_sender
+        if index0 == constants.CTX_PC:
+            return self.smalltalk_pc(space)
+        if index0 == constants.CTX_STACKP:
+            return space.wrap_int(self.sp)
+        if self.is_block_context:
+            if index0 == constants.BCTX_NARGS:
+                return space.wrap_int(self.block_nargs)
+            if index0 == constants.BCTX_STARTPC:
+                return space.wrap_int(self.block_startpc)
+            if index0 == constants.BCTX_HOME:
+                return self.w_home
+        else:
+            if index0 == constants.MCTX_METHOD:
+                return self.w_slot_method
+            if index0 == constants.MCTX_CLOSURE_OR_NIL:
+                return self.w_closure
+            if index0 == constants.MCTX_RECEIVER:
+                return self.w_receiver
+        i = index0 - constants.CTX_FIXED_SIZE
+        if 0 <= i < len(self.stack):
+            return self.stack[i]
+        raise IndexError
+
+    def store(self, space, index0, w_value):
+        if index0 == constants.CTX_SENDER:
+            self.w_sender = w_value
+        elif index0 == constants.CTX_PC:
+            self.set_smalltalk_pc(space, w_value)
+        elif index0 == constants.CTX_STACKP:
+            if isinstance(w_value, W_SmallInteger) and 0 <= w_value.value <= len(self.stack):
+                n = w_value.value
+                for i in range(self.sp, n):
+                    self.stack[i] = space.w_nil
+                self.sp = n
+            else:
+                raise IndexError
+        elif self.is_block_context:
+            if index0 == constants.BCTX_NARGS:
+                self.block_nargs = space.unwrap_int_or(w_value, 0)
+            elif index0 == constants.BCTX_STARTPC:
+                self.block_startpc = space.unwrap_int_or(w_value, 0)
+            elif index0 == constants.BCTX_HOME:
+                self.w_home = w_value
+                w_method = None
+                if isinstance(w_value, W_Context):
+                    w_method = w_value.w_method
+                    self.w_receiver = w_value.w_receiver
+                self.set_method(space, w_method)
+            else:
+                self._store_stack(index0, w_value)
+        else:
+            if index0 == constants.MCTX_METHOD:
+                self.w_slot_method = w_value
+                if isinstance(w_value, W_CompiledMethod):
+                    self.set_method(space, w_value)
+                else:
+                    self.set_method(space, None)
+            elif index0 == constants.MCTX_CLOSURE_OR_NIL:
+                self.w_closure = w_value
+            elif index0 == constants.MCTX_RECEIVER:
+                self.w_receiver = w_value
+            else:
+                self._store_stack(index0, w_value)
+
+    def _store_stack(self, index0, w_value):
+        i = index0 - constants.CTX_FIXED_SIZE
+        if 0 <= i < len(self.stack):
+            self.stack[i] = w_value
+        else:
+            raise IndexError
+
+    def copy_from(self, other):
+        self.w_sender = other.w_sender
+        self.pc = other.pc
+        self.sp = other.sp
+        self.stack = other.stack[:]
+        self.w_method = other.w_method
+        self.w_slot_method = other.w_slot_method
+        self.w_receiver = other.w_receiver
+        self.w_closure = other.w_closure
+        self.is_block_context = other.is_block_context
+        self.w_home = other.w_home
+        self.block_nargs = other.block_nargs
+        self.block_startpc = other.block_startpc
+        self.w_pending_pc = other.w_pending_pc
+
+    def swap_with(self, other):
+        """Exchange everything but the Python identity (for become:)."""
+        self.w_sender, other.w_sender = other.w_sender, self.w_sender
+        self.pc, other.pc = other.pc, self.pc
+        self.sp, other.sp = other.sp, self.sp
+        self.stack, other.stack = other.stack, self.stack
+        self.w_method, other.w_method = other.w_method, self.w_method
+        self.w_slot_method, other.w_slot_method = other.w_slot_method, self.w_slot_method
+        self.w_receiver, other.w_receiver = other.w_receiver, self.w_receiver
+        self.w_closure, other.w_closure = other.w_closure, self.w_closure
+        self.is_block_context, other.is_block_context = \
+            other.is_block_context, self.is_block_context
+        self.w_home, other.w_home = other.w_home, self.w_home
+        self.block_nargs, other.block_nargs = other.block_nargs, self.block_nargs
+        self.block_startpc, other.block_startpc = other.block_startpc, self.block_startpc
+        self.w_pending_pc, other.w_pending_pc = other.w_pending_pc, self.w_pending_pc
+
+    def remap(self, mapping):
+        """Replace references per mapping (one-way become:)."""
+        self.w_sender = mapping.get(self.w_sender, self.w_sender)
+        self.w_slot_method = mapping.get(self.w_slot_method, self.w_slot_method)
+        self.w_receiver = mapping.get(self.w_receiver, self.w_receiver)
+        self.w_closure = mapping.get(self.w_closure, self.w_closure)
+        self.w_home = mapping.get(self.w_home, self.w_home)
+        for i in range(len(self.stack)):
+            self.stack[i] = mapping.get(self.stack[i], self.stack[i])
+
+    def as_string(self):
+        return "<context pc=%d sp=%d>" % (self.pc, self.sp)
+
+
+class StackUnderflow(Exception):
+    """Bytecodes or the image asked for a stack slot that is not there."""

@@ -1,0 +1,351 @@
+"""Control primitives: blocks and closures, perform:, processes, method cache flushes."""
+
+from spyvm import constants, model
+from spyvm.errors import PrimitiveFailed
+from spyvm.model import W_PointersObject, W_Context, W_SmallInteger, W_CompiledMethod
+from spyvm.objspace import WrappingError
+from spyvm.primitives import expose, expose_raw
+
+# --- BlockContext (images without closures) ------------------------------------
+
+
+@expose_raw(80)
+def prim_block_copy(interp, ctx, argcount, w_method):
+    """thisContext blockCopy: nargs -- the block's code follows the jump after this send."""
+    space = interp.space
+    if argcount != 1:
+        raise PrimitiveFailed
+    w_nargs = ctx.peek(0)
+    w_rcvr = ctx.peek(1)
+    if not isinstance(w_nargs, W_SmallInteger) or not isinstance(w_rcvr, W_Context):
+        raise PrimitiveFailed
+    w_home = w_rcvr.home_context()
+    if w_home.w_method is None or w_home.is_block_context:
+        raise PrimitiveFailed
+    w_block = W_Context(space, space.w_BlockContext, True, len(w_home.stack))
+    w_block.w_home = w_home
+    w_block.w_method = w_home.w_method
+    w_block.w_receiver = w_home.w_receiver
+    w_block.block_nargs = w_nargs.value
+    # ctx.pc is at the long jump (2 bytes) that skips the block body.
+    w_block.block_startpc = ctx.pc + 2 + ctx.w_method.literal_bytes() + 1
+    w_block.pc = -1
+    w_block.w_pending_pc = space.w_nil
+    ctx.pop_n(2)
+    ctx.push(w_block)
+    return ctx
+
+
+def _activate_block_context(interp, ctx, w_block, args_w):
+    if w_block.block_nargs != len(args_w) or w_block.w_method is None:
+        raise PrimitiveFailed
+    start = w_block.block_startpc - w_block.w_method.literal_bytes() - 1
+    if start < 0 or start >= len(w_block.w_method.bytes):
+        raise PrimitiveFailed
+    if len(args_w) > len(w_block.stack):
+        raise PrimitiveFailed
+    for i in range(len(args_w)):
+        w_block.stack[i] = args_w[i]
+    w_block.sp = len(args_w)
+    w_block.pc = start
+    w_block.w_sender = ctx
+    return w_block
+
+
+@expose_raw(81)
+def prim_block_value(interp, ctx, argcount, w_method):
+    w_block = ctx.peek(argcount)
+    if not isinstance(w_block, W_Context) or not w_block.is_block_context:
+        raise PrimitiveFailed
+    args_w = [ctx.peek(argcount - 1 - i) for i in range(argcount)]
+    new_ctx = _activate_block_context(interp, ctx, w_block, args_w)
+    ctx.pop_n(argcount + 1)
+    return new_ctx
+
+
+@expose_raw(82)
+def prim_block_value_with_arguments(interp, ctx, argcount, w_method):
+    if argcount != 1:
+        raise PrimitiveFailed
+    w_block = ctx.peek(1)
+    w_args = ctx.peek(0)
+    if not isinstance(w_block, W_Context) or not w_block.is_block_context or \
+            not isinstance(w_args, W_PointersObject) or \
+            w_args.getclass(interp.space) is not interp.space.w_Array:
+        raise PrimitiveFailed
+    new_ctx = _activate_block_context(interp, ctx, w_block, w_args.slots[:])
+    ctx.pop_n(2)
+    return new_ctx
+
+
+# --- BlockClosure ----------------------------------------------------------------
+
+
+def _closure_parts(space, w_closure):
+    if not isinstance(w_closure, W_PointersObject) or \
+            w_closure.getclass(space) is not space.w_BlockClosure or \
+            w_closure.size() < constants.CLOSURE_FIXED_SIZE:
+        raise PrimitiveFailed
+    w_outer = w_closure.fetch(space, constants.CLOSURE_OUTER_CONTEXT)
+    if not isinstance(w_outer, W_Context) or w_outer.w_method is None:
+        raise PrimitiveFailed
+    return w_outer
+
+
+def activate_closure(interp, ctx, w_closure, args_w):
+    """A MethodContext running the closure's code, with args and copied values."""
+    space = interp.space
+    w_outer = _closure_parts(space, w_closure)
+    nargs = space.unwrap_int_or(w_closure.fetch(space, constants.CLOSURE_NUMARGS), -1)
+    if nargs != len(args_w):
+        raise PrimitiveFailed
+    w_method = w_outer.w_method
+    startpc = space.unwrap_int_or(w_closure.fetch(space, constants.CLOSURE_STARTPC), -1)
+    start = startpc - w_method.literal_bytes() - 1
+    if start < 0 or start >= len(w_method.bytes):
+        raise PrimitiveFailed
+    num_copied = w_closure.size() - constants.CLOSURE_FIXED_SIZE
+    new_ctx = W_Context(space, space.w_MethodContext, False,
+                        max(w_method.frame_size(), nargs + num_copied))
+    new_ctx.w_method = w_method
+    new_ctx.w_slot_method = w_method
+    new_ctx.w_receiver = w_outer.w_receiver
+    new_ctx.w_closure = w_closure
+    new_ctx.w_sender = ctx
+    new_ctx.pc = start
+    for i in range(nargs):
+        new_ctx.stack[i] = args_w[i]
+    for i in range(num_copied):
+        new_ctx.stack[nargs + i] = w_closure.fetch(space, constants.CLOSURE_FIXED_SIZE + i)
+    new_ctx.sp = nargs + num_copied
+    return new_ctx
+
+
+@expose_raw([201, 202, 203, 204, 205, 221, 222])
+def prim_closure_value(interp, ctx, argcount, w_method):
+    w_closure = ctx.peek(argcount)
+    args_w = [ctx.peek(argcount - 1 - i) for i in range(argcount)]
+    new_ctx = activate_closure(interp, ctx, w_closure, args_w)
+    ctx.pop_n(argcount + 1)
+    return new_ctx
+
+
+@expose_raw(206)
+def prim_closure_value_with_arguments(interp, ctx, argcount, w_method):
+    if argcount != 1:
+        raise PrimitiveFailed
+    w_args = ctx.peek(0)
+    if not isinstance(w_args, W_PointersObject) or \
+            w_args.getclass(interp.space) is not interp.space.w_Array:
+        raise PrimitiveFailed
+    new_ctx = activate_closure(interp, ctx, ctx.peek(1), w_args.slots[:])
+    ctx.pop_n(2)
+    return new_ctx
+
+
+# --- perform ---------------------------------------------------------------------
+
+
+@expose_raw(83)
+def prim_perform(interp, ctx, argcount, w_method):
+    """perform: sel with: a ... -- shift the arguments down over the selector and send."""
+    if argcount < 1:
+        raise PrimitiveFailed
+    w_selector = ctx.peek(argcount - 1)
+    w_rcvr = ctx.peek(argcount)
+    nargs = argcount - 1
+    _check_selector_arity(interp, w_rcvr, w_selector, nargs)
+    base = ctx.sp - argcount
+    for i in range(nargs):
+        ctx.stack[base + i] = ctx.stack[base + i + 1]
+    ctx.pop_n(1)
+    return interp.send(ctx, w_selector, nargs)
+
+
+def _check_selector_arity(interp, w_rcvr, w_selector, nargs):
+    """Fail like the C VM when a found method takes another number of arguments."""
+    w_found = interp.lookup(w_rcvr.getclass(interp.space), w_selector)
+    if isinstance(w_found, W_CompiledMethod) and w_found.num_args != nargs:
+        raise PrimitiveFailed
+
+
+def _array_args(interp, w_args):
+    space = interp.space
+    if not isinstance(w_args, W_PointersObject) or \
+            w_args.getclass(space) is not space.w_Array:
+        raise PrimitiveFailed
+    return w_args.slots[:]
+
+
+@expose_raw(84)
+def prim_perform_with_arguments(interp, ctx, argcount, w_method):
+    if argcount != 2:
+        raise PrimitiveFailed
+    w_rcvr = ctx.peek(2)
+    w_selector = ctx.peek(1)
+    args_w = _array_args(interp, ctx.peek(0))
+    _check_selector_arity(interp, w_rcvr, w_selector, len(args_w))
+    ctx.pop_n(2)
+    for w_arg in args_w:
+        ctx.push(w_arg)
+    return interp.send(ctx, w_selector, len(args_w))
+
+
+@expose_raw(100)
+def prim_perform_in_superclass(interp, ctx, argcount, w_method):
+    if argcount != 3:
+        raise PrimitiveFailed
+    space = interp.space
+    w_rcvr = ctx.peek(3)
+    w_selector = ctx.peek(2)
+    args_w = _array_args(interp, ctx.peek(1))
+    w_class = ctx.peek(0)
+    # The receiver must be an instance of the class or a subclass.
+    w_c = w_rcvr.getclass(space)
+    depth = 0
+    while w_c is not w_class:
+        if w_c is space.w_nil or depth > 10000:
+            raise PrimitiveFailed
+        w_c = space.superclass(w_c)
+        depth += 1
+    w_found = interp.lookup(w_class, w_selector)
+    if isinstance(w_found, W_CompiledMethod) and w_found.num_args != len(args_w):
+        raise PrimitiveFailed
+    ctx.pop_n(3)
+    for w_arg in args_w:
+        ctx.push(w_arg)
+    return interp.send(ctx, w_selector, len(args_w), w_class)
+
+
+@expose_raw(188)
+def prim_execute_method(interp, ctx, argcount, w_method):
+    """withArgs: argArray executeMethod: compiledMethod (receiver is the receiver)."""
+    if argcount != 2:
+        raise PrimitiveFailed
+    w_rcvr = ctx.peek(2)
+    args_w = _array_args(interp, ctx.peek(1))
+    w_run = ctx.peek(0)
+    if not isinstance(w_run, W_CompiledMethod) or w_run.num_args != len(args_w):
+        raise PrimitiveFailed
+    ctx.pop_n(2)
+    for w_arg in args_w:
+        ctx.push(w_arg)
+    return interp.activate(ctx, w_run, w_rcvr, len(args_w))
+
+
+# --- processes and semaphores -------------------------------------------------------
+
+
+def _semaphore(interp, w_obj):
+    if not isinstance(w_obj, W_PointersObject) or \
+            w_obj.size() <= constants.SEMAPHORE_EXCESS_SIGNALS:
+        raise PrimitiveFailed
+    return w_obj
+
+
+def _process(interp, w_obj):
+    if not isinstance(w_obj, W_PointersObject) or \
+            w_obj.size() <= constants.PROCESS_MY_LIST:
+        raise PrimitiveFailed
+    return w_obj
+
+
+@expose_raw(85)
+def prim_signal(interp, ctx, argcount, w_method):
+    if argcount != 0:
+        raise PrimitiveFailed
+    w_sema = _semaphore(interp, ctx.peek(0))
+    return interp.scheduler.synchronous_signal(w_sema, ctx)
+
+
+@expose_raw(86)
+def prim_wait(interp, ctx, argcount, w_method):
+    if argcount != 0:
+        raise PrimitiveFailed
+    w_sema = _semaphore(interp, ctx.peek(0))
+    return interp.scheduler.wait(w_sema, ctx)
+
+
+@expose_raw(87)
+def prim_resume(interp, ctx, argcount, w_method):
+    if argcount != 0:
+        raise PrimitiveFailed
+    w_process = _process(interp, ctx.peek(0))
+    w_ctx = w_process.fetch(interp.space, constants.PROCESS_SUSPENDED_CONTEXT)
+    if not isinstance(w_ctx, W_Context) or w_ctx.is_dead():
+        raise PrimitiveFailed
+    if w_process.fetch(interp.space, constants.PROCESS_MY_LIST) is not interp.space.w_nil:
+        raise PrimitiveFailed   # already runnable or waiting
+    return interp.scheduler.resume(w_process, ctx)
+
+
+@expose_raw(88)
+def prim_suspend(interp, ctx, argcount, w_method):
+    space = interp.space
+    if argcount != 0:
+        raise PrimitiveFailed
+    w_process = _process(interp, ctx.peek(0))
+    scheduler = interp.scheduler
+    if w_process is scheduler.active_process():
+        ctx.settop(space.w_nil)
+        return scheduler.suspend_active(ctx)
+    w_list = w_process.fetch(space, constants.PROCESS_MY_LIST)
+    if not isinstance(w_list, W_PointersObject) or w_list.size() < 2:
+        raise PrimitiveFailed
+    if not scheduler.remove(w_list, w_process):
+        raise PrimitiveFailed
+    ctx.settop(w_list)
+    return ctx
+
+
+@expose_raw(167)
+def prim_yield(interp, ctx, argcount, w_method):
+    if argcount != 0:
+        raise PrimitiveFailed
+    return interp.scheduler.yield_(ctx)
+
+
+# --- method cache --------------------------------------------------------------------
+
+
+@expose([89, 116], 0)
+def prim_flush_cache(interp, w_rcvr):
+    interp.flush_method_cache()
+    return w_rcvr
+
+
+@expose(119, 0)
+def prim_flush_selector(interp, w_rcvr):
+    interp.flush_selector(w_rcvr)
+    return w_rcvr
+
+
+# --- contexts ------------------------------------------------------------------------
+
+
+@expose(210, 1)
+def prim_context_at(interp, w_ctx, w_index):
+    if not isinstance(w_ctx, W_Context) or not isinstance(w_index, W_SmallInteger):
+        raise PrimitiveFailed
+    i = w_index.value
+    if i < 1 or i > w_ctx.sp:
+        raise PrimitiveFailed
+    return w_ctx.stack[i - 1]
+
+
+@expose(211, 2)
+def prim_context_at_put(interp, w_ctx, w_index, w_value):
+    if not isinstance(w_ctx, W_Context) or not isinstance(w_index, W_SmallInteger):
+        raise PrimitiveFailed
+    i = w_index.value
+    if i < 1 or i > w_ctx.sp:
+        raise PrimitiveFailed
+    w_ctx.stack[i - 1] = w_value
+    return w_value
+
+
+@expose(212, 0)
+def prim_context_size(interp, w_ctx):
+    if not isinstance(w_ctx, W_Context):
+        raise PrimitiveFailed
+    return W_SmallInteger(w_ctx.sp)

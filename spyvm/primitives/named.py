@@ -1,0 +1,193 @@
+"""Named primitives (plugins): MiscPrimitivePlugin's string basics, ConsolePlugin's log,
+and CogXenPlugin, the project's own channel for Smalltalk code to write to stdout,
+stderr and to exit with a status.
+"""
+
+from rpython.rlib.rarithmetic import intmask
+
+from spyvm.errors import PrimitiveFailed, Exit
+from spyvm.model import W_BytesObject, W_SmallInteger, W_PointersObject
+from spyvm.primitives import expose_named
+from spyvm.platform import current as platform
+
+
+def _bytes(w_obj):
+    if not isinstance(w_obj, W_BytesObject):
+        raise PrimitiveFailed
+    return w_obj
+
+
+def _int(w_obj):
+    if not isinstance(w_obj, W_SmallInteger):
+        raise PrimitiveFailed
+    return w_obj.value
+
+
+def _answer(ctx, argcount, w_result):
+    ctx.pop_n(argcount)
+    ctx.settop(w_result)
+    return ctx
+
+
+# --- MiscPrimitivePlugin ------------------------------------------------------------
+# These take their operands as arguments; the receiver (a class) is not used.
+
+MISC = "MiscPrimitivePlugin"
+
+
+@expose_named(MISC, "primitiveCompareString")
+def prim_compare_string(interp, ctx, argcount, w_method):
+    """compare: string1 with: string2 collated: order -> 1 (<), 2 (=), 3 (>)."""
+    if argcount != 3:
+        raise PrimitiveFailed
+    s1 = _bytes(ctx.peek(2))
+    s2 = _bytes(ctx.peek(1))
+    order = _bytes(ctx.peek(0))
+    if order.size() < 256:
+        raise PrimitiveFailed
+    n1 = s1.size()
+    n2 = s2.size()
+    for i in range(min(n1, n2)):
+        c1 = order.getbyte(s1.getbyte(i))
+        c2 = order.getbyte(s2.getbyte(i))
+        if c1 != c2:
+            return _answer(ctx, argcount, W_SmallInteger(1 if c1 < c2 else 3))
+    if n1 == n2:
+        result = 2
+    elif n1 < n2:
+        result = 1
+    else:
+        result = 3
+    return _answer(ctx, argcount, W_SmallInteger(result))
+
+
+@expose_named(MISC, "primitiveIndexOfAsciiInString")
+def prim_index_of_ascii(interp, ctx, argcount, w_method):
+    """indexOfAscii: anInteger inString: aString startingAt: start -> index or 0."""
+    if argcount != 3:
+        raise PrimitiveFailed
+    code = _int(ctx.peek(2))
+    s = _bytes(ctx.peek(1))
+    start = _int(ctx.peek(0))
+    if start < 1:
+        raise PrimitiveFailed
+    for i in range(start - 1, s.size()):
+        if s.getbyte(i) == code:
+            return _answer(ctx, argcount, W_SmallInteger(i + 1))
+    return _answer(ctx, argcount, W_SmallInteger(0))
+
+
+@expose_named(MISC, "primitiveFindFirstInString")
+def prim_find_first_in_string(interp, ctx, argcount, w_method):
+    """findFirstInString: aString inSet: inclusionMap startingAt: start -> index or 0."""
+    if argcount != 3:
+        raise PrimitiveFailed
+    s = _bytes(ctx.peek(2))
+    inclusion = _bytes(ctx.peek(1))
+    start = _int(ctx.peek(0))
+    if inclusion.size() != 256 or start < 1:
+        raise PrimitiveFailed
+    for i in range(start - 1, s.size()):
+        if inclusion.getbyte(s.getbyte(i)) != 0:
+            return _answer(ctx, argcount, W_SmallInteger(i + 1))
+    return _answer(ctx, argcount, W_SmallInteger(0))
+
+
+def string_hash(s, initial):
+    """Squeak's stringHash:initialHash: (a 28-bit multiplicative hash)."""
+    h = initial & 0x0fffffff
+    for i in range(len(s)):
+        h += ord(s[i])
+        low = h & 16383
+        h = (0x260D * low + (((0x260D * (h >> 14) + 0x0065 * low) & 16383) * 16384)) \
+            & 0x0fffffff
+    return h
+
+
+@expose_named(MISC, "primitiveStringHash")
+def prim_string_hash(interp, ctx, argcount, w_method):
+    if argcount != 2:
+        raise PrimitiveFailed
+    s = _bytes(ctx.peek(1))
+    initial = _int(ctx.peek(0))
+    return _answer(ctx, argcount, W_SmallInteger(string_hash(s.as_string(), initial)))
+
+
+@expose_named(MISC, "primitiveTranslateStringWithTable")
+def prim_translate(interp, ctx, argcount, w_method):
+    """translate: aString from: start to: stop table: table (in place)."""
+    if argcount != 4:
+        raise PrimitiveFailed
+    s = _bytes(ctx.peek(3))
+    start = _int(ctx.peek(2))
+    stop = _int(ctx.peek(1))
+    table = _bytes(ctx.peek(0))
+    if start < 1 or stop > s.size() or table.size() < 256:
+        raise PrimitiveFailed
+    for i in range(start - 1, stop):
+        s.setbyte(i, table.getbyte(s.getbyte(i)))
+    return _answer(ctx, argcount, ctx.peek(argcount))
+
+
+@expose_named(MISC, "primitiveFindSubstring")
+def prim_find_substring(interp, ctx, argcount, w_method):
+    """findSubstring: key in: body startingAt: start matchTable: table -> index or 0."""
+    if argcount != 4:
+        raise PrimitiveFailed
+    key = _bytes(ctx.peek(3))
+    body = _bytes(ctx.peek(2))
+    start = _int(ctx.peek(1))
+    table = _bytes(ctx.peek(0))
+    if table.size() < 256:
+        raise PrimitiveFailed
+    nkey = key.size()
+    if nkey == 0:
+        return _answer(ctx, argcount, W_SmallInteger(0))
+    if start < 1:
+        start = 1
+    for i in range(start - 1, body.size() - nkey + 1):
+        matched = True
+        for j in range(nkey):
+            if table.getbyte(body.getbyte(i + j)) != table.getbyte(key.getbyte(j)):
+                matched = False
+                break
+        if matched:
+            return _answer(ctx, argcount, W_SmallInteger(i + 1))
+    return _answer(ctx, argcount, W_SmallInteger(0))
+
+
+# --- ConsolePlugin ----------------------------------------------------------------------
+
+
+@expose_named("ConsolePlugin", "primitiveLog:level:")
+def prim_console_log(interp, ctx, argcount, w_method):
+    """Log a string at a level: each message is a line on the VM's standard output."""
+    if argcount != 2:
+        raise PrimitiveFailed
+    s = _bytes(ctx.peek(1))
+    _int(ctx.peek(0))
+    platform.write_stdout(s.as_string() + "\n")
+    ctx.pop_n(2)
+    return ctx
+
+
+# --- CogXenPlugin: the project's own output channel ---------------------------------------
+
+COGXEN = "CogXenPlugin"
+
+
+@expose_named(COGXEN, "primitiveWriteStdout", 1)
+def prim_write_stdout(interp, w_rcvr, w_string):
+    platform.write_stdout(_bytes(w_string).as_string())
+    return w_rcvr
+
+
+@expose_named(COGXEN, "primitiveWriteStderr", 1)
+def prim_write_stderr(interp, w_rcvr, w_string):
+    platform.write_stderr(_bytes(w_string).as_string())
+    return w_rcvr
+
+
+@expose_named(COGXEN, "primitiveExit", 1)
+def prim_exit(interp, w_rcvr, w_status):
+    raise Exit(_int(w_status))

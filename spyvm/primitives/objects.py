@@ -1,0 +1,487 @@
+"""Object access primitives: indexing, instantiation, identity, copying, become."""
+
+from rpython.rlib.rarithmetic import r_uint, intmask
+
+from spyvm import constants, model, heap
+from spyvm.errors import PrimitiveFailed
+from spyvm.model import (W_PointersObject, W_BytesObject, W_WordsObject, W_Float,
+                         W_CompiledMethod, W_Context, W_SmallInteger, W_Character)
+from spyvm.objspace import WrappingError
+from spyvm.primitives import expose
+
+# An image may ask for any size; refuse what would exhaust the host instead of dying.
+MAX_NEW_SIZE = 1 << 24
+
+
+def _index(w_index):
+    if not isinstance(w_index, W_SmallInteger):
+        raise PrimitiveFailed
+    return w_index.value
+
+
+def fixed_size(space, w_obj):
+    """Number of named instance variables of a pointers object."""
+    if isinstance(w_obj, W_Context):
+        return constants.CTX_FIXED_SIZE
+    try:
+        return space.class_format(w_obj.getclass(space)).inst_size
+    except WrappingError:
+        raise PrimitiveFailed
+
+
+def indexable_size(space, w_obj):
+    if isinstance(w_obj, W_PointersObject):
+        n = w_obj.size() - fixed_size(space, w_obj)
+        if n < 0:
+            raise PrimitiveFailed
+        return n
+    if isinstance(w_obj, W_Context):
+        return w_obj.sp
+    if isinstance(w_obj, W_BytesObject) or isinstance(w_obj, W_WordsObject) or \
+            isinstance(w_obj, W_Float):
+        return w_obj.size()
+    if isinstance(w_obj, W_CompiledMethod):
+        return w_obj.size()
+    return 0
+
+
+def basic_at(space, w_obj, index):
+    """at: with a 1-based index over the indexable part."""
+    if index < 1 or index > indexable_size(space, w_obj):
+        raise PrimitiveFailed
+    i = index - 1
+    if isinstance(w_obj, W_PointersObject):
+        return w_obj.fetch(space, fixed_size(space, w_obj) + i)
+    if isinstance(w_obj, W_Context):
+        return w_obj.stack[i]
+    if isinstance(w_obj, W_BytesObject):
+        return W_SmallInteger(w_obj.getbyte(i))
+    if isinstance(w_obj, W_WordsObject) or isinstance(w_obj, W_Float):
+        return space.wrap_uint(w_obj.getword(i))
+    if isinstance(w_obj, W_CompiledMethod):
+        j = i - w_obj.literal_bytes()
+        if j < 0:
+            raise PrimitiveFailed
+        return W_SmallInteger(ord(w_obj.bytes[j]))
+    raise PrimitiveFailed
+
+
+def basic_at_put(space, w_obj, index, w_value):
+    if index < 1 or index > indexable_size(space, w_obj):
+        raise PrimitiveFailed
+    i = index - 1
+    if isinstance(w_obj, W_PointersObject):
+        w_obj.store(space, fixed_size(space, w_obj) + i, w_value)
+    elif isinstance(w_obj, W_Context):
+        w_obj.stack[i] = w_value
+    elif isinstance(w_obj, W_BytesObject):
+        value = _byte_value(space, w_value)
+        w_obj.setbyte(i, value)
+    elif isinstance(w_obj, W_WordsObject) or isinstance(w_obj, W_Float):
+        try:
+            w_obj.setword(i, space.unwrap_uint32(w_value))
+        except WrappingError:
+            raise PrimitiveFailed
+    elif isinstance(w_obj, W_CompiledMethod):
+        j = i - w_obj.literal_bytes()
+        if j < 0:
+            raise PrimitiveFailed
+        value = _byte_value(space, w_value)
+        b = w_obj.bytes
+        w_obj.set_bytes(b[:j] + chr(value) + b[j + 1:])
+    else:
+        raise PrimitiveFailed
+    return w_value
+
+
+def _byte_value(space, w_value):
+    if isinstance(w_value, W_SmallInteger) and 0 <= w_value.value <= 255:
+        return w_value.value
+    raise PrimitiveFailed
+
+
+@expose(60, 1)
+def prim_at(interp, w_rcvr, w_index):
+    return basic_at(interp.space, w_rcvr, _index(w_index))
+
+
+@expose(61, 2)
+def prim_at_put(interp, w_rcvr, w_index, w_value):
+    return basic_at_put(interp.space, w_rcvr, _index(w_index), w_value)
+
+
+@expose(62, 0)
+def prim_size(interp, w_rcvr):
+    if isinstance(w_rcvr, W_SmallInteger) or isinstance(w_rcvr, W_Character):
+        return W_SmallInteger(0)
+    return W_SmallInteger(indexable_size(interp.space, w_rcvr))
+
+
+@expose(63, 1)
+def prim_string_at(interp, w_rcvr, w_index):
+    space = interp.space
+    if not isinstance(w_rcvr, W_BytesObject):
+        raise PrimitiveFailed
+    index = _index(w_index)
+    if index < 1 or index > w_rcvr.size():
+        raise PrimitiveFailed
+    try:
+        return space.wrap_char(w_rcvr.getbyte(index - 1))
+    except WrappingError:
+        raise PrimitiveFailed
+
+
+@expose(64, 2)
+def prim_string_at_put(interp, w_rcvr, w_index, w_char):
+    space = interp.space
+    if not isinstance(w_rcvr, W_BytesObject):
+        raise PrimitiveFailed
+    index = _index(w_index)
+    if index < 1 or index > w_rcvr.size():
+        raise PrimitiveFailed
+    try:
+        code = space.unwrap_char(w_char)
+    except WrappingError:
+        raise PrimitiveFailed
+    if not 0 <= code <= 255:
+        raise PrimitiveFailed
+    w_rcvr.setbyte(index - 1, code)
+    return w_char
+
+
+@expose(68, 1)
+def prim_object_at(interp, w_rcvr, w_index):
+    if not isinstance(w_rcvr, W_CompiledMethod):
+        raise PrimitiveFailed
+    index = _index(w_index)
+    if index < 1 or index > w_rcvr.num_literals() + 1:
+        raise PrimitiveFailed
+    return w_rcvr.fetch(interp.space, index - 1)
+
+
+@expose(69, 2)
+def prim_object_at_put(interp, w_rcvr, w_index, w_value):
+    if not isinstance(w_rcvr, W_CompiledMethod):
+        raise PrimitiveFailed
+    index = _index(w_index)
+    if index < 1 or index > w_rcvr.num_literals() + 1:
+        raise PrimitiveFailed
+    if index == 1:
+        if not isinstance(w_value, W_SmallInteger) or \
+                w_rcvr.header_num_literals(w_value.value) != w_rcvr.num_literals():
+            raise PrimitiveFailed
+        w_rcvr.set_header(w_value.value)
+    else:
+        w_rcvr.literals[index - 2] = w_value
+    interp.flush_method_cache()
+    return w_value
+
+
+def instantiate(space, w_class, size):
+    """A new instance of w_class with size indexable slots (PrimitiveFailed if it can't)."""
+    try:
+        fmt = space.class_format(w_class)
+    except WrappingError:
+        raise PrimitiveFailed
+    spec = fmt.inst_spec
+    if size < 0 or size > MAX_NEW_SIZE:
+        raise PrimitiveFailed
+    if spec in (constants.FMT_EMPTY, constants.FMT_FIXED) and size != 0:
+        raise PrimitiveFailed
+    if spec <= constants.FMT_WEAK:
+        if w_class is space.w_MethodContext or w_class is space.w_BlockContext:
+            return W_Context(space, w_class, w_class is space.w_BlockContext,
+                             fmt.inst_size + size - constants.CTX_FIXED_SIZE)
+        w_new = W_PointersObject(w_class, fmt.inst_size + size, space.w_nil)
+        w_new.weak = spec == constants.FMT_WEAK
+        return w_new
+    if spec == constants.FMT_WORDS:
+        if w_class is space.w_Float and size == 2:
+            return W_Float(w_class, 0.0)
+        return W_WordsObject(w_class, size)
+    if constants.FMT_BYTES <= spec < constants.FMT_COMPILED_METHOD:
+        return W_BytesObject(w_class, size)
+    raise PrimitiveFailed
+
+
+@expose(70, 0)
+def prim_basic_new(interp, w_class):
+    space = interp.space
+    try:
+        spec = space.class_format(w_class).inst_spec
+    except WrappingError:
+        raise PrimitiveFailed
+    if spec >= constants.FMT_VARIABLE:
+        raise PrimitiveFailed
+    return instantiate(space, w_class, 0)
+
+
+@expose(71, 1)
+def prim_basic_new_size(interp, w_class, w_size):
+    space = interp.space
+    try:
+        spec = space.class_format(w_class).inst_spec
+    except WrappingError:
+        raise PrimitiveFailed
+    if spec < constants.FMT_VARIABLE or spec >= constants.FMT_COMPILED_METHOD:
+        raise PrimitiveFailed
+    return instantiate(space, w_class, _index(w_size))
+
+
+@expose(73, 1)
+def prim_inst_var_at(interp, w_rcvr, w_index):
+    space = interp.space
+    index = _index(w_index)
+    if isinstance(w_rcvr, W_PointersObject) or isinstance(w_rcvr, W_Context):
+        if 1 <= index <= w_rcvr.size():
+            try:
+                return w_rcvr.fetch(space, index - 1)
+            except IndexError:
+                raise PrimitiveFailed
+    raise PrimitiveFailed
+
+
+@expose(74, 2)
+def prim_inst_var_at_put(interp, w_rcvr, w_index, w_value):
+    space = interp.space
+    index = _index(w_index)
+    if isinstance(w_rcvr, W_PointersObject) or isinstance(w_rcvr, W_Context):
+        if 1 <= index <= w_rcvr.size():
+            try:
+                w_rcvr.store(space, index - 1, w_value)
+            except IndexError:
+                raise PrimitiveFailed
+            return w_value
+    raise PrimitiveFailed
+
+
+@expose([75, 171], 0)
+def prim_identity_hash(interp, w_rcvr):
+    if isinstance(w_rcvr, W_Character):
+        return W_SmallInteger(w_rcvr.value)
+    if isinstance(w_rcvr, W_SmallInteger):
+        return w_rcvr
+    space = interp.space
+    if w_rcvr.getclass(space) is space.w_Character and isinstance(w_rcvr, W_PointersObject):
+        # Character value (V3: primitive 171 answers the code).
+        try:
+            return W_SmallInteger(space.unwrap_char(w_rcvr))
+        except WrappingError:
+            raise PrimitiveFailed
+    return W_SmallInteger(w_rcvr.gethash(space))
+
+
+@expose(170, 1)
+def prim_character_value(interp, w_class, w_code):
+    space = interp.space
+    if not isinstance(w_code, W_SmallInteger):
+        raise PrimitiveFailed
+    try:
+        return space.wrap_char(w_code.value)
+    except WrappingError:
+        raise PrimitiveFailed
+
+
+@expose(77, 0)
+def prim_some_instance(interp, w_class):
+    for w_obj in heap.all_objects(interp):
+        if w_obj.getclass(interp.space) is w_class:
+            return w_obj
+    raise PrimitiveFailed
+
+
+@expose(78, 0)
+def prim_next_instance(interp, w_rcvr):
+    space = interp.space
+    if isinstance(w_rcvr, W_SmallInteger) or isinstance(w_rcvr, W_Character):
+        raise PrimitiveFailed
+    w_class = w_rcvr.getclass(space)
+    found = False
+    for w_obj in heap.all_objects(interp):
+        if found and w_obj.getclass(space) is w_class:
+            return w_obj
+        if w_obj is w_rcvr:
+            found = True
+    raise PrimitiveFailed
+
+
+@expose(79, 2)
+def prim_new_method(interp, w_class, w_bytecount, w_header):
+    space = interp.space
+    nbytes = _index(w_bytecount)
+    if not isinstance(w_header, W_SmallInteger) or nbytes < 0 or nbytes > MAX_NEW_SIZE:
+        raise PrimitiveFailed
+    try:
+        spec = space.class_format(w_class).inst_spec
+    except WrappingError:
+        raise PrimitiveFailed
+    if spec < constants.FMT_COMPILED_METHOD:
+        raise PrimitiveFailed
+    w_method = W_CompiledMethod(w_class, space.word_size, space.new_method_header)
+    nlits = w_method.header_num_literals(w_header.value)
+    w_method.literals = [space.w_nil] * nlits
+    w_method.set_bytes("\x00" * nbytes)
+    w_method.set_header(w_header.value)
+    return w_method
+
+
+@expose(105, 4)
+def prim_replace_from_to_with_starting_at(interp, w_rcvr, w_start, w_stop, w_repl,
+                                          w_repl_start):
+    space = interp.space
+    start = _index(w_start)
+    stop = _index(w_stop)
+    repl_start = _index(w_repl_start)
+    if stop < start - 1 or start < 1 or repl_start < 1:
+        raise PrimitiveFailed
+    count = stop - start + 1
+    if stop > indexable_size(space, w_rcvr) or \
+            repl_start + count - 1 > indexable_size(space, w_repl):
+        raise PrimitiveFailed
+    if isinstance(w_rcvr, W_BytesObject) and isinstance(w_repl, W_BytesObject):
+        src = w_repl.bytes[repl_start - 1:repl_start - 1 + count]
+        for i in range(count):
+            w_rcvr.bytes[start - 1 + i] = src[i]
+        return w_rcvr
+    if isinstance(w_rcvr, W_PointersObject) and isinstance(w_repl, W_PointersObject):
+        off = fixed_size(space, w_rcvr)
+        roff = fixed_size(space, w_repl)
+        src_w = w_repl.slots[roff + repl_start - 1:roff + repl_start - 1 + count]
+        for i in range(count):
+            w_rcvr.slots[off + start - 1 + i] = src_w[i]
+        return w_rcvr
+    if (isinstance(w_rcvr, W_WordsObject) and isinstance(w_repl, W_WordsObject)):
+        src = w_repl.words[repl_start - 1:repl_start - 1 + count]
+        for i in range(count):
+            w_rcvr.words[start - 1 + i] = src[i]
+        return w_rcvr
+    # Mixed kinds (e.g. bytes into a method): only like with like is a primitive.
+    raise PrimitiveFailed
+
+
+@expose(110, 1)
+def prim_identical(interp, w_rcvr, w_arg):
+    return interp.space.wrap_bool(w_rcvr.is_same_object(w_arg))
+
+
+@expose(111, 0)
+def prim_class(interp, w_rcvr):
+    return w_rcvr.getclass(interp.space)
+
+
+@expose(145, 1)
+def prim_constant_fill(interp, w_rcvr, w_value):
+    space = interp.space
+    if isinstance(w_rcvr, W_BytesObject):
+        value = _byte_value(space, w_value)
+        for i in range(w_rcvr.size()):
+            w_rcvr.setbyte(i, value)
+    elif isinstance(w_rcvr, W_WordsObject):
+        try:
+            word = space.unwrap_uint32(w_value)
+        except WrappingError:
+            raise PrimitiveFailed
+        for i in range(w_rcvr.size()):
+            w_rcvr.setword(i, word)
+    else:
+        raise PrimitiveFailed
+    return w_rcvr
+
+
+@expose(148, 0)
+def prim_shallow_copy(interp, w_rcvr):
+    space = interp.space
+    if isinstance(w_rcvr, W_PointersObject):
+        w_copy = W_PointersObject(w_rcvr.w_class, 0, space.w_nil)
+        w_copy.slots = w_rcvr.slots[:]
+        w_copy.weak = w_rcvr.weak
+        return w_copy
+    if isinstance(w_rcvr, W_BytesObject):
+        w_copy = W_BytesObject(w_rcvr.w_class, 0)
+        w_copy.bytes = w_rcvr.bytes[:]
+        return w_copy
+    if isinstance(w_rcvr, W_WordsObject):
+        w_copy = W_WordsObject(w_rcvr.w_class, 0)
+        w_copy.words = w_rcvr.words[:]
+        return w_copy
+    if isinstance(w_rcvr, W_Float):
+        return W_Float(w_rcvr.w_class, w_rcvr.value)
+    if isinstance(w_rcvr, W_CompiledMethod):
+        w_copy = W_CompiledMethod(w_rcvr.w_class, w_rcvr.word_size, w_rcvr.new_header)
+        w_copy.literals = w_rcvr.literals[:]
+        w_copy.set_bytes(w_rcvr.bytes)
+        w_copy.set_header(w_rcvr.header)
+        return w_copy
+    if isinstance(w_rcvr, W_Context):
+        w_copy = W_Context(space, w_rcvr.w_class, w_rcvr.is_block_context, 0)
+        w_copy.copy_from(w_rcvr)
+        return w_copy
+    # Immediates are their own copies.
+    return w_rcvr
+
+
+def _become_arrays(interp, w_rcvr, w_arg, two_way):
+    space = interp.space
+    if not isinstance(w_rcvr, W_PointersObject) or not isinstance(w_arg, W_PointersObject):
+        raise PrimitiveFailed
+    if w_rcvr.size() != w_arg.size():
+        raise PrimitiveFailed
+    pairs_from = w_rcvr.slots[:]
+    pairs_to = w_arg.slots[:]
+    for i in range(len(pairs_from)):
+        w_a = pairs_from[i]
+        w_b = pairs_to[i]
+        if not heap.can_become(w_a) or not heap.can_become(w_b):
+            raise PrimitiveFailed
+    if not heap.become(interp, pairs_from, pairs_to, two_way):
+        raise PrimitiveFailed
+    interp.flush_method_cache()
+    return w_rcvr
+
+
+@expose(128, 1)
+def prim_array_become(interp, w_rcvr, w_arg):
+    return _become_arrays(interp, w_rcvr, w_arg, True)
+
+
+@expose(72, 1)
+def prim_array_become_one_way(interp, w_rcvr, w_arg):
+    return _become_arrays(interp, w_rcvr, w_arg, False)
+
+
+@expose(115, 1)
+def prim_change_class(interp, w_rcvr, w_arg):
+    """primitiveChangeClass: the receiver takes the class of the argument."""
+    space = interp.space
+    if not isinstance(w_rcvr, model.W_HeapObject) or \
+            not isinstance(w_arg, model.W_HeapObject):
+        raise PrimitiveFailed
+    w_class = w_arg.getclass(space)
+    _check_same_shape(space, w_rcvr, w_class)
+    w_rcvr.change_class(w_class)
+    return w_rcvr
+
+
+@expose(160, 1)
+def prim_adopt_instance(interp, w_class, w_obj):
+    space = interp.space
+    if not isinstance(w_obj, model.W_HeapObject):
+        raise PrimitiveFailed
+    _check_same_shape(space, w_obj, w_class)
+    w_obj.change_class(w_class)
+    return w_obj
+
+
+def _check_same_shape(space, w_obj, w_class):
+    try:
+        spec = space.class_format(w_class).inst_spec
+        old = space.class_format(w_obj.getclass(space)).inst_spec
+    except WrappingError:
+        raise PrimitiveFailed
+    pointers = spec <= constants.FMT_WEAK
+    if pointers != (old <= constants.FMT_WEAK) or \
+            isinstance(w_obj, W_Context) or isinstance(w_obj, W_CompiledMethod):
+        raise PrimitiveFailed
+    if (constants.FMT_BYTES <= spec < constants.FMT_COMPILED_METHOD) != \
+            isinstance(w_obj, W_BytesObject):
+        raise PrimitiveFailed

@@ -1,0 +1,244 @@
+"""System primitives: clocks, the timer semaphore, quit, memory and VM queries, I/O stubs.
+
+A headless VM has no display, keyboard or mouse: those primitives answer what a
+display-less machine would (no events, a fixed screen size) so that images run.
+"""
+
+from spyvm import constants, model
+from spyvm.errors import PrimitiveFailed, Exit
+from spyvm.model import W_PointersObject, W_SmallInteger, W_BytesObject
+from spyvm.objspace import WrappingError
+from spyvm.primitives import expose, expose_raw, lookup_named
+from spyvm.platform import current as platform
+
+# Seconds from 1901-01-01 (Squeak's epoch) to 1970-01-01.
+SQUEAK_EPOCH_OFFSET = 2177452800
+
+
+@expose_raw(113)
+def prim_quit(interp, ctx, argcount, w_method):
+    status = 0
+    if argcount == 1:
+        w_status = ctx.peek(0)
+        if not isinstance(w_status, W_SmallInteger):
+            raise PrimitiveFailed
+        status = w_status.value
+    elif argcount != 0:
+        raise PrimitiveFailed
+    raise Exit(status)
+
+
+@expose(135, 0)
+def prim_millisecond_clock(interp, w_rcvr):
+    return W_SmallInteger(interp.millisecond_clock())
+
+
+@expose(137, 0)
+def prim_seconds_clock(interp, w_rcvr):
+    seconds = int(platform.wall_clock_seconds()) + SQUEAK_EPOCH_OFFSET
+    return interp.space.wrap_int(seconds)
+
+
+@expose([240, 241], 0)
+def prim_microsecond_clock(interp, w_rcvr):
+    usecs = int(platform.wall_clock_seconds() * 1000000.0) + \
+        SQUEAK_EPOCH_OFFSET * 1000000
+    return interp.space.wrap_int(usecs)
+
+
+@expose(136, 2)
+def prim_signal_at_milliseconds(interp, w_rcvr, w_sema, w_msecs):
+    """Arrange for the timer semaphore to be signalled at a millisecond clock value."""
+    space = interp.space
+    if not isinstance(w_msecs, W_SmallInteger):
+        raise PrimitiveFailed
+    if isinstance(w_sema, W_PointersObject) and \
+            w_sema.getclass(space) is space.w_Semaphore:
+        space.w_special_objects.store(space, constants.SO_TIMER_SEMAPHORE, w_sema)
+        delta_ms = w_msecs.value - interp.millisecond_clock()
+        if delta_ms < 0:
+            delta_ms = 0
+        interp.next_wakeup_usecs = interp.now_usecs() + delta_ms * 1000
+    else:
+        space.w_special_objects.store(space, constants.SO_TIMER_SEMAPHORE, space.w_nil)
+        interp.next_wakeup_usecs = 0
+    return w_rcvr
+
+
+@expose(230, 1)
+def prim_relinquish_processor(interp, w_rcvr, w_usecs):
+    """The idle process gives the host the time until the next timer wakeup."""
+    if not isinstance(w_usecs, W_SmallInteger):
+        raise PrimitiveFailed
+    usecs = w_usecs.value
+    if interp.next_wakeup_usecs != 0:
+        until = interp.next_wakeup_usecs - interp.now_usecs()
+        if until < usecs:
+            usecs = until
+    if usecs > 0:
+        platform.sleep_microseconds(min(usecs, 100000))
+    return w_rcvr
+
+
+@expose([130, 131], 0)
+def prim_garbage_collect(interp, w_rcvr):
+    # The host GC manages memory; answer a generous amount of free space.
+    return W_SmallInteger(64 * 1024 * 1024)
+
+
+@expose(112, 0)
+def prim_bytes_left(interp, w_rcvr):
+    return W_SmallInteger(64 * 1024 * 1024)
+
+
+@expose(124, 1)
+def prim_low_space_semaphore(interp, w_rcvr, w_sema):
+    space = interp.space
+    space.w_special_objects.store(space, constants.SO_LOW_SPACE_SEMAPHORE, w_sema)
+    return w_rcvr
+
+
+@expose(125, 1)
+def prim_set_low_space_threshold(interp, w_rcvr, w_bytes):
+    if not isinstance(w_bytes, W_SmallInteger):
+        raise PrimitiveFailed
+    return w_rcvr
+
+
+@expose(121, 0)
+def prim_image_name(interp, w_rcvr):
+    return interp.space.wrap_string(interp.image_name)
+
+
+@expose(142, 0)
+def prim_vm_path(interp, w_rcvr):
+    return interp.space.wrap_string(interp.vm_path)
+
+
+@expose(149, 1)
+def prim_get_attribute(interp, w_rcvr, w_index):
+    if not isinstance(w_index, W_SmallInteger):
+        raise PrimitiveFailed
+    value = interp.system_attribute(w_index.value)
+    if value is None:
+        return interp.space.w_nil
+    return interp.space.wrap_string(value)
+
+
+@expose(254, 1)
+def prim_vm_parameter_at(interp, w_rcvr, w_index):
+    if not isinstance(w_index, W_SmallInteger):
+        raise PrimitiveFailed
+    # Counters and sizes the image may ask for: none is meaningful here yet.
+    return W_SmallInteger(0)
+
+
+@expose(97, 0)
+def prim_snapshot(interp, w_rcvr):
+    # Saving images comes with the image writer; until then the image sees a failure.
+    raise PrimitiveFailed
+
+
+@expose(114, 0)
+def prim_exit_to_debugger(interp, w_rcvr):
+    raise PrimitiveFailed
+
+
+# --- display, input and sound: a headless machine ----------------------------------------
+
+
+@expose(102, 0)
+def prim_be_display(interp, w_rcvr):
+    space = interp.space
+    space.w_special_objects.store(space, constants.SO_DISPLAY, w_rcvr)
+    return w_rcvr
+
+
+@expose(106, 0)
+def prim_screen_size(interp, w_rcvr):
+    space = interp.space
+    w_point = W_PointersObject(space.w_Point, 2, space.w_nil)
+    w_point.slots[0] = W_SmallInteger(640)
+    w_point.slots[1] = W_SmallInteger(480)
+    return w_point
+
+
+@expose([107, 108, 109, 95], 0)
+def prim_no_input(interp, w_rcvr):
+    # mouseButtons, kbdNext, kbdPeek, inputWord: nothing is ever pressed.
+    if interp.space.is_spur:
+        return W_SmallInteger(0)
+    return W_SmallInteger(0)
+
+
+@expose(90, 0)
+def prim_mouse_point(interp, w_rcvr):
+    space = interp.space
+    w_point = W_PointersObject(space.w_Point, 2, space.w_nil)
+    w_point.slots[0] = W_SmallInteger(0)
+    w_point.slots[1] = W_SmallInteger(0)
+    return w_point
+
+
+@expose(93, 1)
+def prim_input_semaphore(interp, w_rcvr, w_arg):
+    return w_rcvr
+
+
+@expose(94, 1)
+def prim_get_next_event(interp, w_rcvr, w_array):
+    # An event buffer whose type field stays 0 means "no event".
+    if not isinstance(w_array, W_PointersObject) or w_array.size() < 1:
+        raise PrimitiveFailed
+    w_array.store(interp.space, 0, W_SmallInteger(0))
+    return w_rcvr
+
+
+@expose_raw(101)
+def prim_be_cursor(interp, ctx, argcount, w_method):
+    # beCursor / beCursorWithMask: nothing to show.
+    if argcount > 1:
+        raise PrimitiveFailed
+    ctx.pop_n(argcount)
+    return ctx
+
+
+@expose(126, 1)
+def prim_defer_updates(interp, w_rcvr, w_flag):
+    return w_rcvr
+
+
+@expose(127, 4)
+def prim_force_display_update(interp, w_rcvr, w_a, w_b, w_c, w_d):
+    return w_rcvr
+
+
+@expose(91, 1)
+def prim_cursor_loc_put(interp, w_rcvr, w_point):
+    return w_rcvr
+
+
+# --- named primitives ------------------------------------------------------------------
+
+
+def _string_literal(space, w_obj):
+    if isinstance(w_obj, W_BytesObject):
+        return w_obj.as_string()
+    return ""
+
+
+@expose_raw(117)
+def prim_external_call(interp, ctx, argcount, w_method):
+    """Named primitives: the method's first literal is {module. name. flags. index}."""
+    space = interp.space
+    if len(w_method.literals) < 1:
+        raise PrimitiveFailed
+    w_desc = w_method.literals[0]
+    if not isinstance(w_desc, W_PointersObject) or w_desc.size() < 2:
+        raise PrimitiveFailed
+    module = _string_literal(space, w_desc.fetch(space, 0))
+    name = _string_literal(space, w_desc.fetch(space, 1))
+    fn = lookup_named(module, name)
+    if fn is None:
+        raise PrimitiveFailed
+    return fn(interp, ctx, argcount, w_method)
