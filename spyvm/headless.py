@@ -19,18 +19,19 @@ class NoCompiler(Exception):
         self.message = message
 
 
-# (class name, class-side selector) pairs where images open a debugger or notifier.
+# (class name, selector, class side?) where images open a debugger or notifier.
 DEBUGGER_ENTRIES = [
-    ("Debugger", "openContext:label:contents:"),
-    ("Debugger", "openOn:context:label:contents:fullView:"),
-    ("Debugger", "openInterrupt:onProcess:"),
-    ("StandardToolSet", "debugContext:label:contents:"),
-    ("StandardToolSet", "debug:context:label:contents:fullView:"),
-    ("ToolSet", "debugContext:label:contents:"),
-    ("ToolSet", "debug:context:label:contents:fullView:"),
+    ("Debugger", "openContext:label:contents:", True),
+    ("Debugger", "openOn:context:label:contents:fullView:", True),
+    ("Debugger", "openInterrupt:onProcess:", True),
+    ("StandardToolSet", "debugContext:label:contents:", True),
+    ("StandardToolSet", "debug:context:label:contents:fullView:", True),
+    ("ToolSet", "debugContext:label:contents:", True),
+    ("ToolSet", "debug:context:label:contents:fullView:", True),
     # Squeak 2.x reports compile errors of code with no editor by opening a SyntaxError.
-    ("SyntaxError", "errorInClass:withCode:doitFlag:"),
-    ("SyntaxError", "errorInClass:withCode:"),
+    ("SyntaxError", "errorInClass:withCode:doitFlag:", True),
+    ("SyntaxError", "errorInClass:withCode:", True),
+    ("SyntaxError", "notify:at:in:", False),
 ]
 
 
@@ -71,35 +72,35 @@ class HeadlessVM(object):
         return self.print_string(self.evaluate(source))
 
     def file_in(self, text):
-        """Evaluate a file-in: `!expr!` starts a reader that takes the chunks after it."""
+        """Evaluate a file-in's chunks in order.
+
+        `!expr!` (a chunk after an empty one) answers a reader such as
+        `Foo methodsFor: 'x'`; the method chunks after it, up to the next empty
+        chunk, go to the reader's own scanFrom:, so the image compiles them.
+        """
         chunks = split_chunks(text)
         i = 0
         while i < len(chunks):
-            chunk = chunks[i]
-            if chunk.strip() == "":
-                # An empty chunk: the next one answers a reader for method definitions.
-                if i + 1 < len(chunks):
-                    w_reader = self.evaluate(chunks[i + 1])
-                    i += 2
-                    while i < len(chunks) and chunks[i].strip() != "":
-                        self.compile_with_reader(w_reader, chunks[i])
-                        i += 1
-                i += 1
-                continue
-            self.evaluate(chunk)
+            source, start, end = chunks[i]
+            if source.strip() == "" and i + 1 < len(chunks):
+                w_reader = self.evaluate(chunks[i + 1][0])
+                i += 2
+                methods_start = chunks[i - 1][2]
+                while i < len(chunks) and chunks[i][0].strip() != "":
+                    i += 1
+                methods_end = chunks[i][2] if i < len(chunks) else len(text)
+                assert methods_start >= 0 and methods_end >= methods_start
+                self.scan_methods(w_reader, text[methods_start:methods_end])
+            elif source.strip() != "":
+                self.evaluate(source)
             i += 1
 
-    def compile_with_reader(self, w_reader, source):
-        """Give one method chunk to the reader `Foo methodsFor: 'x'` answered."""
-        space = self.space
-        w_class = self.interp.perform(w_reader, "theClass", []) \
-            if self.understands(w_reader, "theClass") else None
-        w_category = self.interp.perform(w_reader, "category", []) \
-            if self.understands(w_reader, "category") else None
-        if w_class is None or w_category is None:
-            raise VMFatal("file-in: the method reader cannot say its class and category")
-        self.interp.perform(w_class, "compile:classified:",
-                            [space.wrap_string(source), w_category])
+    def scan_methods(self, w_reader, text):
+        w_stream_class = self.space.smalltalk_at("ReadStream")
+        if w_stream_class is None:
+            raise VMFatal("file-in needs ReadStream in the image")
+        w_stream = self.interp.perform(w_stream_class, "on:", [self.space.wrap_string(text)])
+        self.interp.perform(w_reader, "scanFrom:", [w_stream])
 
     def understands(self, w_obj, selector):
         w_selector = self.interp.symbol(selector)
@@ -119,9 +120,11 @@ class HeadlessVM(object):
 
 
 def split_chunks(text):
-    """File-in chunks: text between single `!`; `!!` stands for a literal `!`."""
+    """File-in chunks as (source, start, end): text between single `!` marks, where
+    `!!` stands for `!`; end is the offset just after the terminating `!`."""
     chunks = []
     current = []
+    start = 0
     i = 0
     n = len(text)
     while i < n:
@@ -131,28 +134,30 @@ def split_chunks(text):
                 current.append("!")
                 i += 2
                 continue
-            chunks.append("".join(current))
+            chunks.append(("".join(current), start, i + 1))
             current = []
+            start = i + 1
         else:
             current.append(c)
         i += 1
     rest = "".join(current)
     if rest.strip() != "":
-        chunks.append(rest)
-    # A chunk that is only whitespace between two `!` marks a reader start.
+        chunks.append((rest, start, n))
     return chunks
 
 
 def mark_debugger_entries(interp):
     space = interp.space
-    for class_name, selector in DEBUGGER_ENTRIES:
+    for class_name, selector, class_side in DEBUGGER_ENTRIES:
         w_class = space.smalltalk_at(class_name)
         if not isinstance(w_class, model.W_PointersObject):
             continue
         w_selector = interp.symbol(selector)
         if w_selector is None:
             continue
-        w_method = interp.lookup(w_class.getclass(space), w_selector)
+        if class_side:
+            w_class = w_class.getclass(space)
+        w_method = interp.lookup(w_class, w_selector)
         if isinstance(w_method, model.W_CompiledMethod):
             w_method.reports_unhandled_error = True
 

@@ -37,6 +37,7 @@ def can_become(w_obj):
 
 def _swap_contents(w_a, w_b):
     """Exchange the identities of two objects of the same representation."""
+    assert isinstance(w_a, W_HeapObject) and isinstance(w_b, W_HeapObject)
     w_a.w_class, w_b.w_class = w_b.w_class, w_a.w_class
     w_a.hash, w_b.hash = w_b.hash, w_a.hash
     if isinstance(w_a, W_PointersObject) and isinstance(w_b, W_PointersObject):
@@ -57,11 +58,12 @@ def _swap_contents(w_a, w_b):
 
 
 def _same_representation(w_a, w_b):
-    for cls in (W_PointersObject, W_BytesObject, W_WordsObject, W_Float,
-                W_CompiledMethod, W_Context):
-        if isinstance(w_a, cls) and isinstance(w_b, cls):
-            return True
-    return False
+    return (isinstance(w_a, W_PointersObject) and isinstance(w_b, W_PointersObject)) or \
+        (isinstance(w_a, W_BytesObject) and isinstance(w_b, W_BytesObject)) or \
+        (isinstance(w_a, W_WordsObject) and isinstance(w_b, W_WordsObject)) or \
+        (isinstance(w_a, W_Float) and isinstance(w_b, W_Float)) or \
+        (isinstance(w_a, W_CompiledMethod) and isinstance(w_b, W_CompiledMethod)) or \
+        (isinstance(w_a, W_Context) and isinstance(w_b, W_Context))
 
 
 def become(interp, from_w, to_w, two_way):
@@ -82,6 +84,7 @@ def become(interp, from_w, to_w, two_way):
         if two_way:
             mapping[to_w[i]] = from_w[i]
     for w_obj in all_objects(interp):
+        assert isinstance(w_obj, W_HeapObject)
         w_obj.w_class = mapping.get(w_obj.w_class, w_obj.w_class)
         if isinstance(w_obj, W_PointersObject):
             _remap_list(w_obj.slots, mapping)

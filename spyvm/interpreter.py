@@ -316,7 +316,7 @@ class Interpreter(object):
                 return w_arg.as_string()
         return "unhandled error"
 
-    def stack_trace(self, ctx, limit=20):
+    def stack_trace(self, ctx, limit=40):
         """Lines naming the methods on ctx's sender chain, innermost first."""
         space = self.space
         lines = []

@@ -206,6 +206,7 @@ class V3Loader(object):
 
     def fill(self, chunk):
         w_obj = chunk.w_object
+        assert isinstance(w_obj, model.W_HeapObject)
         w_obj.w_class = self.chunk_at(self.class_oop_of(chunk)).w_object
         if isinstance(w_obj, model.W_Context):
             return
@@ -243,6 +244,7 @@ class V3Loader(object):
         w_method.literals = [self.decode_oop(self.body_word(chunk, i + 1))
                              for i in range(nlits)]
         start = chunk.body_pos + (nlits + 1) * 4
+        assert start >= 0 and nbytes >= 0
         w_method.set_bytes(self.reader.data[start:start + nbytes])
         w_method.set_header(header)
 

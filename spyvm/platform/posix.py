@@ -22,6 +22,7 @@ def write(fd, s):
             return
         if n <= 0:
             return
+        assert n >= 0
         s = s[n:]
 
 

@@ -7,7 +7,7 @@ from rpython.rlib.rarithmetic import intmask
 
 from spyvm.errors import PrimitiveFailed, Exit
 from spyvm.model import W_BytesObject, W_SmallInteger, W_PointersObject
-from spyvm.primitives import expose_named
+from spyvm.primitives import expose, expose_named
 from spyvm.platform import current as platform
 
 
@@ -173,21 +173,31 @@ def prim_console_log(interp, ctx, argcount, w_method):
 
 # --- CogXenPlugin: the project's own output channel ---------------------------------------
 
+# Named for images whose compiler knows <primitive: 'name' module: 'CogXenPlugin'>,
+# numbered (790-792, a range no Squeak VM assigns) for older compilers without that
+# syntax, such as Squeak 2.2's.
+
 COGXEN = "CogXenPlugin"
+PRIM_WRITE_STDOUT = 790
+PRIM_WRITE_STDERR = 791
+PRIM_EXIT = 792
 
 
+@expose(PRIM_WRITE_STDOUT, 1)
 @expose_named(COGXEN, "primitiveWriteStdout", 1)
 def prim_write_stdout(interp, w_rcvr, w_string):
     platform.write_stdout(_bytes(w_string).as_string())
     return w_rcvr
 
 
+@expose(PRIM_WRITE_STDERR, 1)
 @expose_named(COGXEN, "primitiveWriteStderr", 1)
 def prim_write_stderr(interp, w_rcvr, w_string):
     platform.write_stderr(_bytes(w_string).as_string())
     return w_rcvr
 
 
+@expose(PRIM_EXIT, 1)
 @expose_named(COGXEN, "primitiveExit", 1)
 def prim_exit(interp, w_rcvr, w_status):
     raise Exit(_int(w_status))

@@ -88,6 +88,7 @@ def basic_at_put(space, w_obj, index, w_value):
             raise PrimitiveFailed
         value = _byte_value(space, w_value)
         b = w_obj.bytes
+        assert j >= 0
         w_obj.set_bytes(b[:j] + chr(value) + b[j + 1:])
     else:
         raise PrimitiveFailed
@@ -338,20 +339,24 @@ def prim_replace_from_to_with_starting_at(interp, w_rcvr, w_start, w_stop, w_rep
     if stop > indexable_size(space, w_rcvr) or \
             repl_start + count - 1 > indexable_size(space, w_repl):
         raise PrimitiveFailed
+    src_start = repl_start - 1
+    src_stop = src_start + count
+    assert src_start >= 0 and src_stop >= 0
     if isinstance(w_rcvr, W_BytesObject) and isinstance(w_repl, W_BytesObject):
-        src = w_repl.bytes[repl_start - 1:repl_start - 1 + count]
+        src = w_repl.bytes[src_start:src_stop]
         for i in range(count):
             w_rcvr.bytes[start - 1 + i] = src[i]
         return w_rcvr
     if isinstance(w_rcvr, W_PointersObject) and isinstance(w_repl, W_PointersObject):
         off = fixed_size(space, w_rcvr)
         roff = fixed_size(space, w_repl)
-        src_w = w_repl.slots[roff + repl_start - 1:roff + repl_start - 1 + count]
+        assert roff >= 0
+        src_w = w_repl.slots[roff + src_start:roff + src_stop]
         for i in range(count):
             w_rcvr.slots[off + start - 1 + i] = src_w[i]
         return w_rcvr
     if (isinstance(w_rcvr, W_WordsObject) and isinstance(w_repl, W_WordsObject)):
-        src = w_repl.words[repl_start - 1:repl_start - 1 + count]
+        src = w_repl.words[src_start:src_stop]
         for i in range(count):
             w_rcvr.words[start - 1 + i] = src[i]
         return w_rcvr

@@ -242,3 +242,8 @@ def prim_external_call(interp, ctx, argcount, w_method):
     if fn is None:
         raise PrimitiveFailed
     return fn(interp, ctx, argcount, w_method)
+
+
+@expose(129, 0)
+def prim_special_objects_array(interp, w_rcvr):
+    return interp.space.w_special_objects
