@@ -45,6 +45,7 @@ class HeadlessVM(object):
         self.interp.vm_path = vm_path
         self.interp.image_args = image_args
         mark_debugger_entries(self.interp)
+        self.delays_restarted = False
 
     def symbol(self, name):
         w_symbol = self.interp.symbol(name)
@@ -58,7 +59,23 @@ class HeadlessVM(object):
             raise NoCompiler("this image has no Compiler, so it cannot evaluate source code")
         return w_compiler
 
+    def restart_delays(self):
+        """Run the image's Delay start-up once before code the VM sends in.
+
+        Evaluating borrows the active process without running the image's start-up
+        list. Images that save with `Delay shutDown` hold the Delay lock and keep the
+        saved delays inert until `Delay startUp`; without it every Delay would wait
+        forever. Nothing else of the start-up (display, input) is wanted headless.
+        """
+        if self.delays_restarted:
+            return
+        self.delays_restarted = True
+        w_delay = self.space.smalltalk_at("Delay")
+        if w_delay is not None and self.understands(w_delay, "startUp"):
+            self.interp.perform(w_delay, "startUp", [])
+
     def evaluate(self, source):
+        self.restart_delays()
         w_source = self.space.wrap_string(source)
         return self.interp.perform(self.compiler(), "evaluate:", [w_source])
 

@@ -259,20 +259,28 @@ class ObjSpace(object):
         """Best-effort name of a class or metaclass, for messages."""
         if not isinstance(w_class, model.W_PointersObject):
             return "?"
-        if w_class.size() > constants.CLASS_NAME:
-            w_name = w_class.fetch(self, constants.CLASS_NAME)
-            if isinstance(w_name, model.W_BytesObject):
-                return w_name.as_string()
-        # A metaclass: thisClass is its last instance variable (5 in Squeak 3+, 6 in 2.x).
-        for index in [constants.METACLASS_THISCLASS, constants.METACLASS_THISCLASS + 1]:
+        name = self._own_class_name(w_class)
+        if name:
+            return name
+        # A metaclass: thisClass is its last instance variable (5 in Squeak 3+, 6 in 2.x,
+        # 3 in minimal kernels).
+        for index in [constants.METACLASS_THISCLASS, constants.METACLASS_THISCLASS + 1, 3]:
             if w_class.size() > index:
                 w_this = w_class.fetch(self, index)
-                if isinstance(w_this, model.W_PointersObject) and \
-                        w_this.size() > constants.CLASS_NAME:
-                    w_name = w_this.fetch(self, constants.CLASS_NAME)
-                    if isinstance(w_name, model.W_BytesObject):
-                        return w_name.as_string() + " class"
+                if isinstance(w_this, model.W_PointersObject):
+                    name = self._own_class_name(w_this)
+                    if name:
+                        return name + " class"
         return "?"
+
+    def _own_class_name(self, w_class):
+        """The name slot of a class: 6 in Squeak's layout, 3 in minimal bootstrapped kernels."""
+        for index in [constants.CLASS_NAME, 3]:
+            if w_class.size() > index:
+                w_name = w_class.fetch(self, index)
+                if isinstance(w_name, model.W_BytesObject):
+                    return w_name.as_string()
+        return ""
 
     def smalltalk_at(self, name):
         """Look a global up in the Smalltalk SystemDictionary (slow; not for hot paths)."""

@@ -25,7 +25,10 @@ forwarders, 16 hidden arrays (the class table), 18/19 hidden word arrays. The fi
 objects are nil, false, true, the free lists and the hidden roots; the first 4096
 slots of the hidden roots are the class table pages (nil when unused), each a
 hidden array of 1024 class oops: class index i is entry i & 1023 of page i >> 10.
-A class's identity hash is its class index.
+A class's identity hash is a class index the table holds it under; a class may be
+held under more than one (headless.image registers each metaclass twice, and its
+sole instance's header uses the other index), so objects get their class from the
+table, never by comparing hashes.
 
 Only the 32-bit format is read today; everything that depends on the word size
 goes through `word_size` so that Spur 64-bit (68021) is a small addition: the

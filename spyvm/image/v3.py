@@ -138,13 +138,18 @@ class V3Loader(object):
         self.compact_oops = [self.body_word(compact, i) for i in range(compact.body_words)]
         nil_chunk = self.chunk_at(nil_oop)
         # nil first: context shells fill their slots with it.
-        self.space.w_nil = model.W_PointersObject(None, 0, None, nil_chunk.hash)
-        nil_chunk.w_object = self.space.w_nil
+        if nil_chunk.format > 4:
+            raise ImageError("corrupt image: nil is not a pointers object")
+        w_nil = model.W_PointersObject(None, nil_chunk.body_words, None, nil_chunk.hash)
+        self.space.w_nil = w_nil
+        nil_chunk.w_object = w_nil
         for chunk in self.chunks:
             if chunk.w_object is None:
                 chunk.w_object = self.make_shell(chunk)
         for chunk in self.chunks:
             self.fill(chunk)
+        if not isinstance(specials.w_object, model.W_PointersObject):
+            raise ImageError("corrupt image: bad special objects array")
         self.space.install_special_objects(specials.w_object)
         if not isinstance(self.space.w_nil, model.W_PointersObject) or \
                 self.space.w_true is self.space.w_false:

@@ -21,6 +21,7 @@ import math
 
 from rpython.rlib.rarithmetic import ovfcheck, intmask, r_uint, LONG_BIT
 from rpython.rlib.rbigint import rbigint
+from rpython.rlib.objectmodel import dont_inline
 from rpython.rlib.rfloat import isinf, isnan, INFINITY, NAN, copysign
 
 from spyvm import constants, model
@@ -162,8 +163,9 @@ def bit_shift(space, a, shift):
                 return model.W_SmallInteger(r)
         if shift > MAX_SHIFT:
             return None
+        big = big_lshift(rbigint.fromint(a), shift)
         try:
-            return answer_bigint(space, rbigint.fromint(a).lshift(shift))
+            return answer_bigint(space, big)
         except PrimitiveFailed:
             return None
     if shift <= -(LONG_BIT - 1):
@@ -502,13 +504,20 @@ def large_bit_shift(interp, w_rcvr, w_arg):
     return answer_bigint(space, _shift_bigint(a, shift))
 
 
+@dont_inline
+def big_lshift(a, shift):
+    """rbigint.lshift, kept out of line: RPython cannot inline it into a try block."""
+    assert shift >= 0
+    return a.lshift(shift)
+
+
 def _shift_bigint(a, shift):
     if shift >= 0:
         if a.sign == 0:
             return a
         if shift > MAX_SHIFT:
             raise PrimitiveFailed
-        return a.lshift(shift)
+        return big_lshift(a, shift)
     # rbigint.rshift floors (-1 for negatives shifted out) and copes with any count.
     return a.rshift(-shift)
 
@@ -875,7 +884,7 @@ def lip_any_bit_from_to(interp, w_rcvr, w_from, w_to):
         return space.w_false
     bits = a.rshift(start - 1)
     width = stop - start + 1
-    mask = rbigint.fromint(1).lshift(width).sub(rbigint.fromint(1))
+    mask = big_lshift(rbigint.fromint(1), width).sub(rbigint.fromint(1))
     return space.wrap_bool(bits.and_(mask).sign != 0)
 
 

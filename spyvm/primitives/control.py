@@ -28,8 +28,9 @@ def prim_block_copy(interp, ctx, argcount, w_method):
     w_block.w_receiver = w_home.w_receiver
     w_block.block_nargs = w_nargs.value
     # ctx.pc is at the long jump (2 bytes) that skips the block body.
-    w_block.block_startpc = ctx.pc + 2 + ctx.w_method.literal_bytes() + 1
-    w_block.pc = -1
+    start = ctx.pc + 2
+    w_block.block_startpc = start + ctx.w_method.literal_bytes() + 1
+    w_block.pc = start      # a fresh block context is ready to run (e.g. by newProcess)
     w_block.w_pending_pc = space.w_nil
     ctx.pop_n(2)
     ctx.push(w_block)

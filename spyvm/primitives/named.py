@@ -161,11 +161,10 @@ def prim_find_substring(interp, ctx, argcount, w_method):
 
 @expose_named("ConsolePlugin", "primitiveLog:level:")
 def prim_console_log(interp, ctx, argcount, w_method):
-    """Log a string at a level: each message is a line on the VM's standard output."""
+    """Log a string at a level (a Symbol such as #info): one line on standard output."""
     if argcount != 2:
         raise PrimitiveFailed
     s = _bytes(ctx.peek(1))
-    _int(ctx.peek(0))
     platform.write_stdout(s.as_string() + "\n")
     ctx.pop_n(2)
     return ctx

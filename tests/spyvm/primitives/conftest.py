@@ -5,11 +5,20 @@ Fixtures:
 - fake_space: a fresh 32-bit V3 ObjSpace (31-bit SmallIntegers) whose special
   objects array holds nil/false/true, stand-ins for the kernel classes and a
   Character table; fake_space64 is the same with 61-bit SmallIntegers;
+  fake_space_spur is a 32-bit Spur space (immediate Characters);
 - call_primitive(space, number, w_rcvr, *args_w): run numbered primitive
   `number`, check the stack contract, answer the result object;
 - call_named_primitive(space, module, name, w_rcvr, *args_w): same for a named one;
 - run_primitive(space, fn, w_rcvr, args_w): lower level, for raw primitives that
-  answer another context: returns (ctx, answered_ctx).
+  answer another context: returns (ctx, answered_ctx);
+- all three take interp= (default: a FakeInterp holding only the space), w_method=
+  (the method whose primitive runs) and ctx= (the context to run in, e.g. one with a
+  method and pc, as blockCopy: needs; default: a fresh method-less MethodContext);
+- interp: a real spyvm.interpreter.Interpreter on fake_space (scheduler, method cache,
+  lookup/send/activate, image_name, ...); make_interp(space) builds one;
+- env: an Env on fake_space and interp: env.call/fails/run/run_fails/call_named/
+  named_fails run primitives with the real interpreter, env.cls/obj/array/string/
+  bytearray/words/char/method/context build objects (V3 method headers).
 
 A primitive that fails must raise PrimitiveFailed with the stack untouched; the
 helpers assert that and re-raise, so tests write `with pytest.raises(PrimitiveFailed)`.
@@ -145,14 +154,23 @@ def _stack_snapshot(ctx):
     return ctx.sp, list(ctx.stack[:ctx.sp])
 
 
-def run_primitive(space, fn, w_rcvr, args_w, interp=None, w_method=None):
+def make_interp(space):
+    """A real interpreter on space (no image)."""
+    from spyvm.interpreter import Interpreter
+    return Interpreter(space)
+
+
+def run_primitive(space, fn, w_rcvr, args_w, interp=None, w_method=None, ctx=None):
     """Call fn(interp, ctx, argcount, w_method) on a context holding a marker, the
     receiver and the arguments. Returns (ctx, answered context). On failure checks
-    the stack is untouched and re-raises."""
+    the stack is untouched and re-raises. A given ctx gets marker, receiver and
+    arguments pushed onto whatever it already holds."""
     if interp is None:
         interp = FakeInterp(space)
-    ctx = model.W_Context(space, space.w_MethodContext, False, 16)
-    ctx.w_receiver = space.w_nil
+    if ctx is None:
+        ctx = model.W_Context(space, space.w_MethodContext, False, 16)
+        ctx.w_receiver = space.w_nil
+    base_sp = ctx.sp
     w_marker = model.W_PointersObject(space.w_nil.getclass(space), 0, space.w_nil)
     ctx.push(w_marker)
     ctx.push(w_rcvr)
@@ -168,14 +186,15 @@ def run_primitive(space, fn, w_rcvr, args_w, interp=None, w_method=None):
             "a failing primitive changed the stack"
         raise
     if new_ctx is ctx:
-        assert ctx.sp >= 1 and ctx.stack[0] is w_marker, \
+        assert ctx.sp >= base_sp + 1 and ctx.stack[base_sp] is w_marker, \
             "the primitive popped more than its receiver and arguments"
     return ctx, new_ctx
 
 
-def _simple_result(ctx, new_ctx):
+def _simple_result(ctx, new_ctx, base_sp=0):
     assert new_ctx is ctx, "a simple primitive must answer the calling context"
-    assert ctx.sp == 2, "the primitive left %d stack entries instead of 2" % ctx.sp
+    assert ctx.sp == base_sp + 2, \
+        "the primitive left %d stack entries instead of 2" % (ctx.sp - base_sp)
     return ctx.top()
 
 
@@ -184,9 +203,11 @@ def call_primitive(space, number, w_rcvr, *args_w, **kwargs):
     from spyvm import primitives
     fn = primitives._TABLE[number]
     assert fn is not None, "primitive %d is not defined (module not imported?)" % number
+    w_ctx = kwargs.get("ctx")
+    base_sp = w_ctx.sp if w_ctx is not None else 0
     ctx, new_ctx = run_primitive(space, fn, w_rcvr, args_w, kwargs.get("interp"),
-                                 kwargs.get("w_method"))
-    return _simple_result(ctx, new_ctx)
+                                 kwargs.get("w_method"), w_ctx)
+    return _simple_result(ctx, new_ctx, base_sp)
 
 
 def call_named_primitive(space, module, name, w_rcvr, *args_w, **kwargs):
@@ -194,9 +215,115 @@ def call_named_primitive(space, module, name, w_rcvr, *args_w, **kwargs):
     from spyvm import primitives
     fn = primitives.lookup_named(module, name)
     assert fn is not None, "named primitive %s.%s is not defined" % (module, name)
+    w_ctx = kwargs.get("ctx")
+    base_sp = w_ctx.sp if w_ctx is not None else 0
     ctx, new_ctx = run_primitive(space, fn, w_rcvr, args_w, kwargs.get("interp"),
-                                 kwargs.get("w_method"))
-    return _simple_result(ctx, new_ctx)
+                                 kwargs.get("w_method"), w_ctx)
+    return _simple_result(ctx, new_ctx, base_sp)
+
+
+class Env(object):
+    """A V3 fake space, a real interpreter on it, shortcuts to run primitives and
+    builders for the objects tests need (the `env` fixture)."""
+
+    def __init__(self, space, interp):
+        self.space = space
+        self.interp = interp
+        self.nil = space.w_nil
+
+    # running primitives (interp= defaults to the real interpreter)
+    def call(self, number, w_rcvr, *args_w, **kwargs):
+        kwargs.setdefault("interp", self.interp)
+        return call_primitive(self.space, number, w_rcvr, *args_w, **kwargs)
+
+    def fails(self, number, w_rcvr, *args_w, **kwargs):
+        with pytest.raises(PrimitiveFailed):
+            self.call(number, w_rcvr, *args_w, **kwargs)
+
+    def call_named(self, module, name, w_rcvr, *args_w, **kwargs):
+        kwargs.setdefault("interp", self.interp)
+        return call_named_primitive(self.space, module, name, w_rcvr, *args_w, **kwargs)
+
+    def named_fails(self, module, name, w_rcvr, *args_w, **kwargs):
+        with pytest.raises(PrimitiveFailed):
+            self.call_named(module, name, w_rcvr, *args_w, **kwargs)
+
+    def run(self, number, w_rcvr, args_w, **kwargs):
+        """Raw call of numbered primitive: (ctx, answered ctx)."""
+        from spyvm import primitives
+        kwargs.setdefault("interp", self.interp)
+        fn = primitives._TABLE[number]
+        assert fn is not None, "primitive %d is not defined" % number
+        return run_primitive(self.space, fn, w_rcvr, args_w, **kwargs)
+
+    def run_fails(self, number, w_rcvr, args_w, **kwargs):
+        with pytest.raises(PrimitiveFailed):
+            self.run(number, w_rcvr, args_w, **kwargs)
+
+    # objects
+    def cls(self, name, inst_size=0, spec=constants.FMT_EMPTY, w_super=None):
+        if w_super is None:
+            w_super = self.space.w_Object
+        return make_class(self.space, name, inst_size, spec, w_super,
+                          self.space.w_Metaclass)
+
+    def obj(self, w_class, *values_w):
+        w_obj = model.W_PointersObject(w_class, len(values_w), self.nil)
+        for i, w_value in enumerate(values_w):
+            w_obj.slots[i] = w_value
+        return w_obj
+
+    def array(self, *values_w):
+        return self.obj(self.space.w_Array, *values_w)
+
+    def string(self, s):
+        return self.space.wrap_string(s)
+
+    def bytearray(self, s):
+        w_obj = model.W_BytesObject(self.space.w_ByteArray, len(s))
+        w_obj.set_string(s)
+        return w_obj
+
+    def words(self, *values):
+        w_obj = model.W_WordsObject(self.space.special(constants.SO_BITMAP_CLASS),
+                                    len(values))
+        for i, v in enumerate(values):
+            w_obj.setword(i, v)
+        return w_obj
+
+    def char(self, code):
+        return self.space.wrap_char(code)
+
+    @staticmethod
+    def header(nlits, num_args=0, num_temps=0, prim=0, large_frame=False):
+        """A V3 CompiledMethod header value."""
+        return (num_args << 24) | (num_temps << 18) | (int(large_frame) << 17) | \
+            (nlits << 9) | (prim & 0x1ff) | ((prim >> 9) << 28)
+
+    def method(self, bytes="\x7c", literals_w=(), num_args=0, num_temps=0, prim=0,
+               large_frame=False):
+        space = self.space
+        w_method = model.W_CompiledMethod(space.w_CompiledMethod, space.word_size,
+                                          space.new_method_header)
+        w_method.literals = list(literals_w)
+        w_method.set_bytes(bytes)
+        w_method.set_header(self.header(len(w_method.literals), num_args, num_temps,
+                                        prim, large_frame))
+        return w_method
+
+    def context(self, *stack_w, **kwargs):
+        """A MethodContext (no method unless method= is given) holding stack_w."""
+        w_ctx = model.W_Context(self.space, self.space.w_MethodContext, False,
+                                kwargs.get("size", 8))
+        w_method = kwargs.get("method")
+        if w_method is not None:
+            w_ctx.w_method = w_method
+            w_ctx.w_slot_method = w_method
+            w_ctx.pc = kwargs.get("pc", 0)
+        w_ctx.w_receiver = kwargs.get("receiver", self.nil)
+        for w_value in stack_w:
+            w_ctx.push(w_value)
+        return w_ctx
 
 
 @pytest.fixture
@@ -207,6 +334,21 @@ def fake_space():
 @pytest.fixture
 def fake_space64():
     return make_fake_space(word_size=8)
+
+
+@pytest.fixture
+def fake_space_spur():
+    return make_fake_space(is_spur=True)
+
+
+@pytest.fixture
+def interp(fake_space):
+    return make_interp(fake_space)
+
+
+@pytest.fixture
+def env(fake_space, interp):
+    return Env(fake_space, interp)
 
 
 @pytest.fixture(name="call_primitive")

@@ -1,0 +1,390 @@
+"""System primitives: quit, clocks, the timer semaphore, VM queries, headless I/O stubs,
+the special objects array and the external call (117) dispatch to named primitives."""
+
+import time
+
+import pytest
+
+from spyvm import constants
+from spyvm.errors import Exit
+from spyvm.model import W_PointersObject, W_SmallInteger, W_BytesObject
+from spyvm.primitives import system, named, _TABLE   # noqa: register the primitives
+
+SQUEAK_EPOCH_OFFSET = 2177452800     # 1901-01-01 to 1970-01-01, computed independently:
+assert SQUEAK_EPOCH_OFFSET == (69 * 365 + 17) * 86400
+
+
+def i(n):
+    return W_SmallInteger(n)
+
+
+def int_value(space, w_int):
+    return space.unwrap_bigint(w_int).tolong()
+
+
+# --- registration and argument counts -----------------------------------------------
+
+SIMPLE_ARITIES = {90: 0, 91: 1, 93: 1, 94: 1, 95: 0, 97: 0, 102: 0, 106: 0, 107: 0,
+                  108: 0, 109: 0, 112: 0, 114: 0, 121: 0, 124: 1, 125: 1, 126: 1,
+                  127: 4, 129: 0, 130: 0, 131: 0, 135: 0, 136: 2, 137: 0, 142: 0,
+                  149: 1, 230: 1, 240: 0, 241: 0, 254: 1}
+
+
+def test_all_system_primitives_registered():
+    for number in list(SIMPLE_ARITIES) + [101, 113, 117]:
+        assert _TABLE[number] is not None, number
+
+
+@pytest.mark.parametrize("number", sorted(SIMPLE_ARITIES))
+def test_wrong_argument_count_fails(env, number):
+    nargs = SIMPLE_ARITIES[number]
+    w_rcvr = env.array(i(0))
+    env.run_fails(number, w_rcvr, [i(1)] * (nargs + 1))
+    if nargs > 0:
+        env.run_fails(number, w_rcvr, [i(1)] * (nargs - 1))
+
+
+# --- quit (113) ---------------------------------------------------------------------
+
+def test_quit_without_status(env):
+    with pytest.raises(Exit) as info:
+        env.run(113, env.nil, [])
+    assert info.value.status == 0
+
+
+@pytest.mark.parametrize("status", [0, 3, 255, -1])
+def test_quit_with_status(env, status):
+    with pytest.raises(Exit) as info:
+        env.run(113, env.nil, [i(status)])
+    assert info.value.status == status
+
+
+def test_quit_failures(env):
+    env.run_fails(113, env.nil, [env.nil])
+    env.run_fails(113, env.nil, [env.string("3")])
+    env.run_fails(113, env.nil, [env.space.wrap_float(1.0)])
+    env.run_fails(113, env.nil, [i(1), i(2)])
+
+
+# --- clocks (135, 137, 240, 241) ----------------------------------------------------
+
+def test_millisecond_clock_increases(env):
+    w_first = env.call(135, env.nil)
+    assert isinstance(w_first, W_SmallInteger) and w_first.value >= 0
+    time.sleep(0.02)
+    w_second = env.call(135, env.nil)
+    assert isinstance(w_second, W_SmallInteger)
+    assert w_second.value >= w_first.value + 10
+    assert w_second.value <= w_first.value + 5000
+
+
+def test_seconds_clock_squeak_epoch(env):
+    w_secs = env.call(137, env.nil)
+    secs = int_value(env.space, w_secs)
+    assert secs > 3.7e9
+    assert abs(secs - (time.time() + SQUEAK_EPOCH_OFFSET)) < 5
+    # 32-bit V3: that does not fit a SmallInteger
+    assert w_secs.getclass(env.space) is env.space.w_LargePositiveInteger
+
+
+@pytest.mark.parametrize("number", [240, 241])
+def test_microsecond_clock(env, number):
+    usecs1 = int_value(env.space, env.call(number, env.nil))
+    expected = (time.time() + SQUEAK_EPOCH_OFFSET) * 1e6
+    assert usecs1 > 3.7e15
+    assert abs(usecs1 - expected) < 5e6
+    time.sleep(0.002)
+    usecs2 = int_value(env.space, env.call(number, env.nil))
+    assert usecs2 > usecs1
+
+
+# --- timer semaphore (136) ----------------------------------------------------------
+
+def _timer_semaphore(env):
+    return env.space.special(constants.SO_TIMER_SEMAPHORE)
+
+
+def _semaphore(env):
+    return env.obj(env.space.w_Semaphore, env.nil, env.nil, i(0))
+
+
+def test_signal_at_milliseconds(env):
+    interp = env.interp
+    w_sema = _semaphore(env)
+    now_ms = interp.millisecond_clock()
+    before = interp.now_usecs()
+    w_rcvr = env.string("Delay")
+    assert env.call(136, w_rcvr, w_sema, i(now_ms + 1000)) is w_rcvr
+    assert _timer_semaphore(env) is w_sema
+    assert before + 900000 <= interp.next_wakeup_usecs <= interp.now_usecs() + 1100000
+
+
+def test_signal_at_milliseconds_in_the_past(env):
+    interp = env.interp
+    w_sema = _semaphore(env)
+    env.call(136, env.nil, w_sema, i(0))
+    assert _timer_semaphore(env) is w_sema
+    assert 0 < interp.next_wakeup_usecs <= interp.now_usecs()
+
+
+def test_signal_at_milliseconds_nil_clears(env):
+    interp = env.interp
+    env.call(136, env.nil, _semaphore(env), i(interp.millisecond_clock() + 500))
+    assert interp.next_wakeup_usecs != 0
+    env.call(136, env.nil, env.nil, i(0))
+    assert _timer_semaphore(env) is env.nil
+    assert interp.next_wakeup_usecs == 0
+
+
+def test_signal_at_milliseconds_failures(env):
+    interp = env.interp
+    w_sema = _semaphore(env)
+    for w_bad in [env.nil, env.space.wrap_float(1.0), env.string("1")]:
+        env.fails(136, env.nil, w_sema, w_bad)
+    assert _timer_semaphore(env) is env.nil
+    assert interp.next_wakeup_usecs == 0
+
+
+def test_timer_semaphore_is_signalled_when_due(env):
+    interp = env.interp
+    w_sema = _semaphore(env)
+    env.call(136, env.nil, w_sema, i(0))
+    ctx = env.context(method=env.method("\x70\x7c"), pc=0)
+    assert interp.check_interrupts(ctx) is ctx
+    assert w_sema.slots[constants.SEMAPHORE_EXCESS_SIGNALS].value == 1
+    assert interp.next_wakeup_usecs == 0
+
+
+# --- relinquishProcessor: (230) -----------------------------------------------------
+
+@pytest.mark.parametrize("usecs", [0, 1000, 10 ** 9])
+def test_relinquish_is_bounded(env, usecs):
+    w_rcvr = env.string("Processor")
+    start = time.time()
+    assert env.call(230, w_rcvr, i(usecs)) is w_rcvr
+    assert time.time() - start < 0.2
+
+
+def test_relinquish_wakes_for_the_timer(env):
+    interp = env.interp
+    interp.next_wakeup_usecs = interp.now_usecs() + 1000
+    start = time.time()
+    env.call(230, env.nil, i(10 ** 9))
+    assert time.time() - start < 0.05
+
+
+def test_relinquish_failures(env):
+    env.fails(230, env.nil, env.nil)
+    env.fails(230, env.nil, env.space.wrap_float(1.0))
+
+
+# --- memory (112, 124, 125, 130, 131) -----------------------------------------------
+
+@pytest.mark.parametrize("number", [112, 130, 131])
+def test_memory_queries_answer_integers(env, number):
+    w_result = env.call(number, env.nil)
+    assert isinstance(w_result, W_SmallInteger) and w_result.value > 0
+
+
+def test_low_space_semaphore(env):
+    w_sema = _semaphore(env)
+    w_rcvr = env.string("Smalltalk")
+    assert env.call(124, w_rcvr, w_sema) is w_rcvr
+    assert env.space.special(constants.SO_LOW_SPACE_SEMAPHORE) is w_sema
+    env.call(124, w_rcvr, env.nil)
+    assert env.space.special(constants.SO_LOW_SPACE_SEMAPHORE) is env.nil
+
+
+def test_low_space_threshold(env):
+    w_rcvr = env.string("Smalltalk")
+    assert env.call(125, w_rcvr, i(100000)) is w_rcvr
+    env.fails(125, w_rcvr, env.nil)
+    env.fails(125, w_rcvr, env.string("1"))
+
+
+# --- image name, VM path, system attributes, VM parameters (121, 142, 149, 254) ------
+
+def test_image_name_and_vm_path(env):
+    env.interp.image_name = "/images/test.image"
+    env.interp.vm_path = "/opt/cogxen/"
+    w_name = env.call(121, env.nil)
+    assert isinstance(w_name, W_BytesObject) and w_name.as_string() == "/images/test.image"
+    assert w_name.getclass(env.space) is env.space.w_String
+    w_path = env.call(142, env.nil)
+    assert w_path.as_string() == "/opt/cogxen/"
+    assert w_path.getclass(env.space) is env.space.w_String
+    env.interp.image_name = ""
+    assert env.call(121, env.nil).as_string() == ""
+
+
+def test_get_system_attribute_paths_and_arguments(env):
+    interp = env.interp
+    interp.vm_path = "/opt/cogxen/cogxen"
+    interp.image_name = "/images/test.image"
+    interp.image_args = ["first", "second"]
+    assert env.call(149, env.nil, i(0)).as_string() == "/opt/cogxen/cogxen"
+    assert env.call(149, env.nil, i(1)).as_string() == "/images/test.image"
+    assert env.call(149, env.nil, i(2)).as_string() == "first"
+    w_second = env.call(149, env.nil, i(3))
+    assert w_second.as_string() == "second"
+    assert w_second.getclass(env.space) is env.space.w_String
+    assert env.call(149, env.nil, i(4)) is env.nil
+    assert env.call(149, env.nil, i(500)) is env.nil
+    assert env.call(149, env.nil, i(-1)) is env.nil
+
+
+@pytest.mark.parametrize("index, expected", [(1001, "unix"), (1002, "linux"),
+                                             (1003, "x86_64"), (1005, "none")])
+def test_get_system_attribute_platform(env, index, expected):
+    """getSystemAttribute: 1001-1005 (platform name, OS version, processor, VM version,
+    window system) as documented in Interpreter.system_attribute."""
+    w_value = env.call(149, env.nil, i(index))
+    assert isinstance(w_value, W_BytesObject), "attribute %d answered nil" % index
+    assert w_value.as_string() == expected
+
+
+def test_get_system_attribute_vm_version(env):
+    w_value = env.call(149, env.nil, i(1004))
+    assert isinstance(w_value, W_BytesObject), "attribute 1004 answered nil"
+    assert w_value.as_string().startswith("CogXen ")
+
+
+def test_get_system_attribute_failures(env):
+    env.fails(149, env.nil, env.nil)
+    env.fails(149, env.nil, env.string("1"))
+
+
+def test_vm_parameter_at(env):
+    assert env.call(254, env.nil, i(1)).value == 0
+    env.fails(254, env.nil, env.nil)
+
+
+def test_snapshot_and_debugger_fail(env):
+    env.fails(97, env.nil)
+    env.fails(114, env.nil)
+
+
+# --- special objects array (129) ----------------------------------------------------
+
+def test_special_objects_array(env):
+    w_array = env.call(129, env.nil)
+    assert w_array is env.space.w_special_objects
+    assert w_array.slots[constants.SO_NIL] is env.nil
+    assert w_array.slots[constants.SO_TRUE] is env.space.w_true
+
+
+# --- display and input: a headless machine ------------------------------------------
+
+def test_be_display(env):
+    w_display = env.obj(env.cls("DisplayScreen", 4, constants.FMT_FIXED),
+                        env.nil, i(640), i(480), i(32))
+    assert env.call(102, w_display) is w_display
+    assert env.space.special(constants.SO_DISPLAY) is w_display
+
+
+def test_screen_size(env):
+    w_point = env.call(106, env.nil)
+    assert isinstance(w_point, W_PointersObject)
+    assert w_point.getclass(env.space) is env.space.w_Point
+    assert [w.value for w in w_point.slots] == [640, 480]
+
+
+def test_mouse_point(env):
+    w_point = env.call(90, env.nil)
+    assert w_point.getclass(env.space) is env.space.w_Point
+    assert [w.value for w in w_point.slots] == [0, 0]
+
+
+@pytest.mark.parametrize("number", [95, 107, 108, 109])
+def test_no_input(env, number):
+    w_result = env.call(number, env.nil)
+    assert isinstance(w_result, W_SmallInteger) and w_result.value == 0
+
+
+def test_get_next_event(env):
+    w_event = env.array(*[i(7)] * 8)
+    w_rcvr = env.string("EventSensor")
+    assert env.call(94, w_rcvr, w_event) is w_rcvr
+    assert w_event.slots[0].value == 0            # event type 0: none
+    env.fails(94, w_rcvr, env.array())
+    env.fails(94, w_rcvr, env.nil)
+    env.fails(94, w_rcvr, env.string("12345678"))
+    env.fails(94, w_rcvr, i(8))
+
+
+@pytest.mark.parametrize("number, args", [
+    (91, ["point"]), (93, ["sema"]), (126, ["flag"]), (127, [1, 2, 3, 4]),
+])
+def test_display_stubs_answer_receiver(env, number, args):
+    w_rcvr = env.string("Display")
+    args_w = [env.string(a) if isinstance(a, str) else i(a) for a in args]
+    assert env.call(number, w_rcvr, *args_w) is w_rcvr
+
+
+@pytest.mark.parametrize("nargs", [0, 1])
+def test_be_cursor(env, nargs):
+    w_cursor = env.string("Cursor")
+    ctx, new_ctx = env.run(101, w_cursor, [env.string("mask")] * nargs)
+    assert new_ctx is ctx and ctx.sp == 2 and ctx.top() is w_cursor
+
+
+def test_be_cursor_too_many_arguments(env):
+    env.run_fails(101, env.string("Cursor"), [env.nil, env.nil])
+
+
+# --- external call (117) ------------------------------------------------------------
+
+def _external_method(env, module, name, num_args):
+    w_desc = env.array(env.string(module) if module is not None else env.nil,
+                       env.string(name), i(0), i(0))
+    return env.method("\x7c", [w_desc, env.nil, env.nil], num_args=num_args, prim=117)
+
+
+def _string_hash(s, h):
+    h &= 0x0fffffff
+    for c in s:
+        h = ((h + ord(c)) * 1664525) & 0x0fffffff
+    return h
+
+
+def test_external_call_dispatches(env):
+    w_method = _external_method(env, "MiscPrimitivePlugin", "primitiveStringHash", 2)
+    w_result = env.call(117, env.space.w_String, env.string("abc"), i(0),
+                        w_method=w_method)
+    assert w_result.value == _string_hash("abc", 0)
+
+
+def test_external_call_dispatches_to_cogxen_output(env, capfd):
+    w_method = _external_method(env, "CogXenPlugin", "primitiveWriteStdout", 1)
+    w_rcvr = env.string("Transcript")
+    assert env.call(117, w_rcvr, env.string("via 117\n"), w_method=w_method) is w_rcvr
+    assert capfd.readouterr().out == "via 117\n"
+
+
+def test_external_call_named_primitive_failure_keeps_stack(env):
+    w_method = _external_method(env, "MiscPrimitivePlugin", "primitiveStringHash", 2)
+    env.fails(117, env.space.w_String, env.string("abc"), env.nil, w_method=w_method)
+    env.fails(117, env.space.w_String, env.string("abc"), w_method=w_method)
+
+
+def test_external_call_unknown_names_fail(env):
+    for module, name in [("MiscPrimitivePlugin", "primitiveNoSuchThing"),
+                         ("NoSuchPlugin", "primitiveStringHash"),
+                         (None, "primitiveStringHash"),
+                         ("", "")]:
+        w_method = _external_method(env, module, name, 2)
+        env.fails(117, env.space.w_String, env.string("abc"), i(0), w_method=w_method)
+
+
+def test_external_call_malformed_descriptions_fail(env):
+    w_args = (env.string("abc"), i(0))
+    for literals in [[],
+                     [env.string("MiscPrimitivePlugin")],
+                     [env.array(env.string("MiscPrimitivePlugin"))],
+                     [i(3)],
+                     [env.nil]]:
+        w_method = env.method("\x7c", literals, num_args=2, prim=117)
+        env.fails(117, env.space.w_String, *w_args, w_method=w_method)
+    w_symbols = env.array(env.array(), env.array(), i(0), i(0))
+    w_method = env.method("\x7c", [w_symbols], num_args=2, prim=117)
+    env.fails(117, env.space.w_String, *w_args, w_method=w_method)
