@@ -38,8 +38,8 @@ def can_become(w_obj):
 def _swap_contents(w_a, w_b):
     """Exchange the identities of two objects of the same representation."""
     assert isinstance(w_a, W_HeapObject) and isinstance(w_b, W_HeapObject)
+    # Identity hashes stay with the references, as in Squeak: not swapped.
     w_a.w_class, w_b.w_class = w_b.w_class, w_a.w_class
-    w_a.hash, w_b.hash = w_b.hash, w_a.hash
     if isinstance(w_a, W_PointersObject) and isinstance(w_b, W_PointersObject):
         w_a.slots, w_b.slots = w_b.slots, w_a.slots
         w_a.weak, w_b.weak = w_b.weak, w_a.weak
@@ -78,11 +78,19 @@ def become(interp, from_w, to_w, two_way):
                 if from_w[i] is not to_w[i]:
                     _swap_contents(from_w[i], to_w[i])
             return True
+    space = interp.space
     mapping = {}
     for i in range(len(from_w)):
-        mapping[from_w[i]] = to_w[i]
+        w_from = from_w[i]
+        w_to = to_w[i]
+        assert isinstance(w_from, W_HeapObject) and isinstance(w_to, W_HeapObject)
+        mapping[w_from] = w_to
+        # The hash stays with the reference: the object now referenced takes it.
+        from_hash = w_from.gethash(space)
         if two_way:
-            mapping[to_w[i]] = from_w[i]
+            mapping[w_to] = w_from
+            w_from.hash = w_to.gethash(space)
+        w_to.hash = from_hash
     for w_obj in all_objects(interp):
         assert isinstance(w_obj, W_HeapObject)
         w_obj.w_class = mapping.get(w_obj.w_class, w_obj.w_class)
@@ -92,7 +100,6 @@ def become(interp, from_w, to_w, two_way):
             _remap_list(w_obj.literals, mapping)
         elif isinstance(w_obj, W_Context):
             w_obj.remap(mapping)
-    space = interp.space
     if space.w_special_objects in mapping:
         space.install_special_objects(mapping[space.w_special_objects])
     return True

@@ -55,7 +55,7 @@ class Interpreter(object):
             return self.vm_path
         if index == 1:
             return self.image_name
-        if index >= 2:
+        if 2 <= index < 1000:
             if index - 2 < len(self.image_args):
                 return self.image_args[index - 2]
             return None

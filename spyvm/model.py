@@ -554,7 +554,11 @@ class W_Context(W_HeapObject):
     def remap(self, mapping):
         """Replace references per mapping (one-way become:)."""
         self.w_sender = mapping.get(self.w_sender, self.w_sender)
-        self.w_slot_method = mapping.get(self.w_slot_method, self.w_slot_method)
+        w_slot_method = mapping.get(self.w_slot_method, self.w_slot_method)
+        if w_slot_method is not self.w_slot_method:
+            self.w_slot_method = w_slot_method
+            if isinstance(w_slot_method, W_CompiledMethod):
+                self.w_method = w_slot_method     # keep running what the slot says
         self.w_receiver = mapping.get(self.w_receiver, self.w_receiver)
         self.w_closure = mapping.get(self.w_closure, self.w_closure)
         self.w_home = mapping.get(self.w_home, self.w_home)

@@ -175,8 +175,8 @@ class ObjSpace(object):
     def unwrap_uint32(self, w_value):
         """A 32-bit unsigned value (for words); fails outside 0..2^32-1."""
         if isinstance(w_value, model.W_SmallInteger):
-            if w_value.value < 0:
-                raise WrappingError("negative")
+            if w_value.value < 0 or w_value.value > 0xffffffff:
+                raise WrappingError("not a 32-bit value")
             return r_uint(w_value.value)
         big = self.unwrap_bigint(w_value)
         if big.sign < 0 or big.bit_length() > 32:

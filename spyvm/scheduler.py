@@ -64,6 +64,8 @@ class Scheduler(object):
     def remove_first(self, w_list):
         space = self.space
         w_first = w_list.fetch(space, constants.LINKEDLIST_FIRST)
+        if not self.is_process(w_first):
+            raise SchedulerError("a process list holds something that is not a Process")
         w_last = w_list.fetch(space, constants.LINKEDLIST_LAST)
         if w_first is w_last:
             w_list.store(space, constants.LINKEDLIST_FIRST, space.w_nil)

@@ -201,6 +201,8 @@ def prim_perform_in_superclass(interp, ctx, argcount, w_method):
     w_selector = ctx.peek(2)
     args_w = _array_args(interp, ctx.peek(1))
     w_class = ctx.peek(0)
+    if w_class is space.w_nil:
+        raise PrimitiveFailed
     # The receiver must be an instance of the class or a subclass.
     w_c = w_rcvr.getclass(space)
     depth = 0
@@ -231,7 +233,8 @@ def prim_execute_method(interp, ctx, argcount, w_method):
     ctx.pop_n(2)
     for w_arg in args_w:
         ctx.push(w_arg)
-    return interp.activate(ctx, w_run, w_rcvr, len(args_w))
+    # Like a send: the method's own primitive runs first.
+    return interp.invoke(ctx, w_run, w_rcvr, len(args_w), interp.space.w_nil)
 
 
 # --- processes and semaphores -------------------------------------------------------
@@ -277,6 +280,10 @@ def prim_resume(interp, ctx, argcount, w_method):
         raise PrimitiveFailed
     if w_process.fetch(interp.space, constants.PROCESS_MY_LIST) is not interp.space.w_nil:
         raise PrimitiveFailed   # already runnable or waiting
+    priority = interp.space.unwrap_int_or(
+        w_process.fetch(interp.space, constants.PROCESS_PRIORITY), 0)
+    if priority < 1 or priority > interp.scheduler.process_lists().size():
+        raise PrimitiveFailed
     return interp.scheduler.resume(w_process, ctx)
 
 

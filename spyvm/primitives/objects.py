@@ -7,7 +7,7 @@ from spyvm.errors import PrimitiveFailed
 from spyvm.model import (W_PointersObject, W_BytesObject, W_WordsObject, W_Float,
                          W_CompiledMethod, W_Context, W_SmallInteger, W_Character)
 from spyvm.objspace import WrappingError
-from spyvm.primitives import expose
+from spyvm.primitives import expose, expose_raw
 
 # An image may ask for any size; refuse what would exhaust the host instead of dying.
 MAX_NEW_SIZE = 1 << 24
@@ -364,14 +364,26 @@ def prim_replace_from_to_with_starting_at(interp, w_rcvr, w_start, w_stop, w_rep
     raise PrimitiveFailed
 
 
-@expose(110, 1)
-def prim_identical(interp, w_rcvr, w_arg):
-    return interp.space.wrap_bool(w_rcvr.is_same_object(w_arg))
+@expose_raw(110)
+def prim_identical(interp, ctx, argcount, w_method):
+    """== (one argument), or the mirror form object:eqeq: (two) the debugger uses."""
+    if argcount != 1 and argcount != 2:
+        raise PrimitiveFailed
+    w_result = interp.space.wrap_bool(ctx.peek(1).is_same_object(ctx.peek(0)))
+    ctx.pop_n(argcount)
+    ctx.settop(w_result)
+    return ctx
 
 
-@expose(111, 0)
-def prim_class(interp, w_rcvr):
-    return w_rcvr.getclass(interp.space)
+@expose_raw(111)
+def prim_class(interp, ctx, argcount, w_method):
+    """class, or the mirror form objectClass: anObject."""
+    if argcount != 0 and argcount != 1:
+        raise PrimitiveFailed
+    w_result = ctx.peek(0).getclass(interp.space)
+    ctx.pop_n(argcount)
+    ctx.settop(w_result)
+    return ctx
 
 
 @expose(145, 1)
@@ -477,16 +489,25 @@ def prim_adopt_instance(interp, w_class, w_obj):
     return w_obj
 
 
+def _format_family(spec):
+    """Formats that may change into each other: bytes (any padding) and methods."""
+    if constants.FMT_BYTES <= spec < constants.FMT_COMPILED_METHOD:
+        return constants.FMT_BYTES
+    if spec >= constants.FMT_COMPILED_METHOD:
+        return constants.FMT_COMPILED_METHOD
+    return spec
+
+
 def _check_same_shape(space, w_obj, w_class):
+    """primitiveChangeClass's rule: same format, and a fixed class must fit exactly."""
     try:
-        spec = space.class_format(w_class).inst_spec
+        fmt = space.class_format(w_class)
         old = space.class_format(w_obj.getclass(space)).inst_spec
     except WrappingError:
         raise PrimitiveFailed
-    pointers = spec <= constants.FMT_WEAK
-    if pointers != (old <= constants.FMT_WEAK) or \
+    spec = fmt.inst_spec
+    if _format_family(spec) != _format_family(old) or \
             isinstance(w_obj, W_Context) or isinstance(w_obj, W_CompiledMethod):
         raise PrimitiveFailed
-    if (constants.FMT_BYTES <= spec < constants.FMT_COMPILED_METHOD) != \
-            isinstance(w_obj, W_BytesObject):
+    if spec <= constants.FMT_FIXED and w_obj.size() != fmt.inst_size:
         raise PrimitiveFailed

@@ -667,7 +667,8 @@ SMALLINT_CASES = [
     (8, 6, 7, 42), (8, -6, 7, -42), (9, 42, 6, 7), (9, -42, 6, -7), (9, MININT, -1, MAXINT + 1),
     (10, 7, 2, 1), (10, -7, 2, 1), (10, 7, -2, -1), (12, 1, 10, 1024), (12, 1024, -3, 128),
     (12, -1, -5, -1), (12, 1, 29, 2 ** 29), (12, 5, -100, 0), (12, -5, -100, -1),
-    (13, 7, 2, 3), (13, -7, 2, -4), (13, 7, -2, -4), (13, MININT, -1, MAXINT + 1), (14, 12, 10, 8), (14, -1, 255, 255), (15, 12, 10, 14),
+    (13, 7, 2, 3), (13, -7, 2, -4), (13, 7, -2, -4), (13, MININT, -1, MAXINT + 1),
+    (14, 12, 10, 8), (14, -1, 255, 255), (15, 12, 10, 14),
 ]
 
 
@@ -1109,6 +1110,25 @@ def test_non_local_return_goes_to_the_home_sender(vm, probe):
     assert ctx is base and ctx.top().value == 42
     assert block.is_dead() and home.is_dead()
     assert home.w_sender is vm.space.w_nil
+
+
+def test_non_local_return_unwinds_the_contexts_in_between(vm, probe):
+    # call: aBlock  ^aBlock value + 1      m  ^(self call: [^42]) + 100
+    w_call = vm.define(probe, "call:", [push_temp(0), SEND_VALUE, PUSH_1, SEND_PLUS,
+                                        RETURN_TOP])
+    w_m = vm.define(probe, "m", [PUSH_SELF] + block_6502([push_lit(1), RETURN_TOP]) +
+                    [send1(0), push_lit(2), SEND_PLUS, RETURN_TOP],
+                    [vm.sym("call:"), vm.int(42), vm.int(100)])
+    assert vm.value(vm.send(vm.new(probe), "m")) == 42
+    ctx = vm.start(w_m, vm.new(probe))
+    home, base = ctx, ctx.w_sender
+    ctx = vm.run_until(ctx, lambda c: c.is_block_context)
+    middle = ctx.w_sender
+    assert middle.w_method is w_call and middle.w_sender is home
+    ctx = vm.interp.step(vm.interp.step(ctx))
+    assert ctx is base and ctx.top().value == 42
+    assert middle.is_dead() and home.is_dead()
+    assert middle.w_sender is vm.space.w_nil
 
 
 def test_block_local_return_after_its_home_returned(vm, probe):

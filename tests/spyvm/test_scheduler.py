@@ -9,7 +9,7 @@ Smalltalk source through the image's Compiler, as --eval does.
 
 import pytest
 
-from spyvm import constants, model
+from spyvm import constants
 from spyvm.errors import VMFatal, UnhandledError
 from spyvm.image.reader import read_image
 from spyvm.interpreter import Interpreter

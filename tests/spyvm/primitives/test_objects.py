@@ -51,13 +51,29 @@ def test_all_object_primitives_registered():
     assert _TABLE[75] is _TABLE[171]
 
 
+# 110 and 111 also have mirror forms with one more argument (object:eqeq:, objectClass:).
+MIRROR_FORMS = (110, 111)
+
+
 @pytest.mark.parametrize("number", sorted(OBJECT_ARITIES))
 def test_wrong_argument_count_fails(env, number):
     nargs = OBJECT_ARITIES[number]
     w_rcvr = env.array(i(1), i(2), i(3))
-    env.run_fails(number, w_rcvr, [i(1)] * (nargs + 1))
+    extra = 2 if number in MIRROR_FORMS else 1
+    env.run_fails(number, w_rcvr, [i(1)] * (nargs + extra))
     if nargs > 0:
         env.run_fails(number, w_rcvr, [i(1)] * (nargs - 1))
+
+
+def test_mirror_forms(env):
+    """Context>>object:eqeq: and objectClass: ask about the argument, not the receiver."""
+    space = env.space
+    w_ctx, w_a = env.array(), env.array()
+    for args_w, w_expected in [([w_a, w_a], space.w_true), ([w_a, i(3)], space.w_false)]:
+        ctx, answered = env.run(110, w_ctx, args_w)
+        assert answered is ctx and ctx.top() is w_expected
+    ctx, answered = env.run(111, w_ctx, [i(3)])
+    assert ctx.top() is space.w_SmallInteger
 
 
 # --- at: / at:put: (60, 61) ---------------------------------------------------------
@@ -128,6 +144,24 @@ def test_at_words_64bit_space_answers_smallinteger(fake_space64, call_primitive)
     w_words.setword(0, 0xffffffff)
     w_result = call_primitive(fake_space64, 60, w_words, i(1))
     assert isinstance(w_result, W_SmallInteger) and w_result.value == 0xffffffff
+
+
+def test_words_64bit_space_reject_values_over_32_bits(fake_space64, call_primitive):
+    """In a 64-bit image a SmallInteger can exceed 2^32-1: storing one into a word
+    must fail, not keep the low 32 bits (objspace.unwrap_uint32)."""
+    space = fake_space64
+    w_words = W_WordsObject(space.special(constants.SO_BITMAP_CLASS), 2)
+    w_float = space.wrap_float(1.0)
+    assert call_primitive(space, 61, w_words, i(1), i(0xffffffff)).value == 0xffffffff
+    for value in [2 ** 32, 2 ** 32 + 5, 2 ** 40]:
+        with pytest.raises(PrimitiveFailed):
+            call_primitive(space, 61, w_words, i(2), i(value))
+        with pytest.raises(PrimitiveFailed):
+            call_primitive(space, 145, w_words, i(value))
+        with pytest.raises(PrimitiveFailed):
+            call_primitive(space, 61, w_float, i(2), i(value))
+    assert list(w_words.words) == [0xffffffff, 0]
+    assert w_float.value == 1.0
 
 
 def test_at_float_high_word_first(env):
