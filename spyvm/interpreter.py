@@ -120,6 +120,12 @@ class Interpreter(object):
                         return w_method
         return None
 
+    def method_name(self, ctx):
+        """Class>>selector of the method ctx runs, for messages."""
+        w_class, selector = self.find_method_owner(ctx.w_receiver.getclass(self.space),
+                                                   ctx.w_method)
+        return "%s>>%s" % (self.space.class_name(w_class), selector)
+
     def find_method_owner(self, w_class, w_method):
         """(class, selector) under which w_method is installed in w_class's hierarchy."""
         space = self.space
@@ -171,7 +177,7 @@ class Interpreter(object):
             return BYTECODE_TABLE[b](self, ctx, b)
         except StackUnderflow:
             raise VMFatal("malformed method: stack or temporary index out of range in %s"
-                          % w_method.selector(self.space))
+                          % self.method_name(ctx))
 
     def next_byte(self, ctx):
         pc = ctx.pc
@@ -208,7 +214,7 @@ class Interpreter(object):
             return self.run_with_in(ctx, w_method, w_rcvr, argcount, w_selector)
         if w_method.num_args != argcount:
             raise VMFatal("method %s takes %d arguments, sent with %d"
-                          % (w_method.selector(self.space), w_method.num_args, argcount))
+                          % (_selector_name(w_selector), w_method.num_args, argcount))
         if w_method.reports_unhandled_error:
             raise UnhandledError(self.error_description(ctx, argcount),
                                  self.stack_trace(ctx))
@@ -851,10 +857,17 @@ def bc_arithmetic_send(interp, ctx, b):
 
 def _smallint_op(space, index, a, b):
     """The SmallInteger fast path of the arithmetic special sends; None to send."""
+    # Results outside SmallInteger range are left to the send (the image's classes).
     if index == 0:
-        return space.wrap_int(a + b)
+        r = a + b
+        if space.is_small_int(r):
+            return W_SmallInteger(r)
+        return None
     if index == 1:
-        return space.wrap_int(a - b)
+        r = a - b
+        if space.is_small_int(r):
+            return W_SmallInteger(r)
+        return None
     if index == 2:
         return space.wrap_bool(a < b)
     if index == 3:
@@ -876,8 +889,8 @@ def _smallint_op(space, index, a, b):
             return W_SmallInteger(r)
         return None
     if index == 9:
-        if b != 0 and a % b == 0:
-            return space.wrap_int(a // b)
+        if b != 0 and a % b == 0 and space.is_small_int(a // b):
+            return W_SmallInteger(a // b)
         return None
     if index == 10:
         if b != 0:
@@ -887,8 +900,8 @@ def _smallint_op(space, index, a, b):
         from spyvm.primitives.arithmetic import bit_shift
         return bit_shift(space, a, b)
     if index == 13:
-        if b != 0:
-            return space.wrap_int(a // b)
+        if b != 0 and space.is_small_int(a // b):
+            return W_SmallInteger(a // b)
         return None
     if index == 14:
         return W_SmallInteger(a & b)

@@ -85,6 +85,11 @@ class ObjSpace(object):
         self.w_Process = self.special(constants.SO_PROCESS_CLASS)
         self.w_BlockClosure = self.special(constants.SO_BLOCKCLOSURE_CLASS)
         self.w_LargeNegativeInteger = self.special(constants.SO_LARGENEGATIVEINTEGER_CLASS)
+        if self.w_LargeNegativeInteger is self.w_nil:
+            # Older images' special objects arrays end before this entry.
+            w_class = self.smalltalk_at("LargeNegativeInteger")
+            if w_class is not None:
+                self.w_LargeNegativeInteger = w_class
         self.w_character_table = self.special(constants.SO_CHARACTER_TABLE)
 
     def special(self, index):

@@ -159,6 +159,9 @@ class Scheduler(object):
         return ctx
 
     def suspend_active(self, ctx):
+        # Older images leave a stale myList on the active process: a suspended
+        # process is in no list, so resume must see nil there.
+        self.active_process().store(self.space, constants.PROCESS_MY_LIST, self.space.w_nil)
         return self.transfer_to(self.wake_highest_priority(), ctx)
 
     def yield_(self, ctx):

@@ -2,8 +2,14 @@
 
 image_path(name): the path of a real test image, found in $COGXEN_IMAGES or, by
 default, <repo>/../shared/images. A test (or fixture) that needs a missing image
-is skipped with a reason naming the folder searched. Use the `image_path` fixture
-(it answers the function), or read_image_file(name) for the image's bytes.
+is skipped with a reason naming the folder searched.
+
+Fixtures (session-scoped; each answers a function of the image's file name):
+- image_path: image_path("mini.image") is the file's path;
+- image_bytes: image_bytes("mini.image") is its contents, read once per session.
+Use the fixtures rather than `from conftest import ...`: with several conftest.py
+files in the tree, which one the name `conftest` refers to depends on the order
+pytest loaded them.
 """
 
 import os

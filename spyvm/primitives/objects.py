@@ -36,7 +36,11 @@ def indexable_size(space, w_obj):
             raise PrimitiveFailed
         return n
     if isinstance(w_obj, W_Context):
-        return w_obj.sp
+        # Closure-era VMs index a context up to its stack pointer; older images
+        # (ContextPart>>pop:toIndexable:) read popped slots past it.
+        if space.uses_closures:
+            return w_obj.sp
+        return len(w_obj.stack)
     if isinstance(w_obj, W_BytesObject) or isinstance(w_obj, W_WordsObject) or \
             isinstance(w_obj, W_Float):
         return w_obj.size()

@@ -1,0 +1,160 @@
+"""Running the VM as a program, the way users do: for the image and bad-input tests.
+
+vm_command() is the argv prefix: the translated binary named by $COGXEN_VM, else
+the untranslated VM (this Python running targetcogxen.py). Runs get standard input
+from /dev/null, their own process group (so a run that times out is killed with
+everything it started) and, unless told otherwise, an empty working directory.
+Python 2.7's subprocess has no timeouts, hence the polling.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TARGET = os.path.join(REPO, "targetcogxen.py")
+
+DEFAULT_TIMEOUT = 120
+
+
+def translated_vm():
+    """The binary named by $COGXEN_VM, or None to run the VM untranslated."""
+    return os.environ.get("COGXEN_VM") or None
+
+
+def vm_command():
+    """The argv prefix that starts the VM under test."""
+    vm = translated_vm()
+    if vm:
+        return [os.path.abspath(vm)]
+    return [sys.executable, TARGET]
+
+
+class Result(object):
+    def __init__(self, argv, status, stdout, stderr, seconds, timed_out):
+        self.argv = argv
+        self.status = status          # exit status; -N when killed by signal N
+        self.stdout = stdout
+        self.stderr = stderr
+        self.seconds = seconds
+        self.timed_out = timed_out
+
+    def describe(self, limit=3000):
+        def cut(text):
+            if len(text) > limit:
+                return text[:limit] + "\n...(%d more characters)" % (len(text) - limit)
+            return text
+        return ("command: %s\nstatus: %s%s after %.1f s\n--- stdout:\n%s\n--- stderr:\n%s"
+                % (" ".join(quote(a) for a in self.argv), self.status,
+                   " (TIMED OUT, killed)" if self.timed_out else "", self.seconds,
+                   cut(self.stdout), cut(self.stderr)))
+
+
+def quote(arg):
+    if arg and all(c.isalnum() or c in "-_./=:+@%" for c in arg):
+        return arg
+    return "'" + arg.replace("'", "'\\''") + "'"
+
+
+class Run(object):
+    """One VM process started in the background; finish() waits for it (or kills it)."""
+
+    def __init__(self, args, timeout=DEFAULT_TIMEOUT, cwd=None):
+        self.argv = vm_command() + list(args)
+        self.timeout = timeout
+        self.own_cwd = cwd is None
+        self.cwd = tempfile.mkdtemp(prefix="cogxen-run-") if cwd is None else cwd
+        self.out = tempfile.TemporaryFile()
+        self.err = tempfile.TemporaryFile()
+        self.start = time.time()
+        with open(os.devnull, "rb") as devnull:
+            self.process = subprocess.Popen(
+                self.argv, stdin=devnull, stdout=self.out, stderr=self.err,
+                cwd=self.cwd, preexec_fn=os.setsid, close_fds=True)
+        self.result = None
+        self.timed_out = False
+
+    def poll(self):
+        """True once the process has ended (killing it when its time is up)."""
+        if self.process.poll() is not None:
+            return True
+        if time.time() - self.start > self.timeout:
+            self.kill()
+            self.timed_out = True
+            self.process.wait()
+            return True
+        return False
+
+    def kill(self):
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def finish(self):
+        if self.result is not None:
+            return self.result
+        while not self.poll():
+            time.sleep(0.02)
+        seconds = time.time() - self.start
+        self.out.seek(0)
+        self.err.seek(0)
+        stdout = self.out.read()
+        stderr = self.err.read()
+        self.out.close()
+        self.err.close()
+        if self.own_cwd:
+            remove_tree(self.cwd)
+        self.result = Result(self.argv, self.process.returncode, stdout, stderr,
+                             seconds, self.timed_out)
+        return self.result
+
+
+def run_vm(args, timeout=DEFAULT_TIMEOUT, cwd=None):
+    """Run the VM with args (after vm_command()) and answer its Result."""
+    return Run(args, timeout, cwd).finish()
+
+
+def run_many(arg_lists, timeout=DEFAULT_TIMEOUT, jobs=None):
+    """Run the VM once per argument list, at most `jobs` at a time; Results in order."""
+    if jobs is None:
+        jobs = default_jobs()
+    results = [None] * len(arg_lists)
+    pending = list(enumerate(arg_lists))
+    pending.reverse()
+    running = []
+    while pending or running:
+        while pending and len(running) < jobs:
+            index, args = pending.pop()
+            running.append((index, Run(args, timeout)))
+        still = []
+        for index, run in running:
+            if run.poll():
+                results[index] = run.finish()
+            else:
+                still.append((index, run))
+        running = still
+        if running:
+            time.sleep(0.02)
+    return results
+
+
+def default_jobs():
+    """Parallel VM runs: $COGXEN_TEST_JOBS, else the number of CPUs (2 to 4)."""
+    value = os.environ.get("COGXEN_TEST_JOBS")
+    if value:
+        return max(1, int(value))
+    try:
+        import multiprocessing
+        cpus = multiprocessing.cpu_count()
+    except (ImportError, NotImplementedError):
+        cpus = 2
+    return max(2, min(4, cpus))
+
+
+def remove_tree(path):
+    import shutil
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,120 @@
+"""The image cases of cases.py, run against the VM as a program.
+
+Untranslated (`python targetcogxen.py ...`) by default; with COGXEN_VM=/path/to/cogxen
+the same cases run against that binary (`make test-translated`). Images come from
+$COGXEN_IMAGES (default <repo>/../shared/images); a case whose image is missing is
+skipped.
+"""
+
+import ast
+import imp
+import os
+import re
+
+import pytest
+
+from conftest import image_path
+from imagerun import REPO, run_vm, vm_command, translated_vm, remove_tree
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES_FILE = os.path.join(HERE, "cases.py")
+
+cases_module = imp.load_source("cogxen_image_cases", CASES_FILE)
+CASES = cases_module.CASES
+
+KEYS = set(["name", "image", "options", "script", "args", "stdout", "stdout_re",
+            "status", "stderr", "stderr_re", "timeout", "notes"])
+
+
+# --- the case file itself -----------------------------------------------------------------
+
+
+def test_cases_are_a_literal():
+    """Runners other than this one read CASES with ast.literal_eval: keep it pure data."""
+    with open(CASES_FILE) as f:
+        tree = ast.parse(f.read(), CASES_FILE)
+    values = [node.value for node in tree.body
+              if isinstance(node, ast.Assign) and
+              [getattr(t, "id", None) for t in node.targets] == ["CASES"]]
+    assert len(values) == 1, "cases.py must assign CASES exactly once"
+    assert ast.literal_eval(values[0]) == CASES
+
+
+def test_cases_are_well_formed():
+    names = set()
+    for case in CASES:
+        assert set(case) <= KEYS, "unknown keys in %r" % (set(case) - KEYS,)
+        assert case["name"] not in names, "duplicate case name %s" % case["name"]
+        names.add(case["name"])
+        assert isinstance(case["status"], int)
+        assert ("stdout" in case) != ("stdout_re" in case), case["name"]
+        for pattern in [case.get("stdout_re"), case.get("stderr_re")]:
+            if pattern is not None:
+                re.compile(pattern)
+        for path in case.get("script", []):
+            assert os.path.isfile(os.path.join(REPO, path)), "%s: no %s" % (case["name"], path)
+
+
+# --- running them -------------------------------------------------------------------------
+
+
+def write_script(case, folder):
+    """Concatenate the case's script files into one SCRIPT.st in folder; its path."""
+    path = os.path.join(folder, "script.st")
+    with open(path, "wb") as out:
+        for name in case["script"]:
+            with open(os.path.join(REPO, name), "rb") as f:
+                out.write(f.read())
+            out.write("\n")
+    return path
+
+
+def case_argv(case, image, script):
+    argv = list(case.get("options", [])) + [image]
+    if script is not None:
+        argv.append(script)
+    return argv + list(case.get("args", []))
+
+
+def check(case, result):
+    """Compare a run with the case; answer a list of problems (empty: it passed)."""
+    problems = []
+    if result.timed_out:
+        problems.append("did not finish within %s s" % case.get("timeout", 120))
+    if result.status != case["status"]:
+        problems.append("exit status %s, expected %s" % (result.status, case["status"]))
+    if "stdout" in case and result.stdout != case["stdout"]:
+        problems.append("stdout differs: expected %r" % case["stdout"])
+    if "stdout_re" in case and not re.match("(?:%s)\\Z" % case["stdout_re"], result.stdout):
+        problems.append("stdout does not match %r" % case["stdout_re"])
+    if "stderr" in case and result.stderr != case["stderr"]:
+        problems.append("stderr differs: expected %r" % case["stderr"])
+    if "stderr_re" in case and not re.search(case["stderr_re"], result.stderr, re.MULTILINE):
+        problems.append("stderr does not match %r" % case["stderr_re"])
+    if "Traceback (most recent call last)" in result.stdout + result.stderr:
+        problems.append("a Python traceback was printed")
+    return problems
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_image(case, tmpdir):
+    image = image_path(case["image"])
+    folder = str(tmpdir.mkdir("run"))
+    script = write_script(case, str(tmpdir)) if case.get("script") else None
+    result = run_vm(case_argv(case, image, script), timeout=case.get("timeout", 120),
+                    cwd=folder)
+    problems = check(case, result)
+    remove_tree(folder)
+    assert not problems, "%s: %s\n%s" % (case["name"], "; ".join(problems),
+                                         result.describe())
+
+
+def test_vm_command_switch(monkeypatch):
+    """COGXEN_VM selects the binary; without it the VM runs untranslated in this Python."""
+    monkeypatch.setenv("COGXEN_VM", "/opt/cogxen/bin/cogxen")
+    assert vm_command() == ["/opt/cogxen/bin/cogxen"]
+    assert translated_vm() == "/opt/cogxen/bin/cogxen"
+    monkeypatch.delenv("COGXEN_VM")
+    command = vm_command()
+    assert command[-1] == os.path.join(REPO, "targetcogxen.py")
+    assert translated_vm() is None
