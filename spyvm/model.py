@@ -283,7 +283,8 @@ class W_CompiledMethod(W_HeapObject):
         return self.literals[index0]
 
     def selector(self, space):
-        """The method's selector, from the penultimate literal (Squeak convention)."""
+        """The method's selector, from the penultimate literal, where images keep it
+        (Squeak 3+ and Spur); pre-closure images do not (see Interpreter.find_method_owner)."""
         n = len(self.literals)
         if n >= 2:
             w_sel = self.literals[n - 2]

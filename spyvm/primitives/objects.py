@@ -65,9 +65,20 @@ def basic_at(space, w_obj, index):
     if isinstance(w_obj, W_CompiledMethod):
         j = i - w_obj.literal_bytes()
         if j < 0:
-            raise PrimitiveFailed
+            return W_SmallInteger(_literal_frame_byte(w_obj, i))
         return W_SmallInteger(ord(w_obj.bytes[j]))
     raise PrimitiveFailed
+
+
+def _literal_frame_byte(w_method, i):
+    """Byte i of the header-and-literals frame, which at: also reaches (images read
+    the end of short methods this way). The header is a tagged SmallInteger word;
+    literal pointers have no stable bytes here, so they read as 0."""
+    word_size = w_method.word_size
+    if i < word_size:
+        tagged = (w_method.header << 1) | 1
+        return (tagged >> (8 * i)) & 0xff
+    return 0
 
 
 def basic_at_put(space, w_obj, index, w_value):

@@ -24,11 +24,12 @@ Each case is a dict:
   stderr_re a regular expression (re.MULTILINE) that must be found in standard error
             (neither given: standard error is not checked)
   timeout   seconds the untranslated VM may take (default 120); a run that takes
-            longer fails (it hung)
+            longer fails (it hung). The translated binary gets a quarter of it, at
+            least 30 s
   notes     free text
 
 The runner starts the VM with standard input from /dev/null, in an empty temporary
-working directory.
+working directory, with its address space limited to 2 GB (COGXEN_TEST_MEMORY_MB).
 """
 
 CASES = [
@@ -253,6 +254,17 @@ CASES = [
         "stdout": "'first'\n'second'\nnil\n",
         "stderr": "",
         "status": 0,
+    },
+    {
+        "name": "mini-script-runaway-recursion",
+        "image": "mini.image",
+        "script": ["images/CogXen.st", "tests/images/data/runaway-recursion.st"],
+        "stdout": "recursing\n",
+        "stderr_re": r"\Acogxen: ",
+        "status": 1,
+        "notes": "unbounded recursion must end as an error (like running out of memory "
+                 "in the image), not as a crash, a traceback or unbounded memory use; "
+                 "runners cap the VM's memory (2 GB)",
     },
 
     # --- mini.image: the Smalltalk test runner ---------------------------------------------

@@ -3,11 +3,14 @@
 vm_command() is the argv prefix: the translated binary named by $COGXEN_VM, else
 the untranslated VM (this Python running targetcogxen.py). Runs get standard input
 from /dev/null, their own process group (so a run that times out is killed with
-everything it started) and, unless told otherwise, an empty working directory.
-Python 2.7's subprocess has no timeouts, hence the polling.
+everything it started), an address-space limit ($COGXEN_TEST_MEMORY_MB, default
+2048; 0 for none: a runaway VM fails fast instead of eating the machine's memory)
+and, unless told otherwise, an empty working directory. Python 2.7's subprocess
+has no timeouts, hence the polling.
 """
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -18,11 +21,41 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TARGET = os.path.join(REPO, "targetcogxen.py")
 
 DEFAULT_TIMEOUT = 120
+DEFAULT_MEMORY_MB = 2048
 
 
 def translated_vm():
     """The binary named by $COGXEN_VM, or None to run the VM untranslated."""
     return os.environ.get("COGXEN_VM") or None
+
+
+def images_dir():
+    """$COGXEN_IMAGES, else <repo>/../shared/images (as tests/conftest.py)."""
+    return os.environ.get("COGXEN_IMAGES") or \
+        os.path.normpath(os.path.join(REPO, "..", "shared", "images"))
+
+
+def find_image(name):
+    """Absolute path of test image `name`; skips the calling test when it is missing."""
+    path = os.path.abspath(os.path.join(images_dir(), name))
+    if not os.path.isfile(path):
+        import pytest
+        pytest.skip("test image %s not found in COGXEN_IMAGES=%s" % (name, images_dir()))
+    return path
+
+
+def memory_limit_bytes():
+    """The address-space limit for VM runs, in bytes (0: none)."""
+    mb = int(os.environ.get("COGXEN_TEST_MEMORY_MB", str(DEFAULT_MEMORY_MB)))
+    return max(0, mb) * 1024 * 1024
+
+
+def _child_setup(limit):
+    def setup():
+        os.setsid()
+        if limit:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return setup
 
 
 def vm_command():
@@ -73,7 +106,8 @@ class Run(object):
         with open(os.devnull, "rb") as devnull:
             self.process = subprocess.Popen(
                 self.argv, stdin=devnull, stdout=self.out, stderr=self.err,
-                cwd=self.cwd, preexec_fn=os.setsid, close_fds=True)
+                cwd=self.cwd, preexec_fn=_child_setup(memory_limit_bytes()),
+                close_fds=True)
         self.result = None
         self.timed_out = False
 

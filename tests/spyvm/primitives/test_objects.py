@@ -175,13 +175,17 @@ def test_at_float_high_word_first(env):
     env.fails(60, w_one, i(0))
 
 
-def test_at_compiled_method_bytecodes_only(env):
+def test_at_compiled_method_reads_the_whole_frame(env):
+    """at: spans the header and literal frame too, as in the C VM (CompiledMethod>>endPC
+    of a method without bytecodes reads there); only bytecodes can be written."""
     w_method = env.method("\x10\x20\x7c", [env.nil, env.nil])
     first = 3 * 4 + 1     # header + 2 literals, then bytecodes
     assert env.call(60, w_method, i(first)).value == 0x10
     assert env.call(60, w_method, i(first + 2)).value == 0x7c
-    env.fails(60, w_method, i(first - 1))     # literal area
-    env.fails(60, w_method, i(1))             # header
+    tagged = (w_method.header << 1) | 1
+    assert [env.call(60, w_method, i(k)).value for k in range(1, 5)] == \
+        [(tagged >> (8 * k)) & 0xff for k in range(4)]     # the header, little-endian
+    assert env.call(60, w_method, i(first - 1)).value == 0  # a literal pointer's byte
     env.fails(60, w_method, i(first + 3))     # past the end
     env.fails(61, w_method, i(first - 1), i(0))
     env.fails(61, w_method, i(1), i(0))
