@@ -26,6 +26,8 @@ RPYFLAGS ?= --batch --gcrootfinder=shadowstack
 
 # Tests: `make test-quick PYTEST_ARGS='-k image -x'`.
 TESTS        ?= tests/
+# The tests that run the VM as a program: the same definitions run against build/cogxen.
+TRANSLATED_TESTS ?= tests/images/
 PYTEST_FLAGS ?= -v -ra
 PYTEST_ARGS  ?=
 
@@ -63,7 +65,7 @@ venv:
 
 # pytest exits 5 when it collects no test; that is reported, not failed.
 define pytest
-	rc=0; $(1) $(PY) -m pytest $(TESTS) $(PYTEST_FLAGS) $(PYTEST_ARGS) </dev/null || rc=$$?; \
+	rc=0; $(1) $(PY) -m pytest $(if $(2),$(2),$(TESTS)) $(PYTEST_FLAGS) $(PYTEST_ARGS) </dev/null || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo 'make: pytest collected no tests'; rc=0; fi; \
 	exit $$rc
 endef
@@ -77,8 +79,8 @@ test-quick: venv
 	@$(call pytest,)
 
 test-translated: $(VM) venv
-	@echo '== tests against the translated VM: COGXEN_VM=$(CURDIR)/$(VM)'
-	@$(call pytest,COGXEN_VM='$(CURDIR)/$(VM)')
+	@echo '== tests against the translated VM: COGXEN_VM=$(CURDIR)/$(VM) $(TRANSLATED_TESTS)'
+	@$(call pytest,COGXEN_VM='$(CURDIR)/$(VM)',$(TRANSLATED_TESTS))
 
 translate: $(VM)
 

@@ -21,6 +21,11 @@ from spyvm.errors import PrimitiveFailed, TopLevelReturn, Exit, VMFatal, Unhandl
 
 INTERRUPT_CHECK_BYTECODES = 1000
 
+# Runaway recursion: past this many nested activations the image's low-space
+# semaphore is signalled (as a VM short of memory does), so the image reports it;
+# past twice as many the run ends with a fatal error instead of exhausting memory.
+MAX_DEPTH = 200000
+
 
 class Interpreter(object):
 
@@ -36,6 +41,8 @@ class Interpreter(object):
         self.start_usecs = self.now_usecs()
         self.top_context = None
         self.output = None            # set by the runner: where the image's output goes
+        self.signalled_low_space = False
+        self.pending_low_space = None
         self.image_name = ""
         self.vm_path = ""
         self.image_args = []
@@ -188,6 +195,10 @@ class Interpreter(object):
         return ord(bytes[pc])
 
     def check_interrupts(self, ctx):
+        if self.pending_low_space is not None:
+            w_sema = self.pending_low_space
+            self.pending_low_space = None
+            return self.scheduler.synchronous_signal(w_sema, ctx)
         if self.next_wakeup_usecs != 0 and self.now_usecs() >= self.next_wakeup_usecs:
             self.next_wakeup_usecs = 0
             w_sema = self.space.special(constants.SO_TIMER_SEMAPHORE)
@@ -265,6 +276,7 @@ class Interpreter(object):
         new_ctx.w_receiver = w_rcvr
         new_ctx.w_sender = ctx
         new_ctx.pc = 0
+        self.set_depth(new_ctx, ctx)
         stack = new_ctx.stack
         num_temps = w_method.num_temps
         if num_temps > len(stack):
@@ -279,6 +291,28 @@ class Interpreter(object):
         new_ctx.sp = num_temps
         ctx.pop_n(argcount + 1)
         return new_ctx
+
+    def set_depth(self, new_ctx, ctx):
+        depth = ctx.depth + 1
+        new_ctx.depth = depth
+        if depth > MAX_DEPTH:
+            self.recursion_too_deep(depth)
+
+    def recursion_too_deep(self, depth):
+        if depth > 2 * MAX_DEPTH:
+            raise VMFatal("recursion deeper than %d activations" % (2 * MAX_DEPTH))
+        if self.signalled_low_space:
+            return
+        space = self.space
+        w_sema = space.special(constants.SO_LOW_SPACE_SEMAPHORE)
+        if isinstance(w_sema, W_PointersObject) and \
+                w_sema.getclass(space) is space.w_Semaphore:
+            self.signalled_low_space = True
+            w_active = self.scheduler.active_process()
+            space.w_special_objects.store(space, constants.SO_PROCESS_SIGNALING_LOW_SPACE,
+                                          w_active)
+            self.pending_low_space = w_sema
+            self.interrupt_counter = 0
 
     def run_with_in(self, ctx, w_object, w_rcvr, argcount, w_selector):
         """An object that is not a CompiledMethod stands in a method dictionary."""

@@ -332,7 +332,7 @@ class W_Context(W_HeapObject):
     """
     _attrs_ = ['w_sender', 'pc', 'sp', 'stack', 'w_method', 'w_receiver',
                'w_closure', 'is_block_context', 'w_home', 'block_nargs',
-               'block_startpc', 'w_slot_method', 'w_pending_pc']
+               'block_startpc', 'w_slot_method', 'w_pending_pc', 'depth']
 
     def __init__(self, space, w_class, is_block_context, stack_size, hash=0):
         W_HeapObject.__init__(self, w_class, hash)
@@ -349,6 +349,7 @@ class W_Context(W_HeapObject):
         self.block_nargs = 0
         self.block_startpc = 0         # Smalltalk (1-based) pc of the block's first bytecode
         self.w_pending_pc = space.w_nil  # a pc stored while no method is known yet
+        self.depth = 0                 # sender chain length, for the recursion bound
 
     # --- stack ---------------------------------------------------------------
 

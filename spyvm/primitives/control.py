@@ -50,6 +50,7 @@ def _activate_block_context(interp, ctx, w_block, args_w):
     w_block.sp = len(args_w)
     w_block.pc = start
     w_block.w_sender = ctx
+    interp.set_depth(w_block, ctx)
     return w_block
 
 
@@ -113,6 +114,7 @@ def activate_closure(interp, ctx, w_closure, args_w):
     new_ctx.w_receiver = w_outer.w_receiver
     new_ctx.w_closure = w_closure
     new_ctx.w_sender = ctx
+    interp.set_depth(new_ctx, ctx)
     new_ctx.pc = start
     for i in range(nargs):
         new_ctx.stack[i] = args_w[i]
