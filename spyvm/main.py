@@ -110,7 +110,22 @@ def main(argv):
     if opts.version:
         platform.write_stdout("cogxen %s\n" % version.VERSION)
         return EXIT_OK
-    return run(opts, argv[0])
+    try:
+        return run(opts, argv[0])
+    except MemoryError:
+        error("fatal: out of memory")
+        return EXIT_ERROR
+    except Exception as e:
+        # A VM bug, never the image's fault: say so in one line, no traceback.
+        error("internal error: %s" % describe_exception(e))
+        return EXIT_INTERNAL
+
+
+def describe_exception(e):
+    from rpython.rlib.objectmodel import we_are_translated
+    if we_are_translated():
+        return "unexpected exception"
+    return "%s: %s" % (e.__class__.__name__, e)
 
 
 def run(opts, vm_path):

@@ -48,7 +48,9 @@ class V3Header(object):
         if self.header_size < 64 or self.header_size > length:
             raise ImageError("corrupt image header: header size %d for a file of %d bytes"
                              % (self.header_size, length))
-        if self.data_size <= 0 or self.header_size + self.data_size > length:
+        if self.data_size <= 0:
+            raise ImageError("corrupt image header: data size %d" % self.data_size)
+        if self.header_size + self.data_size > length:
             raise ImageError("image truncated: header says %d bytes of objects, file has %d"
                              % (self.data_size, length - self.header_size))
 
