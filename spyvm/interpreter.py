@@ -409,6 +409,8 @@ class Interpreter(object):
             w_c.pc = -1
             w_c = w_next
         w_target.push(w_value)
+        if w_target is self.top_context:
+            raise TopLevelReturn(w_value)
         return w_target
 
     def local_return(self, ctx, w_value):
@@ -418,9 +420,9 @@ class Interpreter(object):
             ctx.w_sender = self.space.w_nil
             ctx.pc = -1
             w_sender.push(w_value)
+            if w_sender is self.top_context:
+                raise TopLevelReturn(w_value)
             return w_sender
-        if ctx is self.top_context:
-            raise TopLevelReturn(w_value)
         return self.cannot_return(ctx, w_value)
 
     def method_return(self, ctx, w_value):
@@ -470,13 +472,25 @@ class Interpreter(object):
         return self.send(ctx, self.space.special(constants.SO_MUST_BE_BOOLEAN), 0)
 
     def base_context(self, w_rcvr, args_w):
-        """A context that holds receiver and arguments and returns what a send answers."""
+        """A context holding receiver and arguments of a send the VM makes.
+
+        The VM stops when an answer is returned into it. Its own code only runs
+        if an image saved during such a send is resumed later: when the send
+        completes there, `Smalltalk quitPrimitive` ends the run.
+        """
         space = self.space
         w_method = W_CompiledMethod(space.w_CompiledMethod, space.word_size,
                                     space.new_method_header)
-        w_method.literals = [space.w_nil, space.w_nil]
-        w_method.set_bytes("\x7c")        # returnTop
-        w_method.set_header(0)
+        w_quit = self.symbol("quitPrimitive")
+        if w_quit is None:
+            w_method.literals = [space.w_nil, space.w_nil]
+            w_method.set_bytes("\x7c")                     # returnTop
+        else:
+            w_method.literals = [space.special(constants.SO_SMALLTALK), w_quit,
+                                 space.w_nil, space.w_nil]
+            # pop the answer; push literal 0; send literal 1; returnTop
+            w_method.set_bytes("\x87\x20\xd1\x7c")
+        w_method.set_header(w_method.header_for(len(w_method.literals)))
         ctx = W_Context(space, space.w_MethodContext, False, len(args_w) + 4)
         ctx.w_method = w_method
         ctx.w_slot_method = w_method
@@ -502,6 +516,8 @@ class Interpreter(object):
         self.top_context = base
         try:
             ctx = self.send(base, w_selector, len(args_w))
+            if ctx is base:          # answered by a primitive
+                return base.top()
             self.run(ctx)
         except TopLevelReturn as ret:
             return ret.w_value

@@ -230,6 +230,12 @@ class W_CompiledMethod(W_HeapObject):
         # Set on the image's debugger entry points when running headless (see headless.py).
         self.reports_unhandled_error = False
 
+    def header_for(self, num_literals):
+        """A header for a method with num_literals literals and nothing else set."""
+        if self.new_header:
+            return num_literals
+        return num_literals << 9
+
     def header_num_literals(self, header):
         if self.new_header:
             return header & 0x7fff

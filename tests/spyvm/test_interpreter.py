@@ -261,7 +261,10 @@ class Machine(object):
         """Send selector to w_rcvr from a base context; answer the result."""
         base = self.interp.base_context(w_rcvr, list(args_w))
         self.interp.top_context = base
-        return self.run(self.interp.send(base, self.sym(selector), len(args_w)))
+        ctx = self.interp.send(base, self.sym(selector), len(args_w))
+        if ctx is base:          # a primitive answered at once
+            return base.top()
+        return self.run(ctx)
 
     def value(self, w_obj):
         """A Python value for simple results."""
@@ -426,9 +429,11 @@ def test_return_marks_the_context_dead_and_pushes_on_the_sender(vm):
     base = ctx.w_sender
     ctx = vm.interp.step(vm.interp.step(ctx))
     old = ctx
-    ctx = vm.interp.step(ctx)
-    assert ctx is base
-    assert ctx.sp == 1 and ctx.top().value == 2
+    # Returning into the top context ends the computation.
+    with pytest.raises(TopLevelReturn) as ret:
+        vm.interp.step(ctx)
+    assert ret.value.w_value.value == 2
+    assert base.sp == 1 and base.top().value == 2
     assert old.is_dead() and old.w_sender is vm.space.w_nil
     assert old.fetch(vm.space, constants.CTX_PC) is vm.space.w_nil
 
@@ -1103,6 +1108,7 @@ def test_non_local_return_goes_to_the_home_sender(vm, probe):
                     [SEND_VALUE, POP, push_lit(1), RETURN_TOP], ints(vm, [42, 7]))
     ctx = vm.start(w_m, vm.new(probe))
     home, base = ctx, ctx.w_sender
+    vm.interp.top_context = None    # step into base like any sender
     ctx = vm.run_until(ctx, lambda c: c.is_block_context)
     block = ctx
     assert block.w_sender is home
@@ -1122,6 +1128,7 @@ def test_non_local_return_unwinds_the_contexts_in_between(vm, probe):
     assert vm.value(vm.send(vm.new(probe), "m")) == 42
     ctx = vm.start(w_m, vm.new(probe))
     home, base = ctx, ctx.w_sender
+    vm.interp.top_context = None    # step into base like any sender
     ctx = vm.run_until(ctx, lambda c: c.is_block_context)
     middle = ctx.w_sender
     assert middle.w_method is w_call and middle.w_sender is home
@@ -1236,6 +1243,7 @@ def test_non_local_return_from_a_nested_closure(cvm):
                                                      RETURN_TOP], ints(cvm, [42, 7]))
     ctx = cvm.start(w_m, cvm.new(w_probe))
     home, base = ctx, ctx.w_sender
+    cvm.interp.top_context = None   # step into base like any sender
     ctx = cvm.run_until(ctx, lambda c: c.w_closure is not cvm.space.w_nil)
     outer = ctx
     ctx = cvm.run_until(ctx, lambda c: c is not outer and c.w_closure is not cvm.space.w_nil)
