@@ -105,7 +105,10 @@ class ObjSpace(object):
         self._hash_counter = (self._hash_counter * 1103515245 + 12345) & 0x3fffff
         if self._hash_counter == 0:
             self._hash_counter = 1
-        return self._hash_counter & 0xfff if not self.is_spur else self._hash_counter
+        if self.is_spur:
+            return self._hash_counter
+        # V3 keeps 12 bits; 0 means "not assigned yet", so never answer it.
+        return (self._hash_counter & 0xfff) or 1
 
     # --- integers ------------------------------------------------------------
 

@@ -76,7 +76,7 @@ class LoadedImage(object):
     """What a reader produces: the space with its objects, plus the header facts."""
 
     def __init__(self, space, version, little_endian, header_size, w_special_objects,
-                 last_hash, saved_window_size, flags, objects_w):
+                 last_hash, saved_window_size, flags, objects_w, old_base):
         self.space = space
         self.version = version
         self.little_endian = little_endian
@@ -86,6 +86,7 @@ class LoadedImage(object):
         self.saved_window_size = saved_window_size
         self.flags = flags
         self.objects_w = objects_w      # every object read, in file order
+        self.old_base = old_base        # where the objects were when saved (writers reuse it)
 
     def format_name(self):
         if self.version == constants.FORMAT_SPUR_32:

@@ -335,7 +335,8 @@ class SpurLoader(object):
                 self.fill_context(chunk, w_obj)
         objects_w = [chunk.w_object for chunk in self.chunks if chunk.is_real()]
         return LoadedImage(space, self.version, self.little_endian, h.header_size,
-                           w_specials, h.last_hash, h.saved_window_size, h.flags, objects_w)
+                           w_specials, h.last_hash, h.saved_window_size, h.flags, objects_w,
+                           h.old_base)
 
     def make_shell(self, chunk):
         space = self.space

@@ -169,7 +169,7 @@ class V3Loader(object):
         h = self.header
         return LoadedImage(self.space, self.version, self.little_endian, h.header_size,
                            specials.w_object, h.last_hash, h.saved_window_size, h.flags,
-                           objects_w)
+                           objects_w, h.old_base)
 
     def class_oop_of(self, chunk):
         if chunk.compact_index != 0:

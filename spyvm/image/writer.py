@@ -16,5 +16,5 @@ def image_bytes(space, loaded, objects_w=None):
         return spurwriter.image_bytes(space, loaded, objects_w)
     if loaded.version in constants.V3_FORMATS:
         from spyvm.image import v3writer
-        return v3writer.image_bytes(space, loaded, objects_w)
+        return v3writer.image_bytes(space, loaded, objects_w, loaded.old_base)
     raise ImageError("cannot write image format %d" % loaded.version)

@@ -63,6 +63,56 @@ def read_file(path):
         os.close(fd)
 
 
+def write_file_atomically(path, data):
+    """Replace path with data so that a crash never leaves a half-written file.
+
+    The data goes to a temporary file in the same folder, is flushed to the disk,
+    then renamed over path. False (and path untouched) when any step fails.
+    """
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0644)
+    except OSError:
+        return False
+    ok = True
+    try:
+        _stall_for_tests()
+        while data:
+            n = os.write(fd, data)
+            if n <= 0:
+                ok = False
+                break
+            assert n >= 0
+            data = data[n:]
+        if ok:
+            os.fsync(fd)
+    except OSError:
+        ok = False
+    os.close(fd)
+    if ok:
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            ok = False
+    if not ok:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+    return ok
+
+
+def _stall_for_tests():
+    # Lets a test kill the VM while a save is under way (COGXEN_TEST_SAVE_STALL=secs).
+    stall = os.environ.get("COGXEN_TEST_SAVE_STALL")
+    if stall:
+        try:
+            seconds = float(stall)
+        except ValueError:
+            return
+        time.sleep(seconds)
+
+
 def file_exists(path):
     try:
         os.stat(path)

@@ -105,9 +105,20 @@ def prim_set_low_space_threshold(interp, w_rcvr, w_bytes):
     return w_rcvr
 
 
-@expose(121, 0)
-def prim_image_name(interp, w_rcvr):
-    return interp.space.wrap_string(interp.image_name)
+@expose_raw(121)
+def prim_image_name(interp, ctx, argcount, w_method):
+    """imageName, or imageName: aString to save under another name."""
+    if argcount == 0:
+        ctx.settop(interp.space.wrap_string(interp.image_name))
+        return ctx
+    if argcount != 1:
+        raise PrimitiveFailed
+    w_name = ctx.peek(0)
+    if not isinstance(w_name, W_BytesObject) or w_name.size() == 0:
+        raise PrimitiveFailed
+    interp.image_name = w_name.as_string()
+    ctx.pop_n(1)
+    return ctx
 
 
 @expose(142, 0)
@@ -133,10 +144,34 @@ def prim_vm_parameter_at(interp, w_rcvr, w_index):
     return W_SmallInteger(0)
 
 
-@expose(97, 0)
-def prim_snapshot(interp, w_rcvr):
-    # Saving images comes with the image writer; until then the image sees a failure.
-    raise PrimitiveFailed
+@expose_raw(97)
+def prim_snapshot(interp, ctx, argcount, w_method):
+    """Save the image under its name, in the format and byte order it was read in.
+
+    The saved image resumes in this context with true answered; the running one
+    continues with false. A failed write fails the primitive and leaves the old
+    file as it was.
+    """
+    from spyvm.image import writer
+    from spyvm.image.format import ImageError
+    space = interp.space
+    if argcount != 0 or interp.image is None or not interp.image_name:
+        raise PrimitiveFailed
+    w_rcvr = ctx.top()
+    w_process = interp.scheduler.active_process()
+    ctx.settop(space.w_true)
+    w_process.store(space, constants.PROCESS_SUSPENDED_CONTEXT, ctx)
+    data = ""
+    try:
+        data = writer.image_bytes(space, interp.image)
+    except ImageError:
+        data = ""
+    w_process.store(space, constants.PROCESS_SUSPENDED_CONTEXT, space.w_nil)
+    if not data or not platform.write_file_atomically(interp.image_name, data):
+        ctx.settop(w_rcvr)
+        raise PrimitiveFailed
+    ctx.settop(space.w_false)
+    return ctx
 
 
 @expose(114, 0)
@@ -247,3 +282,36 @@ def prim_external_call(interp, ctx, argcount, w_method):
 @expose(129, 0)
 def prim_special_objects_array(interp, w_rcvr):
     return interp.space.w_special_objects
+
+
+@expose(161, 0)
+def prim_path_name_delimiter(interp, w_rcvr):
+    """FileDirectory's path separator (the old numbered file primitives' one query)."""
+    try:
+        return interp.space.wrap_char(ord("/"))
+    except WrappingError:
+        raise PrimitiveFailed
+
+
+@expose(134, 1)
+def prim_interrupt_semaphore(interp, w_rcvr, w_sema):
+    """Register the semaphore the user-interrupt key signals (never pressed here)."""
+    space = interp.space
+    space.w_special_objects.store(space, constants.SO_USER_INTERRUPT_SEMAPHORE, w_sema)
+    return w_rcvr
+
+
+@expose(133, 1)
+def prim_set_interrupt_key(interp, w_rcvr, w_key):
+    if not isinstance(w_key, W_SmallInteger):
+        raise PrimitiveFailed
+    return w_rcvr
+
+
+@expose([96, 147], 0)
+def prim_copy_bits(interp, w_rcvr):
+    """BitBlt copyBits / warpBits: not implemented yet (no BitBlt plugin); a headless
+    run has no screen, so drawing succeeds without changing any pixels."""
+    if not isinstance(w_rcvr, W_PointersObject):
+        raise PrimitiveFailed
+    return w_rcvr

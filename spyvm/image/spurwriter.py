@@ -1,0 +1,647 @@
+"""Writing Spur 32-bit images (format 6521), the layout spyvm.image.spur reads.
+
+What is written:
+
+* A 64-byte header: version, header size, data size, old base address (by default
+  the one the image was read at), the oop of the special objects array, last hash,
+  saved window size, flags (bit 1, "floats are little-endian", follows the byte
+  order written, since floats go out in platform order), extra VM memory 0, desired
+  stack pages (a 16-bit field: DEFAULT_STACK_PAGES, headless.image's value, since
+  LoadedImage does not keep the original), cog code size 0, eden bytes 0, max
+  external semaphores 0, first segment size (= data size); the rest 0.
+* One segment: the objects, then the terminating bridge (a pinned, marked 0-slot
+  header with class index 3 and format 10, as headless.image ends, and a 0 "next
+  segment size" word).
+
+The objects, in order:
+
+1. nil, false, true (the C VM finds them by position);
+2. the free lists: a hidden word array (class index pun 18, format 10) of 32
+   zero words: nothing is free in a freshly written heap;
+3. the hidden roots: a hidden array (pun 16, format 2) of 4096 class table page
+   slots (a page's oop, or nil for pages not in use) and 8 more slots, nil except
+   the remembered set's (4096 + 3, as in headless.image);
+4. the class table pages in use, in page order: hidden arrays of 1024 class oops
+   (nil where no class is registered);
+5. the remembered set: a pinned hidden word array of 2048 zero words (all objects
+   are old when an image is loaded, so it is empty);
+6. every other object: those of objects_w when given (in their order, skipping
+   duplicates and nil/false/true), then everything reachable from the special
+   objects array or from them that they do not already include, breadth-first.
+   objects_w is thus an ordering hint that may add unreachable objects, never a
+   limit: a Spur image needs its hidden objects anyway, and a class or slot value
+   missing from a caller's list would otherwise make the image unloadable.
+
+Class indices. An object's header names its class by class index, which in Spur is
+the class's identity hash; the table maps it back. SmallInteger is entered at 1 and
+3 (both odd tags are SmallIntegers in 32-bit Spur), Character at 2, and Array at
+the pun 16 (what the C VM answers as the class of a hidden array), as in
+headless.image; these set SmallInteger's and Character's hashes to 1 and 2. Then
+every class an object written is an instance of, and every other object that is a
+class or metaclass (an instance of a metaclass, found through SmallInteger's) and
+has a hash (the C VM takes a nonzero class hash for "already in the table"), is
+entered at its identity hash. A class whose hash is 0, below 32 (the puns) or
+already taken by another class gets the first free index from 1024 on, and its
+hash is set to it: classes in the special objects array are entered first, so a
+clash never moves the classes the C VM knows by index (Float at 34, Array at 51...).
+Pun entries of the file the space was read from beyond these (headless.image also
+registers each metaclass and a few classes a second time) are not kept: the reader
+does not expose the table.
+
+Identity hashes of other objects are written as the objects hold them (22 bits):
+writing assigns none, and 0 means "not assigned yet" to every reader, as in V3.
+
+Formats. Pointers objects take their class's Spur format (bits 16-20 of its format
+SmallInteger) when it is a pointers format, 4 when the object is weak; contexts 3;
+W_Float 10 (two words, low word first in a little-endian image: platform order);
+words 10; bytes 16 plus the unused bytes of the last word, or 9 / 12 plus unused
+shorts when the class says 64- or 16-bit indexable (the reader keeps those as raw
+bytes); compiled methods 24 plus unused bytes (header, literals, bytecodes).
+Immediates: SmallInteger (v << 1) | 1 for 31-bit values, Character (v << 2) | 2.
+
+Anything that has no such form (an unset slot, a SmallInteger out of 31-bit range, a
+method whose header disagrees with its literals, an instance of an immediate class)
+raises ImageError naming it.
+"""
+
+from rpython.rlib.rarithmetic import intmask, r_uint
+from rpython.rlib import longlong2float
+
+from spyvm import constants, model
+from spyvm.image.format import ImageError
+from spyvm.image.spur import (
+    ARRAY_CLASS_INDEX_PUN, FIRST_REAL_CLASS_INDEX, CLASS_TABLE_PAGES,
+    CLASS_TABLE_PAGE_SIZE, OVERFLOW_SLOTS, BRIDGE_BYTES, SPUR_ZERO_SIZED,
+    SPUR_VARIABLE, SPUR_FIXED_VARIABLE, SPUR_WEAK, SPUR_EPHEMERON, SPUR_LONGS,
+    SPUR_WORDS, SPUR_SHORTS, SPUR_BYTES, SPUR_METHOD)
+
+HEADER_SIZE = 64
+WORD_SIZE = 4
+
+# The base address used when neither the caller nor the image read gives one
+# (headless.image's).
+DEFAULT_OLD_BASE = 0x03204000
+# The header's desired number of stack pages (headless.image's).
+DEFAULT_STACK_PAGES = 8
+
+WORD_CLASS_INDEX_PUN = 18       # hidden 32-bit word arrays (free lists, remembered set)
+FREE_LISTS_SLOTS = 32           # one list head per word bit
+HIDDEN_ROOT_SLOTS = 8           # after the class table pages
+REMEMBERED_SET_ROOT = CLASS_TABLE_PAGES + 3
+REMEMBERED_SET_SLOTS = 2048
+
+SMALLINTEGER_INDEX = 1
+CHARACTER_INDEX = 2
+SMALLINTEGER_ODD_INDEX = 3
+FIRST_FREE_CLASS_INDEX = 1024   # the first page is for puns and the C VM's known classes
+MAX_CLASS_INDEX = CLASS_TABLE_PAGES * CLASS_TABLE_PAGE_SIZE - 1
+HASH_MASK = 0x3fffff
+
+PINNED_BIT = 1 << 30            # in the low half of a header
+MARKED_BIT = 1 << 23            # in the high half
+BRIDGE_CLASS_INDEX = 3
+BRIDGE_LOW = PINNED_BIT | (SPUR_WORDS << 24) | BRIDGE_CLASS_INDEX
+BRIDGE_HIGH = MARKED_BIT
+OVERFLOW_HIGH = OVERFLOW_SLOTS << 24
+
+SMALLINT_MIN = -(1 << 30)
+SMALLINT_MAX = (1 << 30) - 1
+CHARACTER_MAX = 0x3fffffff
+WORD_LIMIT = 1 << 32
+
+# What an entry of the object list is.
+KIND_OBJECT = 0
+KIND_FREE_LISTS = 1
+KIND_HIDDEN_ROOTS = 2
+KIND_CLASS_PAGE = 3
+KIND_REMEMBERED_SET = 4
+
+
+def image_bytes(space, loaded, objects_w=None, old_base=-1):
+    """The bytes of a Spur 32-bit image of the space, in loaded's byte order.
+
+    objects_w, when given, orders the objects (see the module docstring). old_base
+    is the address oops are relative to; -1 means the one the image was read at
+    (loaded.old_base), or DEFAULT_OLD_BASE when that is no usable Spur base.
+    Raises ImageError when the space holds something the image cannot represent.
+    Classes that had no usable class index get one: their identity hash changes
+    to it.
+    """
+    writer = SpurWriter(space, loaded, old_base)
+    writer.collect(objects_w)
+    writer.assign_class_indices()
+    writer.layout()
+    return writer.write()
+
+
+def _good_base(old_base):
+    return 0 < old_base < WORD_LIMIT and old_base % 8 == 0
+
+
+def _describe(w_obj):
+    if w_obj is None:
+        return "an unset slot"
+    return w_obj.as_string()
+
+
+class SpurWriter(object):
+
+    def __init__(self, space, loaded, old_base):
+        if loaded.version != constants.FORMAT_SPUR_32:
+            raise ImageError("cannot write image format %d as Spur 32-bit"
+                             % loaded.version)
+        if not space.is_spur or space.word_size != WORD_SIZE:
+            raise ImageError("cannot write this object space as a Spur 32-bit image "
+                             "(it was not read from one)")
+        if old_base == -1:
+            old_base = loaded.old_base
+            if not _good_base(old_base):
+                old_base = DEFAULT_OLD_BASE
+        if not _good_base(old_base):
+            raise ImageError("bad base address for a Spur image: %d" % old_base)
+        self.space = space
+        self.loaded = loaded
+        self.little_endian = loaded.little_endian
+        self.old_base = old_base
+        # The real objects, in the order they are written after the hidden ones
+        # (nil, false and true first).
+        self.objects_w = []
+        self.seen = {}
+        # Class table: index -> class, class -> its (main) index.
+        self.class_table = {}
+        self.class_index_of = {}
+        self.next_free_index = FIRST_FREE_CLASS_INDEX
+        self.class_specs = {}     # class -> Spur format its format word says (-1: none)
+        self.page_used = [False] * CLASS_TABLE_PAGES
+        # Every chunk in file order; parallel lists.
+        self.kinds = []
+        self.entry_objs = []      # the object (None for hidden ones)
+        self.pages = []           # page number of a class table page (else -1)
+        self.formats = []
+        self.num_slots = []
+        self.class_indices = []
+        self.hashes = []
+        self.oops = []
+        self.index = {}           # real object -> its entry
+        self.page_entries = [-1] * CLASS_TABLE_PAGES
+        self.remembered_set_entry = -1
+        self.data_size = 0
+        self.out = ["\x00"]
+
+    # --- which objects ---------------------------------------------------------------
+
+    def add(self, w_obj):
+        if w_obj not in self.seen:
+            self.seen[w_obj] = None
+            self.objects_w.append(w_obj)
+
+    def collect(self, objects_w):
+        space = self.space
+        w_specials = space.w_special_objects
+        if not isinstance(w_specials, model.W_PointersObject):
+            raise ImageError("cannot write an image: the space has no special objects array")
+        w_nil = space.w_nil
+        w_false = space.w_false
+        w_true = space.w_true
+        if not isinstance(w_nil, model.W_HeapObject) or \
+                not isinstance(w_false, model.W_HeapObject) or \
+                not isinstance(w_true, model.W_HeapObject) or \
+                w_nil is w_false or w_nil is w_true or w_false is w_true:
+            raise ImageError("cannot write an image: nil, false and true are not three "
+                             "objects")
+        self.add(w_nil)
+        self.add(w_false)
+        self.add(w_true)
+        if objects_w is not None:
+            for w_obj in objects_w:
+                if not isinstance(w_obj, model.W_HeapObject):
+                    raise ImageError("cannot write a Spur image: %s is listed as an "
+                                     "object of the heap" % _describe(w_obj))
+                self.add(w_obj)
+        self.add(w_specials)
+        i = 0
+        while i < len(self.objects_w):
+            w_obj = self.objects_w[i]
+            i += 1
+            self.trace(w_obj)
+
+    def trace(self, w_obj):
+        """Add what w_obj refers to (its class included) to the objects to write."""
+        space = self.space
+        self.trace_ref(w_obj.w_class)
+        if isinstance(w_obj, model.W_Context):
+            for j in range(w_obj.size()):
+                self.trace_ref(w_obj.fetch(space, j))
+        elif isinstance(w_obj, model.W_PointersObject):
+            for w_slot in w_obj.slots:
+                self.trace_ref(w_slot)
+        elif isinstance(w_obj, model.W_CompiledMethod):
+            for w_literal in w_obj.literals:
+                self.trace_ref(w_literal)
+
+    def trace_ref(self, w_ref):
+        if isinstance(w_ref, model.W_HeapObject):
+            self.add(w_ref)
+        else:
+            self.immediate_word(w_ref)      # checks it can be written
+
+    # --- class indices ---------------------------------------------------------------
+
+    def register(self, w_class, index):
+        self.class_table[index] = w_class
+        if w_class not in self.class_index_of:
+            self.class_index_of[w_class] = index
+        self.page_used[index >> 10] = True
+
+    def free_class_index(self):
+        index = self.next_free_index
+        while index in self.class_table:
+            index += 1
+        if index > MAX_CLASS_INDEX:
+            raise ImageError("cannot write a Spur image: its class table is full")
+        self.next_free_index = index + 1
+        return index
+
+    def written(self, w_obj):
+        return isinstance(w_obj, model.W_HeapObject) and w_obj in self.seen
+
+    def assign_class_indices(self):
+        space = self.space
+        w_smallint = space.w_SmallInteger
+        if isinstance(w_smallint, model.W_HeapObject) and self.written(w_smallint):
+            w_smallint.hash = SMALLINTEGER_INDEX
+            self.register(w_smallint, SMALLINTEGER_INDEX)
+            self.register(w_smallint, SMALLINTEGER_ODD_INDEX)
+        w_character = space.w_Character
+        if isinstance(w_character, model.W_HeapObject) and self.written(w_character) \
+                and w_character is not w_smallint:
+            w_character.hash = CHARACTER_INDEX
+            self.register(w_character, CHARACTER_INDEX)
+        w_array = space.w_Array
+        if isinstance(w_array, model.W_HeapObject) and self.written(w_array):
+            # A pun entry only: Array's own index is its hash.
+            self.class_table[ARRAY_CLASS_INDEX_PUN] = w_array
+        # What goes into the table, most important first: the classes of the special
+        # objects array that have instances, the other classes with instances, then
+        # classes and metaclasses without instances that have a hash.
+        instantiated = {}
+        for w_obj in self.objects_w:
+            w_class = w_obj.w_class
+            if not isinstance(w_class, model.W_HeapObject):
+                raise ImageError("cannot write a Spur image: %s has no class"
+                                 % _describe(w_obj))
+            instantiated[w_class] = None
+        classes_w = []
+        w_specials = space.w_special_objects
+        assert isinstance(w_specials, model.W_PointersObject)
+        for w_slot in w_specials.slots:
+            if isinstance(w_slot, model.W_HeapObject) and w_slot in instantiated:
+                classes_w.append(w_slot)
+        for w_obj in self.objects_w:
+            w_class = w_obj.w_class
+            assert isinstance(w_class, model.W_HeapObject)
+            classes_w.append(w_class)
+        w_metaclass = self.metaclass_class()
+        if w_metaclass is not None:
+            for w_obj in self.objects_w:
+                if w_obj.hash == 0 or w_obj in instantiated:
+                    continue
+                w_class = w_obj.w_class
+                if w_class is w_metaclass or \
+                        (isinstance(w_class, model.W_HeapObject) and
+                         w_class.w_class is w_metaclass):
+                    classes_w.append(w_obj)
+        # Every class keeps its hash when it can; only then are new indices handed
+        # out, so that a new class never takes the index of one that has it.
+        for w_class in classes_w:
+            if w_class not in self.class_index_of:
+                index = w_class.hash
+                if FIRST_REAL_CLASS_INDEX <= index <= MAX_CLASS_INDEX and \
+                        index not in self.class_table:
+                    self.register(w_class, index)
+        for w_class in classes_w:
+            if w_class not in self.class_index_of:
+                index = self.free_class_index()
+                w_class.hash = index
+                self.register(w_class, index)
+
+    def metaclass_class(self):
+        """Metaclass (the class of metaclasses), found through SmallInteger, or None."""
+        w_smallint = self.space.w_SmallInteger
+        if not isinstance(w_smallint, model.W_HeapObject):
+            return None
+        w_meta = w_smallint.w_class
+        if not isinstance(w_meta, model.W_HeapObject):
+            return None
+        w_metaclass = w_meta.w_class
+        if not isinstance(w_metaclass, model.W_HeapObject) or \
+                w_metaclass is self.space.w_nil:
+            return None
+        return w_metaclass
+
+    # --- formats ---------------------------------------------------------------------
+
+    def class_spec(self, w_class):
+        """The Spur format the class's format word gives its instances (-1: none)."""
+        if w_class in self.class_specs:
+            return self.class_specs[w_class]
+        spec = -1
+        if isinstance(w_class, model.W_PointersObject) and \
+                len(w_class.slots) > constants.CLASS_FORMAT:
+            w_format = w_class.slots[constants.CLASS_FORMAT]
+            if isinstance(w_format, model.W_SmallInteger):
+                spec = (w_format.value >> 16) & 0x1f
+        self.class_specs[w_class] = spec
+        return spec
+
+    def object_format(self, w_obj):
+        """(Spur format, slot count) of a real object."""
+        if isinstance(w_obj, model.W_Context):
+            return SPUR_FIXED_VARIABLE, w_obj.size()
+        if isinstance(w_obj, model.W_PointersObject):
+            return self.pointers_format(w_obj), len(w_obj.slots)
+        if isinstance(w_obj, model.W_Float):
+            return SPUR_WORDS, 2
+        if isinstance(w_obj, model.W_WordsObject):
+            return SPUR_WORDS, len(w_obj.words)
+        if isinstance(w_obj, model.W_BytesObject):
+            return self.bytes_format(w_obj)
+        if isinstance(w_obj, model.W_CompiledMethod):
+            self.check_method(w_obj)
+            nbytes = (len(w_obj.literals) + 1) * WORD_SIZE + len(w_obj.bytes)
+            nslots = (nbytes + WORD_SIZE - 1) // WORD_SIZE
+            return SPUR_METHOD + (nslots * WORD_SIZE - nbytes), nslots
+        raise ImageError("cannot write a Spur image: an object of kind %s has no Spur "
+                         "form" % _describe(w_obj))
+
+    def pointers_format(self, w_obj):
+        if w_obj.weak:
+            return SPUR_WEAK
+        n = len(w_obj.slots)
+        spec = self.class_spec(w_obj.w_class)
+        if spec == SPUR_ZERO_SIZED:
+            if n == 0:
+                return SPUR_ZERO_SIZED
+            return SPUR_VARIABLE
+        if SPUR_ZERO_SIZED < spec <= SPUR_EPHEMERON:
+            return spec
+        # The class does not say (or says something else): a plain pointers object.
+        if n == 0:
+            return SPUR_ZERO_SIZED
+        return SPUR_VARIABLE
+
+    def bytes_format(self, w_obj):
+        nbytes = len(w_obj.bytes)
+        nslots = (nbytes + WORD_SIZE - 1) // WORD_SIZE
+        spec = self.class_spec(w_obj.w_class)
+        if spec == SPUR_LONGS and nbytes % 8 == 0:
+            return SPUR_LONGS, nslots
+        if SPUR_SHORTS <= spec < SPUR_BYTES and nbytes % 2 == 0:
+            return SPUR_SHORTS + (nslots * WORD_SIZE - nbytes) // 2, nslots
+        return SPUR_BYTES + (nslots * WORD_SIZE - nbytes), nslots
+
+    def check_method(self, w_method):
+        if not w_method.new_header:
+            raise ImageError("cannot write a Spur image: a compiled method has a V3 header")
+        header = w_method.header
+        if header < SMALLINT_MIN or header > SMALLINT_MAX:
+            raise ImageError("cannot write a Spur image: a compiled method header does "
+                             "not fit a SmallInteger")
+        if w_method.header_num_literals(header) != len(w_method.literals):
+            raise ImageError("cannot write a Spur image: a compiled method's header says "
+                             "%d literals, it has %d"
+                             % (w_method.header_num_literals(header),
+                                len(w_method.literals)))
+
+    # --- layout ----------------------------------------------------------------------
+
+    def add_entry(self, kind, w_obj, page, fmt, nslots, class_index, hash):
+        self.kinds.append(kind)
+        self.entry_objs.append(w_obj)
+        self.pages.append(page)
+        self.formats.append(fmt)
+        self.num_slots.append(nslots)
+        self.class_indices.append(class_index)
+        self.hashes.append(hash)
+        return len(self.kinds) - 1
+
+    def add_object_entry(self, w_obj):
+        fmt, nslots = self.object_format(w_obj)
+        w_class = w_obj.w_class
+        assert isinstance(w_class, model.W_HeapObject)
+        class_index = self.class_index_of.get(w_class, 0)
+        if class_index < FIRST_REAL_CLASS_INDEX:
+            raise ImageError("cannot write a Spur image: %s is an instance of an "
+                             "immediate class (%s)"
+                             % (_describe(w_obj), self.space.class_name(w_class)))
+        hash = w_obj.hash
+        if hash < 0 or hash > HASH_MASK:
+            raise ImageError("cannot write a Spur image: identity hash %d does not fit "
+                             "22 bits" % hash)
+        self.index[w_obj] = self.add_entry(KIND_OBJECT, w_obj, -1, fmt, nslots,
+                                           class_index, hash)
+
+    def layout(self):
+        objects_w = self.objects_w
+        for i in range(3):
+            self.add_object_entry(objects_w[i])
+        self.add_entry(KIND_FREE_LISTS, None, -1, SPUR_WORDS, FREE_LISTS_SLOTS,
+                       WORD_CLASS_INDEX_PUN, 0)
+        self.add_entry(KIND_HIDDEN_ROOTS, None, -1, SPUR_VARIABLE,
+                       CLASS_TABLE_PAGES + HIDDEN_ROOT_SLOTS, ARRAY_CLASS_INDEX_PUN, 0)
+        for page in range(CLASS_TABLE_PAGES):
+            if self.page_used[page]:
+                self.page_entries[page] = self.add_entry(
+                    KIND_CLASS_PAGE, None, page, SPUR_VARIABLE, CLASS_TABLE_PAGE_SIZE,
+                    ARRAY_CLASS_INDEX_PUN, 0)
+        self.remembered_set_entry = self.add_entry(
+            KIND_REMEMBERED_SET, None, -1, SPUR_WORDS, REMEMBERED_SET_SLOTS,
+            WORD_CLASS_INDEX_PUN, 0)
+        for i in range(3, len(objects_w)):
+            self.add_object_entry(objects_w[i])
+        offset = 0
+        for i in range(len(self.kinds)):
+            nslots = self.num_slots[i]
+            if nslots >= OVERFLOW_SLOTS:
+                offset += 8
+            self.oops.append(self.old_base + offset)
+            offset += 8 + chunk_body_bytes(nslots)
+            if self.old_base + offset + BRIDGE_BYTES >= WORD_LIMIT:
+                raise ImageError("cannot write a Spur image: its objects do not fit in "
+                                 "32-bit addresses")
+        self.data_size = offset + BRIDGE_BYTES
+
+    # --- encoding --------------------------------------------------------------------
+
+    def immediate_word(self, w_ref):
+        """The word of an immediate; ImageError for anything else that is no object."""
+        if isinstance(w_ref, model.W_SmallInteger):
+            value = w_ref.value
+            if value < SMALLINT_MIN or value > SMALLINT_MAX:
+                raise ImageError("cannot write a Spur 32-bit image: SmallInteger %d does "
+                                 "not fit 31 bits" % value)
+            return ((value << 1) | 1) & 0xffffffff
+        if isinstance(w_ref, model.W_Character):
+            value = w_ref.value
+            if value < 0 or value > CHARACTER_MAX:
+                raise ImageError("cannot write a Spur 32-bit image: Character value %d "
+                                 "does not fit 30 bits" % value)
+            return (value << 2) | 2
+        raise ImageError("cannot write a Spur image: an object refers to %s"
+                         % _describe(w_ref))
+
+    def oop_of(self, w_ref):
+        if isinstance(w_ref, model.W_HeapObject):
+            i = self.index.get(w_ref, -1)
+            if i < 0:
+                raise ImageError("cannot write a Spur image: an object refers to one that "
+                                 "is not being written")
+            return self.oops[i]
+        return self.immediate_word(w_ref)
+
+    def write(self):
+        total = HEADER_SIZE + self.data_size
+        self.out = ["\x00"] * total
+        space = self.space
+        loaded = self.loaded
+        flags = loaded.flags & ~2
+        if self.little_endian:
+            flags |= 2          # floats are in platform order, and that is little-endian
+        self.put(0, constants.FORMAT_SPUR_32)
+        self.put(4, HEADER_SIZE)
+        self.put(8, self.data_size)
+        self.put(12, self.old_base)
+        self.put(16, self.oop_of(space.w_special_objects))
+        self.put(20, loaded.last_hash)
+        self.put(24, loaded.saved_window_size)
+        self.put(28, flags)
+        self.put(32, 0)                             # extra VM memory
+        self.put16(36, DEFAULT_STACK_PAGES)         # then 16 bits of cog code size: 0
+        self.put(40, 0)                             # eden bytes
+        self.put(44, 0)                             # max external semaphores | unused
+        self.put(48, self.data_size)                # first segment size
+        for i in range(len(self.kinds)):
+            self.write_entry(i)
+        bridge = HEADER_SIZE + self.data_size - BRIDGE_BYTES
+        self.put64(bridge, BRIDGE_LOW, BRIDGE_HIGH)
+        self.put64(bridge + 8, 0, 0)                # no next segment
+        out = self.out
+        self.out = []
+        return "".join(out)
+
+    def put(self, pos, value):
+        out = self.out
+        if self.little_endian:
+            out[pos] = chr(value & 0xff)
+            out[pos + 1] = chr((value >> 8) & 0xff)
+            out[pos + 2] = chr((value >> 16) & 0xff)
+            out[pos + 3] = chr((value >> 24) & 0xff)
+        else:
+            out[pos] = chr((value >> 24) & 0xff)
+            out[pos + 1] = chr((value >> 16) & 0xff)
+            out[pos + 2] = chr((value >> 8) & 0xff)
+            out[pos + 3] = chr(value & 0xff)
+
+    def put16(self, pos, value):
+        out = self.out
+        if self.little_endian:
+            out[pos] = chr(value & 0xff)
+            out[pos + 1] = chr((value >> 8) & 0xff)
+        else:
+            out[pos] = chr((value >> 8) & 0xff)
+            out[pos + 1] = chr(value & 0xff)
+
+    def put64(self, pos, low, high):
+        """A 64-bit word given as its 32-bit halves, in the image's byte order."""
+        if self.little_endian:
+            self.put(pos, low)
+            self.put(pos + 4, high)
+        else:
+            self.put(pos, high)
+            self.put(pos + 4, low)
+
+    def write_entry(self, i):
+        nslots = self.num_slots[i]
+        pos = HEADER_SIZE + self.oops[i] - self.old_base
+        if nslots >= OVERFLOW_SLOTS:
+            self.put64(pos - 8, nslots, OVERFLOW_HIGH)
+            count = OVERFLOW_SLOTS
+        else:
+            count = nslots
+        kind = self.kinds[i]
+        low = self.class_indices[i] | (self.formats[i] << 24)
+        if kind == KIND_REMEMBERED_SET:
+            low |= PINNED_BIT
+        self.put64(pos, low, self.hashes[i] | (count << 24))
+        body = pos + 8
+        if kind == KIND_OBJECT:
+            w_obj = self.entry_objs[i]
+            assert isinstance(w_obj, model.W_HeapObject)
+            self.write_body(w_obj, body)
+        elif kind == KIND_HIDDEN_ROOTS:
+            nil_oop = self.oop_of(self.space.w_nil)
+            for page in range(CLASS_TABLE_PAGES):
+                entry = self.page_entries[page]
+                if entry >= 0:
+                    self.put(body + WORD_SIZE * page, self.oops[entry])
+                else:
+                    self.put(body + WORD_SIZE * page, nil_oop)
+            for j in range(CLASS_TABLE_PAGES, CLASS_TABLE_PAGES + HIDDEN_ROOT_SLOTS):
+                if j == REMEMBERED_SET_ROOT:
+                    self.put(body + WORD_SIZE * j, self.oops[self.remembered_set_entry])
+                else:
+                    self.put(body + WORD_SIZE * j, nil_oop)
+        elif kind == KIND_CLASS_PAGE:
+            nil_oop = self.oop_of(self.space.w_nil)
+            first = self.pages[i] * CLASS_TABLE_PAGE_SIZE
+            for j in range(CLASS_TABLE_PAGE_SIZE):
+                w_class = self.class_table.get(first + j, None)
+                if w_class is None:
+                    self.put(body + WORD_SIZE * j, nil_oop)
+                else:
+                    self.put(body + WORD_SIZE * j, self.oop_of(w_class))
+        # The free lists and the remembered set are all zero words.
+
+    def write_body(self, w_obj, pos):
+        space = self.space
+        if isinstance(w_obj, model.W_Context):
+            for j in range(w_obj.size()):
+                self.put(pos + WORD_SIZE * j, self.oop_of(w_obj.fetch(space, j)))
+        elif isinstance(w_obj, model.W_PointersObject):
+            slots = w_obj.slots
+            for j in range(len(slots)):
+                self.put(pos + WORD_SIZE * j, self.oop_of(slots[j]))
+        elif isinstance(w_obj, model.W_Float):
+            bits = r_uint(longlong2float.float2longlong(w_obj.value))
+            low = intmask(bits & r_uint(0xffffffff))
+            high = intmask((bits >> 32) & r_uint(0xffffffff))
+            self.put64(pos, low, high)      # platform order: as a 64-bit word
+        elif isinstance(w_obj, model.W_WordsObject):
+            words = w_obj.words
+            for j in range(len(words)):
+                self.put(pos + WORD_SIZE * j, intmask(words[j]))
+        elif isinstance(w_obj, model.W_BytesObject):
+            self.copy_chars(pos, w_obj.bytes)
+        elif isinstance(w_obj, model.W_CompiledMethod):
+            self.put(pos, ((w_obj.header << 1) | 1) & 0xffffffff)
+            literals = w_obj.literals
+            for j in range(len(literals)):
+                self.put(pos + WORD_SIZE * (j + 1), self.oop_of(literals[j]))
+            start = pos + WORD_SIZE * (len(literals) + 1)
+            bytecodes = w_obj.bytes
+            out = self.out
+            for j in range(len(bytecodes)):
+                out[start + j] = bytecodes[j]
+
+    def copy_chars(self, pos, chars):
+        out = self.out
+        for j in range(len(chars)):
+            out[pos + j] = chars[j]
+
+
+def chunk_body_bytes(nslots):
+    """Bytes a body of nslots words takes: rounded up to 8, at least 8."""
+    nbytes = nslots * WORD_SIZE
+    if nbytes < 8:
+        return 8
+    return (nbytes + 7) & ~7
