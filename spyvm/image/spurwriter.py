@@ -33,20 +33,19 @@ The objects, in order:
    missing from a caller's list would otherwise make the image unloadable.
 
 Class indices. An object's header names its class by class index, which in Spur is
-the class's identity hash; the table maps it back. SmallInteger is entered at 1 and
-3 (both odd tags are SmallIntegers in 32-bit Spur), Character at 2, and Array at
-the pun 16 (what the C VM answers as the class of a hidden array), as in
-headless.image; these set SmallInteger's and Character's hashes to 1 and 2. Then
-every class an object written is an instance of, and every other object that is a
-class or metaclass (an instance of a metaclass, found through SmallInteger's) and
-has a hash (the C VM takes a nonzero class hash for "already in the table"), is
-entered at its identity hash. A class whose hash is 0, below 32 (the puns) or
-already taken by another class gets the first free index from 1024 on, and its
-hash is set to it: classes in the special objects array are entered first, so a
-clash never moves the classes the C VM knows by index (Float at 34, Array at 51...).
-Pun entries of the file the space was read from beyond these (headless.image also
-registers each metaclass and a few classes a second time) are not kept: the reader
-does not expose the table.
+the class's identity hash; the table maps it back. As in headless.image, SmallInteger
+is entered at 1 and 3 (both odd tags are SmallIntegers in 32-bit Spur), Character
+at 2 (their hashes are set to 1 and 2) and Array at the pun 16 too. Then the classes
+of the objects written (those in the special objects array first), followed by every
+other object written that is a class or metaclass (an instance of a metaclass, found
+through SmallInteger's) and has a hash (the C VM takes a nonzero class hash to mean
+"in the table"), are entered at their identity hash when it is free and not a pun.
+Only then do the others (hash 0, below 32, or taken by another class) get the first
+free index from 1024 on, and their identity hash is set to it: a new class never
+takes the index of a class that has it, and classes the C VM knows by index
+(Float at 34, Array at 51, ...) keep theirs. Further entries of the file the space
+was read from (headless.image registers each metaclass, and a few classes, a second
+time) are not kept: the reader does not expose the table.
 
 Identity hashes of other objects are written as the objects hold them (22 bits):
 writing assigns none, and 0 means "not assigned yet" to every reader, as in V3.
@@ -199,7 +198,8 @@ class SpurWriter(object):
         space = self.space
         w_specials = space.w_special_objects
         if not isinstance(w_specials, model.W_PointersObject):
-            raise ImageError("cannot write an image: the space has no special objects array")
+            raise ImageError("cannot write an image: the space has no special objects "
+                             "array")
         w_nil = space.w_nil
         w_false = space.w_false
         w_true = space.w_true
@@ -228,7 +228,11 @@ class SpurWriter(object):
     def trace(self, w_obj):
         """Add what w_obj refers to (its class included) to the objects to write."""
         space = self.space
-        self.trace_ref(w_obj.w_class)
+        w_class = w_obj.w_class
+        if not isinstance(w_class, model.W_HeapObject):
+            raise ImageError("cannot write a Spur image: %s has no class"
+                             % _describe(w_obj))
+        self.add(w_class)
         if isinstance(w_obj, model.W_Context):
             for j in range(w_obj.size()):
                 self.trace_ref(w_obj.fetch(space, j))
@@ -287,9 +291,7 @@ class SpurWriter(object):
         instantiated = {}
         for w_obj in self.objects_w:
             w_class = w_obj.w_class
-            if not isinstance(w_class, model.W_HeapObject):
-                raise ImageError("cannot write a Spur image: %s has no class"
-                                 % _describe(w_obj))
+            assert isinstance(w_class, model.W_HeapObject)      # checked by trace
             instantiated[w_class] = None
         classes_w = []
         w_specials = space.w_special_objects
@@ -402,7 +404,8 @@ class SpurWriter(object):
 
     def check_method(self, w_method):
         if not w_method.new_header:
-            raise ImageError("cannot write a Spur image: a compiled method has a V3 header")
+            raise ImageError("cannot write a Spur image: a compiled method has a V3 "
+                             "header")
         header = w_method.header
         if header < SMALLINT_MIN or header > SMALLINT_MAX:
             raise ImageError("cannot write a Spur image: a compiled method header does "
@@ -443,6 +446,7 @@ class SpurWriter(object):
 
     def layout(self):
         objects_w = self.objects_w
+        self.page_used[0] = True        # the puns' page is always there
         for i in range(3):
             self.add_object_entry(objects_w[i])
         self.add_entry(KIND_FREE_LISTS, None, -1, SPUR_WORDS, FREE_LISTS_SLOTS,
@@ -494,8 +498,8 @@ class SpurWriter(object):
         if isinstance(w_ref, model.W_HeapObject):
             i = self.index.get(w_ref, -1)
             if i < 0:
-                raise ImageError("cannot write a Spur image: an object refers to one that "
-                                 "is not being written")
+                raise ImageError("cannot write a Spur image: an object refers to one "
+                                 "that is not being written")
             return self.oops[i]
         return self.immediate_word(w_ref)
 
