@@ -405,8 +405,9 @@ def test_new_classes_and_mutations_survive(image_path, tmpdir):
     w_clash.hash = space.w_Float.hash
     w_clash_instance = model.W_PointersObject(w_clash, 1, space.wrap_float(-2.5))
     # Objects of every kind and edge sizes, and a changed old one.
-    w_symbol = space.special(constants.SO_DOES_NOT_UNDERSTAND)
-    w_symbol.set_string("doesNotUnderstand:")            # unchanged length, same bytes
+    w_tiny = [w for w in vm.image.objects_w if isinstance(w, model.W_Float) and
+              w.value == 1e-12][0]
+    w_tiny.value = 2e-12
     w_big = model.W_PointersObject(space.w_Array, 300, space.w_nil)
     w_big.slots[299] = space.wrap_int(space.maxint)
     w_big.slots[0] = space.wrap_int(space.minint)
@@ -442,6 +443,8 @@ def test_new_classes_and_mutations_survive(image_path, tmpdir):
     assert w_big2.size() == 300 and w_big2.slots[299].value == space.maxint
     assert w_big2.slots[1].value == 0x1f600
     assert [w.as_string() for w in w_items.slots[7:17]] == ["x" * n for n in range(10)]
+    floats2 = [w.value for w in loaded2.objects_w if isinstance(w, model.W_Float)]
+    assert 2e-12 in floats2 and 1e-12 not in floats2
     # ... and the image still starts up.
     status, out, err = run_vm(write_file(tmpdir, "probe.image", data), tmpdir)
     assert (status, out) == (0, STARTUP_OUTPUT), err
