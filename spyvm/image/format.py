@@ -43,6 +43,24 @@ class ImageReader(object):
         return intmask(lo | (hi << 32))
 
 
+class ImageWriter(object):
+    """Base of the writers: words into self.out (a list of chars) in the image's
+    byte order (self.little_endian), the mirror of ImageReader."""
+
+    def put(self, pos, value):
+        out = self.out
+        if self.little_endian:
+            out[pos] = chr(value & 0xff)
+            out[pos + 1] = chr((value >> 8) & 0xff)
+            out[pos + 2] = chr((value >> 16) & 0xff)
+            out[pos + 3] = chr((value >> 24) & 0xff)
+        else:
+            out[pos] = chr((value >> 24) & 0xff)
+            out[pos + 1] = chr((value >> 16) & 0xff)
+            out[pos + 2] = chr((value >> 8) & 0xff)
+            out[pos + 3] = chr(value & 0xff)
+
+
 def raw_word32(data, pos, little_endian):
     return ImageReader(data, little_endian).word32(pos)
 

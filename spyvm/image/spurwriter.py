@@ -67,7 +67,7 @@ from rpython.rlib.rarithmetic import intmask, r_uint
 from rpython.rlib import longlong2float
 
 from spyvm import constants, model
-from spyvm.image.format import ImageError
+from spyvm.image.format import ImageError, ImageWriter
 from spyvm.image.spur import (
     ARRAY_CLASS_INDEX_PUN, FIRST_REAL_CLASS_INDEX, CLASS_TABLE_PAGES,
     CLASS_TABLE_PAGE_SIZE, OVERFLOW_SLOTS, BRIDGE_BYTES, SPUR_ZERO_SIZED,
@@ -143,7 +143,7 @@ def _describe(w_obj):
     return w_obj.as_string()
 
 
-class SpurWriter(object):
+class SpurWriter(ImageWriter):
 
     def __init__(self, space, loaded, old_base):
         if loaded.version != constants.FORMAT_SPUR_32:
@@ -532,19 +532,6 @@ class SpurWriter(object):
         out = self.out
         self.out = []
         return "".join(out)
-
-    def put(self, pos, value):
-        out = self.out
-        if self.little_endian:
-            out[pos] = chr(value & 0xff)
-            out[pos + 1] = chr((value >> 8) & 0xff)
-            out[pos + 2] = chr((value >> 16) & 0xff)
-            out[pos + 3] = chr((value >> 24) & 0xff)
-        else:
-            out[pos] = chr((value >> 24) & 0xff)
-            out[pos + 1] = chr((value >> 16) & 0xff)
-            out[pos + 2] = chr((value >> 8) & 0xff)
-            out[pos + 3] = chr(value & 0xff)
 
     def put16(self, pos, value):
         out = self.out

@@ -22,7 +22,7 @@ from rpython.rlib.rarithmetic import intmask
 
 from spyvm import constants, model
 from spyvm.objspace import WrappingError
-from spyvm.image.format import ImageError
+from spyvm.image.format import ImageError, ImageWriter
 
 HEADER_SIZE = 64
 
@@ -147,7 +147,7 @@ def _char_repr(value):
 
 # --- the writer ----------------------------------------------------------------------
 
-class V3Writer(object):
+class V3Writer(ImageWriter):
 
     def __init__(self, space, loaded, old_base):
         if loaded.version not in constants.V3_FORMATS:
@@ -330,19 +330,6 @@ class V3Writer(object):
             self.write_object(i)
         self.out = []
         return "".join(out)
-
-    def put(self, pos, value):
-        out = self.out
-        if self.little_endian:
-            out[pos] = chr(value & 0xff)
-            out[pos + 1] = chr((value >> 8) & 0xff)
-            out[pos + 2] = chr((value >> 16) & 0xff)
-            out[pos + 3] = chr((value >> 24) & 0xff)
-        else:
-            out[pos] = chr((value >> 24) & 0xff)
-            out[pos + 1] = chr((value >> 16) & 0xff)
-            out[pos + 2] = chr((value >> 8) & 0xff)
-            out[pos + 3] = chr(value & 0xff)
 
     def write_object(self, i):
         w_obj = self.objects_w[i]

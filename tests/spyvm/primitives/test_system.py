@@ -259,9 +259,40 @@ def test_vm_parameter_at(env):
     env.fails(254, env.nil, env.nil)
 
 
-def test_snapshot_and_debugger_fail(env):
+def test_snapshot_fails_without_an_image_to_save_and_debugger_fails(env):
+    # Saving needs the loaded image's format and a name (tests/images/test_snapshot.py
+    # saves real images); here there is neither.
+    env.interp.image = None
     env.fails(97, env.nil)
     env.fails(114, env.nil)
+
+
+def test_image_name_can_be_set(env):
+    ctx, answered = env.run(121, env.nil, [env.string("/elsewhere/new.image")])
+    assert answered is ctx and ctx.top() is env.nil      # answers the receiver
+    assert env.interp.image_name == "/elsewhere/new.image"
+    env.fails(121, env.nil, env.string(""))
+    env.fails(121, env.nil, i(3))
+
+
+def test_path_name_delimiter(env):
+    assert env.space.unwrap_char(env.call(161, env.nil)) == ord("/")
+
+
+def test_interrupt_key_and_semaphore(env):
+    w_sema = env.obj(env.space.w_Semaphore, env.nil, env.nil, i(0))
+    assert env.call(134, env.nil, w_sema) is env.nil
+    assert env.space.special(constants.SO_USER_INTERRUPT_SEMAPHORE) is w_sema
+    assert env.call(133, env.nil, i(46)) is env.nil
+    env.fails(133, env.nil, env.nil)
+
+
+def test_copy_bits_draws_nothing(env):
+    w_bitblt = env.obj(env.cls("BitBlt", 2, constants.FMT_FIXED), env.nil, env.nil)
+    for number in (96, 147):
+        assert env.call(number, w_bitblt) is w_bitblt
+        assert w_bitblt.slots == [env.nil, env.nil]
+        env.fails(number, i(3))
 
 
 # --- special objects array (129) ----------------------------------------------------
