@@ -10,7 +10,6 @@ found by walking the heap.
 from rpython.rlib import rgc
 from rpython.rlib.objectmodel import we_are_translated
 
-from spyvm import model
 from spyvm.model import (W_Object, W_PointersObject, W_BytesObject, W_WordsObject,
                          W_Float, W_CompiledMethod, W_Context, W_HeapObject)
 

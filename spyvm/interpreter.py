@@ -7,7 +7,6 @@ stack, so deep recursion, process switches and non-local returns are ordinary
 context manipulations.
 """
 
-from rpython.rlib import jit, objectmodel
 from rpython.rlib.rarithmetic import ovfcheck, intmask
 
 from spyvm import constants, model
@@ -16,7 +15,7 @@ from spyvm.model import StackUnderflow
 from spyvm.objspace import WrappingError
 
 
-from spyvm.errors import PrimitiveFailed, TopLevelReturn, Exit, VMFatal, UnhandledError
+from spyvm.errors import PrimitiveFailed, TopLevelReturn, VMFatal, UnhandledError
 
 
 INTERRUPT_CHECK_BYTECODES = 1000

@@ -7,8 +7,7 @@ the word size only shows in SmallInteger range and in byte-level access.
 """
 
 from rpython.rlib.rarithmetic import r_uint, intmask
-from rpython.rlib import longlong2float, objectmodel
-from rpython.rlib.objectmodel import we_are_translated
+from rpython.rlib import longlong2float
 
 from spyvm import constants
 

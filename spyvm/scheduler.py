@@ -7,7 +7,7 @@ active context. Each operation takes the running context and answers the
 context to continue with (another process's, after a switch).
 """
 
-from spyvm import constants, model
+from spyvm import constants
 from spyvm.model import W_PointersObject, W_Context
 
 

@@ -12,7 +12,6 @@ Two ways to define one:
 """
 
 from spyvm.errors import PrimitiveFailed
-from spyvm.objspace import WrappingError
 
 MAX_PRIMITIVE = 1024
 

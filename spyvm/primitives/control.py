@@ -1,9 +1,8 @@
 """Control primitives: blocks and closures, perform:, processes, method cache flushes."""
 
-from spyvm import constants, model
+from spyvm import constants
 from spyvm.errors import PrimitiveFailed
 from spyvm.model import W_PointersObject, W_Context, W_SmallInteger, W_CompiledMethod
-from spyvm.objspace import WrappingError
 from spyvm.primitives import expose, expose_raw
 
 # --- BlockContext (images without closures) ------------------------------------

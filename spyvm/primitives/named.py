@@ -3,10 +3,8 @@ and CogXenPlugin, the project's own channel for Smalltalk code to write to stdou
 stderr and to exit with a status.
 """
 
-from rpython.rlib.rarithmetic import intmask
-
 from spyvm.errors import PrimitiveFailed, Exit
-from spyvm.model import W_BytesObject, W_SmallInteger, W_PointersObject
+from spyvm.model import W_BytesObject, W_SmallInteger
 from spyvm.primitives import expose, expose_named
 from spyvm.platform import current as platform
 

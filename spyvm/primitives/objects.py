@@ -1,7 +1,5 @@
 """Object access primitives: indexing, instantiation, identity, copying, become."""
 
-from rpython.rlib.rarithmetic import r_uint, intmask
-
 from spyvm import constants, model, heap
 from spyvm.errors import PrimitiveFailed
 from spyvm.model import (W_PointersObject, W_BytesObject, W_WordsObject, W_Float,
@@ -453,7 +451,6 @@ def prim_shallow_copy(interp, w_rcvr):
 
 
 def _become_arrays(interp, w_rcvr, w_arg, two_way):
-    space = interp.space
     if not isinstance(w_rcvr, W_PointersObject) or not isinstance(w_arg, W_PointersObject):
         raise PrimitiveFailed
     if w_rcvr.size() != w_arg.size():

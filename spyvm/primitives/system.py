@@ -4,7 +4,7 @@ A headless VM has no display, keyboard or mouse: those primitives answer what a
 display-less machine would (no events, a fixed screen size) so that images run.
 """
 
-from spyvm import constants, model
+from spyvm import constants
 from spyvm.errors import PrimitiveFailed, Exit
 from spyvm.model import W_PointersObject, W_SmallInteger, W_BytesObject
 from spyvm.objspace import WrappingError
