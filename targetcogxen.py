@@ -18,6 +18,11 @@ def entry_point(argv):
     return vm_main.main(argv)
 
 
+def jitpolicy(driver):
+    from rpython.jit.codewriter.policy import JitPolicy
+    return JitPolicy()
+
+
 def target(driver, args):
     from rpython.rlib import rtime  # noqa: makes time.time/time.sleep translatable
     driver.exe_name = "cogxen"

@@ -7,6 +7,7 @@ stack, so deep recursion, process switches and non-local returns are ordinary
 context manipulations.
 """
 
+from rpython.rlib import jit
 from rpython.rlib.rarithmetic import ovfcheck, intmask
 
 from spyvm import constants, model
@@ -19,6 +20,17 @@ from spyvm.errors import PrimitiveFailed, TopLevelReturn, VMFatal, UnhandledErro
 
 
 INTERRUPT_CHECK_BYTECODES = 1000
+
+
+def get_printable_location(pc, w_method):
+    if w_method is None:
+        return "pc %d" % pc
+    return "pc %d of a method with %d bytes" % (pc, len(w_method.bytes))
+
+
+jitdriver = jit.JitDriver(greens=['pc', 'w_method'], reds=['ctx', 'self'],
+                          get_printable_location=get_printable_location,
+                          is_recursive=True)
 
 # Runaway recursion: past this many nested activations the image's low-space
 # semaphore is signalled (as a VM short of memory does), so the image reports it;
@@ -162,9 +174,22 @@ class Interpreter(object):
     # --- running --------------------------------------------------------------
 
     def run(self, ctx):
-        """Run from ctx until TopLevelReturn or Exit propagates."""
+        """Run from ctx until TopLevelReturn or Exit propagates.
+
+        The JIT traces this loop: a bytecode position (method, pc) is the green key,
+        and loops are entered where a method jumps backwards.
+        """
         while True:
-            ctx = self.step(ctx)
+            pc = ctx.pc
+            w_method = ctx.w_method
+            jitdriver.jit_merge_point(pc=pc, w_method=w_method, ctx=ctx, self=self)
+            new_ctx = self.step(ctx)
+            if new_ctx is ctx and ctx.pc < pc:
+                ctx = new_ctx
+                pc = ctx.pc
+                w_method = ctx.w_method
+                jitdriver.can_enter_jit(pc=pc, w_method=w_method, ctx=ctx, self=self)
+            ctx = new_ctx
 
     def step(self, ctx):
         w_method = ctx.w_method
