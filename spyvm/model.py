@@ -37,9 +37,6 @@ class W_Object(object):
     def store(self, space, index0, w_value):
         raise IndexError
 
-    def is_nil(self, space):
-        return self is space.w_nil
-
     def as_string(self):
         return "<%s>" % (self.__class__.__name__,)
 

@@ -121,9 +121,6 @@ class ObjSpace(object):
             return model.W_SmallInteger(value)
         return self.wrap_bigint(rbigint_mod.rbigint.fromint(value))
 
-    def wrap_smallint_unsafe(self, value):
-        return model.W_SmallInteger(value)
-
     def wrap_uint(self, value):
         """value is an r_uint (e.g. a 32-bit word)."""
         if value <= r_uint(self.maxint):

@@ -47,6 +47,21 @@ class ImageWriter(object):
     """Base of the writers: words into self.out (a list of chars) in the image's
     byte order (self.little_endian), the mirror of ImageReader."""
 
+    def check_method_header(self, w_method, new_header, family):
+        """A method's header must suit the format written and agree with its literals."""
+        if w_method.new_header != new_header:
+            raise ImageError("cannot write a %s image: a compiled method has a %s header"
+                             % (family, "Spur" if w_method.new_header else "V3"))
+        header = w_method.header
+        if header < -(1 << 30) or header > (1 << 30) - 1:
+            raise ImageError("cannot write a %s image: a compiled method header does "
+                             "not fit a SmallInteger" % family)
+        if w_method.header_num_literals(header) != len(w_method.literals):
+            raise ImageError("cannot write a %s image: a compiled method's header says "
+                             "%d literals, it has %d"
+                             % (family, w_method.header_num_literals(header),
+                                len(w_method.literals)))
+
     def put(self, pos, value):
         out = self.out
         if self.little_endian:

@@ -13,10 +13,3 @@ def read_image(data):
     from spyvm.image import v3
     return v3.read(data, version, little_endian)
 
-
-def read_image_file(path):
-    from spyvm.platform import current
-    data = current.read_file(path)
-    if data is None:
-        raise ImageError("cannot read image file %s" % path)
-    return read_image(data)

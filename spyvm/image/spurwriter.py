@@ -403,18 +403,7 @@ class SpurWriter(ImageWriter):
         return SPUR_BYTES + (nslots * WORD_SIZE - nbytes), nslots
 
     def check_method(self, w_method):
-        if not w_method.new_header:
-            raise ImageError("cannot write a Spur image: a compiled method has a V3 "
-                             "header")
-        header = w_method.header
-        if header < SMALLINT_MIN or header > SMALLINT_MAX:
-            raise ImageError("cannot write a Spur image: a compiled method header does "
-                             "not fit a SmallInteger")
-        if w_method.header_num_literals(header) != len(w_method.literals):
-            raise ImageError("cannot write a Spur image: a compiled method's header says "
-                             "%d literals, it has %d"
-                             % (w_method.header_num_literals(header),
-                                len(w_method.literals)))
+        self.check_method_header(w_method, True, "Spur")
 
     # --- layout ----------------------------------------------------------------------
 

@@ -244,17 +244,7 @@ class V3Writer(ImageWriter):
         return spec
 
     def check_method(self, w_method):
-        if w_method.new_header:
-            raise ImageError("cannot write a V3 image: a compiled method has a Spur header")
-        header = w_method.header
-        if header < SMALLINT_MIN or header > SMALLINT_MAX:
-            raise ImageError("cannot write a V3 image: a compiled method header does "
-                             "not fit a SmallInteger")
-        if w_method.header_num_literals(header) != len(w_method.literals):
-            raise ImageError("cannot write a V3 image: a compiled method's header says "
-                             "%d literals, it has %d"
-                             % (w_method.header_num_literals(header),
-                                len(w_method.literals)))
+        self.check_method_header(w_method, False, "V3")
 
     def layout(self):
         self.find_compact_classes()

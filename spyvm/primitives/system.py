@@ -201,8 +201,6 @@ def prim_screen_size(interp, w_rcvr):
 @expose([107, 108, 109, 95], 0)
 def prim_no_input(interp, w_rcvr):
     # mouseButtons, kbdNext, kbdPeek, inputWord: nothing is ever pressed.
-    if interp.space.is_spur:
-        return W_SmallInteger(0)
     return W_SmallInteger(0)
 
 
