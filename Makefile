@@ -41,7 +41,7 @@ SCRIPT ?=
 VM_SOURCES := $(TARGET) $(shell find spyvm -name '*.py' 2>/dev/null) requirements-dev.txt
 
 .PHONY: help setup venv test test-quick test-translated translate translate-check \
-        run clean distclean FORCE
+        run bench clean distclean FORCE
 
 help:
 	@echo 'make setup            Debian packages (as root) + $(VENV) (Python 2.7, rpython, pytest)'
@@ -52,6 +52,8 @@ help:
 	@echo 'make translate-check  plain non-JIT translation (-O2) to $(VM)'
 	@echo 'make run              translate if needed, then $(VM) $$ARGS $$IMAGE [$$SCRIPT]'
 	@echo '                      (default: --eval '"'3 + 4'"' on mini.image)'
+	@echo 'make bench            tinyBenchmarks + the images/bench suite on mini.image, CogXen vs squeak-vm'
+	@echo '                      ($$COGXEN_VM or $(VM); BENCH_ARGS=--help lists the options)'
 	@echo 'make clean            remove $(BUILD)/ and Python caches; distclean also $(VENV)/'
 	@echo 'Variables: RPYOPT PYTEST_ARGS TESTS IMAGE ARGS SCRIPT COGXEN_IMAGES PYTHON2 V=1'
 
@@ -116,6 +118,17 @@ run:
 	@[ -f '$(IMAGE)' ] || { echo "make run: image not found: $(IMAGE) (set IMAGE= or COGXEN_IMAGES=)" >&2; exit 2; }
 	@$(MAKE) $(VM)
 	./$(VM) $(ARGS) '$(IMAGE)' $(SCRIPT)
+
+# `make bench`: tools/bench.py runs 0 tinyBenchmarks and the suite of images/bench/
+# on $(IMAGE) with the VM under test ($$COGXEN_VM, else $(VM), translated first
+# only if missing) and, in the same run, with squeak-vm; it prints the table.
+# Options go in BENCH_ARGS, e.g. BENCH_ARGS='--only Richards,NBody --iterations 4'.
+BENCH_ARGS ?=
+
+bench: venv
+	@[ -f '$(IMAGE)' ] || { echo "make bench: image not found: $(IMAGE) (set IMAGE= or COGXEN_IMAGES=)" >&2; exit 2; }
+	@$(if $(COGXEN_VM),,[ -x $(VM) ] || $(MAKE) $(VM))
+	@$(PY) tools/bench.py --image '$(IMAGE)' $(if $(COGXEN_VM),--vm '$(COGXEN_VM)',--vm '$(VM)') $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) .pytest_cache
