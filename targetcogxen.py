@@ -26,6 +26,7 @@ def jitpolicy(driver):
 def target(driver, args):
     from rpython.rlib import rtime  # noqa: makes time.time/time.sleep translatable
     driver.exe_name = "cogxen"
+    vm_main.BUILD_KIND = "JIT" if driver.config.translation.jit else "no JIT"
     return entry_point, None
 
 

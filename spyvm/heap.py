@@ -96,7 +96,10 @@ def become(interp, from_w, to_w, two_way):
         if isinstance(w_obj, W_PointersObject):
             _remap_list(w_obj.slots, mapping)
         elif isinstance(w_obj, W_CompiledMethod):
-            _remap_list(w_obj.literals, mapping)
+            # A new list: literals are quasi-immutable for the JIT.
+            literals = w_obj.literals[:]
+            if _remap_list(literals, mapping):
+                w_obj.literals = literals
         elif isinstance(w_obj, W_Context):
             w_obj.remap(mapping)
     if space.w_special_objects in mapping:
@@ -105,7 +108,11 @@ def become(interp, from_w, to_w, two_way):
 
 
 def _remap_list(items_w, mapping):
+    """Replace references in items_w per mapping; whether anything changed."""
+    changed = False
     for i in range(len(items_w)):
         w_new = mapping.get(items_w[i], None)
         if w_new is not None:
             items_w[i] = w_new
+            changed = True
+    return changed

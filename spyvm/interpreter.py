@@ -19,7 +19,9 @@ from spyvm.objspace import WrappingError
 from spyvm.errors import PrimitiveFailed, TopLevelReturn, VMFatal, UnhandledError
 
 
-INTERRUPT_CHECK_BYTECODES = 1000
+# Interrupts (timer, low space) are checked after this many sends and backward
+# jumps: everything that runs long does one or the other.
+INTERRUPT_CHECK_COUNT = 1000
 
 
 def get_printable_location(pc, w_method):
@@ -32,6 +34,50 @@ jitdriver = jit.JitDriver(greens=['pc', 'w_method'], reds=['ctx', 'self'],
                           get_printable_location=get_printable_location,
                           is_recursive=True)
 
+
+def configure_jit(text):
+    """`--jit ARG`: 'off' or RPython's param=value,... (ValueError if malformed)."""
+    try:
+        jit.set_user_param(jitdriver, text)
+    except jit.TraceLimitTooHigh:
+        raise ValueError
+
+
+class MethodCache(object):
+    """selector -> {class -> method}, with a version the JIT folds lookups under.
+
+    Traces treat a lookup as a constant for a given receiver class; every flush
+    makes a new version, and that invalidates the traces that depend on the old one.
+    """
+    _immutable_fields_ = ['version?']
+
+    def __init__(self):
+        self.by_selector = {}
+        self.version = CacheVersion()
+
+    def flush(self):
+        self.by_selector = {}
+        self.version = CacheVersion()
+
+    def flush_selector(self, w_selector):
+        if w_selector in self.by_selector:
+            del self.by_selector[w_selector]
+        self.version = CacheVersion()
+
+
+class CacheVersion(object):
+    pass
+
+
+class Dispatch(object):
+    """The bytecode and primitive tables, immutable so traces fold the dispatch."""
+    _immutable_fields_ = ['bytecodes[*]', 'primitives[*]']
+
+    def __init__(self, bytecodes, primitives):
+        self.bytecodes = bytecodes
+        self.primitives = primitives
+
+
 # Runaway recursion: past this many nested activations the image's low-space
 # semaphore is signalled (as a VM short of memory does), so the image reports it;
 # past twice as many the run ends with a fatal error instead of exhausting memory.
@@ -39,15 +85,16 @@ MAX_DEPTH = 200000
 
 
 class Interpreter(object):
+    _immutable_fields_ = ['space', 'method_cache', 'dispatch', 'scheduler']
 
     def __init__(self, space, image=None):
         from spyvm import scheduler, primitives
         self.space = space
         self.image = image
-        self.method_cache = {}        # selector -> {class -> method}
+        self.method_cache = MethodCache()
         self.scheduler = scheduler.Scheduler(space, self)
-        self.primitives = primitives.table()
-        self.interrupt_counter = INTERRUPT_CHECK_BYTECODES
+        self.dispatch = Dispatch(BYTECODE_TABLE, primitives.table())
+        self.interrupt_counter = INTERRUPT_CHECK_COUNT
         self.next_wakeup_usecs = 0    # timer semaphore deadline (0 = none)
         self.start_usecs = self.now_usecs()
         self.top_context = None
@@ -94,10 +141,16 @@ class Interpreter(object):
 
     def lookup(self, w_class, w_selector):
         """The method for selector in class or a superclass, or None."""
-        by_class = self.method_cache.get(w_selector, None)
+        cache = self.method_cache
+        return self._lookup(cache.version, jit.promote(w_class), w_selector)
+
+    @jit.elidable
+    def _lookup(self, version, w_class, w_selector):
+        by_selector = self.method_cache.by_selector
+        by_class = by_selector.get(w_selector, None)
         if by_class is None:
             by_class = {}
-            self.method_cache[w_selector] = by_class
+            by_selector[w_selector] = by_class
         w_method = by_class.get(w_class, None)
         if w_method is None:
             w_method = self._lookup_uncached(w_class, w_selector)
@@ -165,47 +218,56 @@ class Interpreter(object):
         return space.w_nil, "?"
 
     def flush_method_cache(self):
-        self.method_cache = {}
+        self.method_cache.flush()
 
     def flush_selector(self, w_selector):
-        if w_selector in self.method_cache:
-            del self.method_cache[w_selector]
+        self.method_cache.flush_selector(w_selector)
 
     # --- running --------------------------------------------------------------
 
     def run(self, ctx):
         """Run from ctx until TopLevelReturn or Exit propagates.
 
-        The JIT traces this loop: a bytecode position (method, pc) is the green key,
-        and loops are entered where a method jumps backwards.
+        The JIT traces this loop: a bytecode position (method, pc) is the green key.
+        Loops are entered where a method jumps backwards, and where a method calls
+        itself (recursion has no backward jump to find it by).
         """
         while True:
             pc = ctx.pc
             w_method = ctx.w_method
             jitdriver.jit_merge_point(pc=pc, w_method=w_method, ctx=ctx, self=self)
-            new_ctx = self.step(ctx)
-            if new_ctx is ctx and ctx.pc < pc:
-                ctx = new_ctx
-                pc = ctx.pc
-                w_method = ctx.w_method
-                jitdriver.can_enter_jit(pc=pc, w_method=w_method, ctx=ctx, self=self)
+            new_ctx = self.step_at(ctx, pc, w_method)
+            if new_ctx is ctx:
+                if ctx.pc < pc:
+                    jitdriver.can_enter_jit(pc=ctx.pc, w_method=w_method, ctx=ctx,
+                                            self=self)
+            elif new_ctx.w_method is w_method and new_ctx.pc == 0 and \
+                    new_ctx.w_sender is ctx:
+                jitdriver.can_enter_jit(pc=0, w_method=w_method, ctx=new_ctx, self=self)
             ctx = new_ctx
 
     def step(self, ctx):
-        w_method = ctx.w_method
-        pc = ctx.pc
+        """Run ctx's next bytecode; answer the context to continue in."""
+        return self.step_at(ctx, ctx.pc, ctx.w_method)
+
+    def step_at(self, ctx, pc, w_method):
+        """Run the bytecode at pc of w_method: ctx's own pc and method, passed in so
+        that traces see them as the constants (greens) they are."""
+        self = jit.promote(self)
+        # At a given position the stack depth is fixed: promoting it lets traces
+        # address the stack with constants.
+        jit.promote(ctx.sp)
         if w_method is None or pc < 0 or pc >= len(w_method.bytes):
             raise VMFatal("context has no bytecode to run (pc %d)" % pc)
-        self.interrupt_counter -= 1
         if self.interrupt_counter <= 0:
-            self.interrupt_counter = INTERRUPT_CHECK_BYTECODES
+            self.interrupt_counter = INTERRUPT_CHECK_COUNT
             new_ctx = self.check_interrupts(ctx)
             if new_ctx is not ctx:
                 return new_ctx
         b = ord(w_method.bytes[pc])
         ctx.pc = pc + 1
         try:
-            return BYTECODE_TABLE[b](self, ctx, b)
+            return self.dispatch.bytecodes[b](self, ctx, b)
         except StackUnderflow:
             raise VMFatal("malformed method: stack or temporary index out of range in %s"
                           % self.method_name(ctx))
@@ -235,6 +297,9 @@ class Interpreter(object):
 
     def send(self, ctx, w_selector, argcount, w_lookup_class=None):
         """Send the message whose receiver and arguments are on ctx's stack."""
+        # Constants in traces (special selectors come from an array).
+        w_selector = jit.promote(w_selector)
+        argcount = jit.promote(argcount)
         w_rcvr = ctx.peek(argcount)
         if w_lookup_class is None:
             w_lookup_class = w_rcvr.getclass(self.space)
@@ -257,8 +322,9 @@ class Interpreter(object):
         if prim != 0:
             if 256 <= prim <= 519:
                 return self.quick_primitive(ctx, prim, w_rcvr, argcount)
-            if prim < len(self.primitives):
-                fn = self.primitives[prim]
+            primitives = self.dispatch.primitives
+            if prim < len(primitives):
+                fn = primitives[prim]
                 if fn is not None:
                     try:
                         return fn(self, ctx, argcount, w_method)
@@ -291,6 +357,7 @@ class Interpreter(object):
         ctx.push(w_result)
         return ctx
 
+    @jit.unroll_safe
     def activate(self, ctx, w_method, w_rcvr, argcount):
         """A new MethodContext for w_method, arguments taken from ctx's stack."""
         space = self.space
@@ -300,6 +367,7 @@ class Interpreter(object):
         new_ctx.w_receiver = w_rcvr
         new_ctx.w_sender = ctx
         new_ctx.pc = 0
+        self.interrupt_counter -= 1
         self.set_depth(new_ctx, ctx)
         stack = new_ctx.stack
         num_temps = w_method.num_temps
@@ -341,13 +409,18 @@ class Interpreter(object):
     def run_with_in(self, ctx, w_object, w_rcvr, argcount, w_selector):
         """An object that is not a CompiledMethod stands in a method dictionary."""
         space = self.space
+        w_run = space.special(constants.SO_RUN_WITH_IN)
+        w_found = self.lookup(w_object.getclass(space), w_run)
+        if w_found is not None and not isinstance(w_found, W_CompiledMethod):
+            # Its run:with:in: is not a method either: sending it would recurse forever.
+            raise VMFatal("an object in a method dictionary has no run:with:in: method")
         w_args = space.wrap_list([ctx.peek(argcount - 1 - i) for i in range(argcount)])
         ctx.pop_n(argcount + 1)
         ctx.push(w_object)
         ctx.push(w_selector)
         ctx.push(w_args)
         ctx.push(w_rcvr)
-        return self.send(ctx, space.special(constants.SO_RUN_WITH_IN), 3)
+        return self.send(ctx, w_run, 3)
 
     def does_not_understand(self, ctx, w_rcvr, w_selector, argcount, w_class):
         space = self.space
@@ -402,6 +475,7 @@ class Interpreter(object):
 
     # --- returns --------------------------------------------------------------
 
+    @jit.unroll_safe
     def return_to(self, ctx, w_value, w_target):
         """Return w_value from ctx to w_target, which must be ctx's sender or above it.
 
@@ -463,6 +537,7 @@ class Interpreter(object):
             return self.cannot_return(ctx, w_value)
         return self.return_to(ctx, w_value, w_home.w_sender)
 
+    @jit.unroll_safe
     def closure_home(self, ctx):
         """The method context a closure activation was created in (its outermost)."""
         space = self.space
@@ -579,7 +654,7 @@ def _selector_name(w_selector):
 
 
 def _literal(ctx, index):
-    lits = ctx.w_method.literals
+    lits = jit.promote(ctx.w_method).literals
     if index >= len(lits):
         raise StackUnderflow
     return lits[index]
@@ -782,6 +857,7 @@ def bc_push_this_context(interp, ctx, b):
     return ctx
 
 
+@jit.unroll_safe
 def bc_push_new_array(interp, ctx, b):
     d = interp.next_byte(ctx)
     size = d & 127
@@ -835,6 +911,7 @@ def bc_pop_store_remote_temp(interp, ctx, b):
     return ctx
 
 
+@jit.unroll_safe
 def bc_push_closure(interp, ctx, b):
     space = interp.space
     d = interp.next_byte(ctx)

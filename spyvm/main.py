@@ -5,7 +5,7 @@ image's own status when it quits with one, 1 when an error reaches the top
 of a headless run, 2 for bad input (command line, missing or corrupt image).
 """
 
-from spyvm import headless, version
+from spyvm import headless, interpreter, version
 from spyvm.errors import Exit, VMFatal, UnhandledError
 from spyvm.image.format import ImageError
 from spyvm.platform import current as platform
@@ -14,6 +14,9 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
+
+# What --version reports: set by the translation target (JIT or not).
+BUILD_KIND = "untranslated"
 
 USAGE = """Usage: cogxen [options] IMAGE [SCRIPT.st] [ARGUMENTS...]
 
@@ -27,6 +30,8 @@ Options:
                         printString of the result
   -h, --help            show this help and exit
   --version             show the version and exit
+  --jit ARG             JIT settings: 'off', or RPython's param=value,... list
+                        (threshold, function_threshold, trace_limit, ...)
   -headless, --headless accepted for compatibility: CogXen is always headless
 
 Without --eval or a script the image resumes where it was saved.
@@ -43,6 +48,7 @@ class Options(object):
         self.image_args = []
         self.help = False
         self.version = False
+        self.jit = ""
 
 
 class UsageError(Exception):
@@ -70,6 +76,11 @@ def parse_args(argv):
                 raise UsageError("%s needs an expression" % arg)
             opts.eval_expr = argv[i + 1]
             opts.has_eval = True
+            i += 1
+        elif arg == "--jit":
+            if i + 1 >= len(argv):
+                raise UsageError("--jit needs an argument (off, or param=value,...)")
+            opts.jit = argv[i + 1]
             i += 1
         elif arg in ("-h", "--help", "-help"):
             opts.help = True
@@ -108,8 +119,15 @@ def main(argv):
         platform.write_stdout(USAGE)
         return EXIT_OK
     if opts.version:
-        platform.write_stdout("cogxen %s\n" % version.VERSION)
+        platform.write_stdout("cogxen %s (%s)\n" % (version.VERSION, BUILD_KIND))
         return EXIT_OK
+    if opts.jit:
+        try:
+            interpreter.configure_jit(opts.jit)
+        except ValueError:
+            error("bad --jit argument: %s" % opts.jit)
+            platform.write_stderr("Try 'cogxen --help' for more information.\n")
+            return EXIT_BAD_INPUT
     try:
         return run(opts, argv[0])
     except MemoryError:

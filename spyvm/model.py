@@ -210,7 +210,12 @@ class W_CompiledMethod(W_HeapObject):
     _attrs_ = ['header', 'literals', 'bytes', 'num_args', 'num_temps',
                'large_frame', 'primitive', 'new_header', 'word_size',
                'reports_unhandled_error']
-    _immutable_fields_ = ['word_size']
+    # Quasi-immutable: traces fold bytecodes, literals and header fields of the
+    # methods they run; any change (at:put:, objectAt:put:, become:) replaces the
+    # field, which invalidates those traces. Never mutate `literals` in place.
+    _immutable_fields_ = ['word_size', 'header?', 'literals?[*]', 'bytes?', 'num_args?',
+                          'num_temps?', 'large_frame?', 'primitive?', 'new_header?',
+                          'reports_unhandled_error?']
 
     def __init__(self, w_class, word_size, new_header, hash=0):
         W_HeapObject.__init__(self, w_class, hash)
@@ -262,6 +267,11 @@ class W_CompiledMethod(W_HeapObject):
 
     def num_literals(self):
         return len(self.literals)
+
+    def set_literal(self, index0, w_value):
+        literals = self.literals[:]
+        literals[index0] = w_value
+        self.literals = literals
 
     def frame_size(self):
         if self.large_frame:

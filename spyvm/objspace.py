@@ -25,6 +25,17 @@ class ClassFormat(object):
 
 class ObjSpace(object):
 
+    # Quasi-immutable: set when the image is loaded (and by become: of the special
+    # objects), so traces fold nil, true, false and the common classes.
+    _immutable_fields_ = ['w_special_objects?', 'w_nil?', 'w_true?', 'w_false?',
+                          'w_SmallInteger?', 'w_Float?', 'w_MethodContext?',
+                          'w_BlockContext?', 'w_BlockClosure?', 'w_Array?', 'w_String?',
+                          'w_Character?', 'w_LargePositiveInteger?',
+                          'w_LargeNegativeInteger?', 'w_Message?', 'w_CompiledMethod?',
+                          'w_Semaphore?', 'w_Process?', 'w_Point?', 'w_ByteArray?',
+                          'w_character_table?', 'maxint', 'minint', 'word_size',
+                          'is_spur', 'uses_closures', 'new_method_header']
+
     def __init__(self, word_size=4, is_spur=False, version=6502):
         self.word_size = word_size
         self.is_spur = is_spur

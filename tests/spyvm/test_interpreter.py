@@ -988,7 +988,7 @@ def test_primitive_failure_runs_the_body(vm, probe):
 
 
 def test_unknown_primitive_runs_the_body(vm, probe):
-    table = vm.interp.primitives
+    table = vm.interp.dispatch.primitives
     unused = [n for n in range(1, 256) if table[n] is None][0]
     vm.define(probe, "odd", [PUSH_2, RETURN_TOP], primitive=unused)
     assert vm.value(vm.send(vm.new(probe), "odd")) == 2

@@ -766,17 +766,24 @@ def test_yield_without_peers_continues(env, procs, ready_priorities):
 def test_flush_cache(env, world, number):
     w_rcvr = world.sub()
     assert env.interp.lookup(world.w_Sub, world.sel["bar"]) is world.bar
-    assert env.interp.method_cache
+    cache = env.interp.method_cache
+    assert cache.by_selector
+    version = cache.version
     assert env.call(number, w_rcvr) is w_rcvr
-    assert env.interp.method_cache == {}
+    assert cache.by_selector == {}
+    # A new version: JIT traces that folded lookups under the old one are invalid.
+    assert cache.version is not version
 
 
 def test_flush_selector(env, world):
     env.interp.lookup(world.w_Sub, world.sel["bar"])
     env.interp.lookup(world.w_Sub, world.sel["foo:"])
+    cache = env.interp.method_cache
+    version = cache.version
     assert env.call(119, world.sel["bar"]) is world.sel["bar"]
-    assert world.sel["bar"] not in env.interp.method_cache
-    assert world.sel["foo:"] in env.interp.method_cache
+    assert world.sel["bar"] not in cache.by_selector
+    assert world.sel["foo:"] in cache.by_selector
+    assert cache.version is not version
     assert env.call(119, env.string("never looked up")).as_string() == "never looked up"
 
 

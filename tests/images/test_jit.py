@@ -1,0 +1,129 @@
+"""The JIT, seen from outside: run against a JIT build (COGXEN_VM=build/cogxen made
+with `make translate`, -Ojit).
+
+- a hot loop and a recursive method are compiled to machine code (PYPYLOG's
+  jit-log-opt shows the loops), and give the same answers as with `--jit off`;
+- traces are invalidated when a method they inlined is redefined, or when become:
+  swaps objects or methods they folded in, while the loop runs;
+- recursion without end is a Smalltalk-level error, not a crash;
+- every image case of cases.py behaves the same with `--jit off`.
+
+Untranslated, or against a build without the JIT, these tests are skipped: they
+are about machine code.
+"""
+
+import os
+import subprocess
+
+import pytest
+
+from imagerun import REPO, find_image, remove_tree, run_vm, translated_vm
+from test_images import CASES, case_argv, case_timeout, check, write_script
+
+DATA = os.path.join(REPO, "tests", "images", "data")
+
+
+def jit_build():
+    """Skip unless COGXEN_VM names a binary translated with the JIT."""
+    vm = translated_vm()
+    if not vm:
+        pytest.skip("needs a JIT build: set COGXEN_VM (make test-translated does)")
+    version = subprocess.check_output([vm, "--version"])
+    if "(JIT)" not in version:
+        pytest.skip("%s is not a JIT build (%s)" % (vm, version.strip()))
+    return vm
+
+
+def script(tmpdir, name):
+    """CogXen.st followed by tests/images/data/NAME, as one script file."""
+    path = str(tmpdir.join("script.st"))
+    with open(path, "wb") as out:
+        for part in [os.path.join(REPO, "images", "CogXen.st"), os.path.join(DATA, name)]:
+            with open(part, "rb") as f:
+                out.write(f.read() + "\n")
+    return path
+
+
+def run_script(tmpdir, name, options=(), env=None):
+    jit_build()
+    image = find_image("mini.image")
+    old = dict(os.environ)
+    if env:
+        os.environ.update(env)
+    try:
+        return run_vm(list(options) + [image, script(tmpdir, name)], timeout=120,
+                      cwd=str(tmpdir))
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+
+
+def compiled_loops(log_path):
+    """How many loops and bridges the JIT compiled, per PYPYLOG=jit-log-opt:FILE."""
+    with open(log_path) as f:
+        text = f.read()
+    return text.count("# Loop "), text.count("# bridge ")
+
+
+HOT_LOOP = "899998\n450000\n2500025000\n"
+
+
+def test_hot_loop_is_compiled(tmpdir):
+    log = str(tmpdir.join("jit.log"))
+    result = run_script(tmpdir, "jit-hot-loop.st", env={"PYPYLOG": "jit-log-opt:" + log})
+    assert (result.status, result.stdout, result.stderr) == (0, HOT_LOOP, ""), \
+        result.describe()
+    loops, _ = compiled_loops(log)
+    assert loops >= 3, "expected a compiled loop per hot Smalltalk loop, got %d" % loops
+
+
+def test_jit_off_compiles_nothing_and_answers_the_same(tmpdir):
+    log = str(tmpdir.join("jit.log"))
+    result = run_script(tmpdir, "jit-hot-loop.st", options=["--jit", "off"],
+                        env={"PYPYLOG": "jit-log-opt:" + log})
+    assert (result.status, result.stdout, result.stderr) == (0, HOT_LOOP, ""), \
+        result.describe()
+    assert compiled_loops(log) == (0, 0)
+
+
+def test_jit_parameters(tmpdir):
+    result = run_script(tmpdir, "jit-hot-loop.st",
+                        options=["--jit", "threshold=50,trace_limit=10000"])
+    assert (result.status, result.stdout) == (0, HOT_LOOP), result.describe()
+
+
+def test_redefined_method_is_not_run_again(tmpdir):
+    # 99,999 sends before the redefinition answer 1, the 100,001 after answer 2.
+    result = run_script(tmpdir, "jit-redefine.st")
+    assert (result.status, result.stdout, result.stderr) == (0, "300001\n400000\n", ""), \
+        result.describe()
+
+
+def test_become_invalidates_traces(tmpdir):
+    # 99,999 iterations answer 1, then 100,001 answer 10 (objects, then methods swapped).
+    result = run_script(tmpdir, "jit-become.st")
+    assert (result.status, result.stdout, result.stderr) == (0, "1110009\n1110009\n", ""), \
+        result.describe()
+
+
+def test_recursion_compiled_and_bounded(tmpdir):
+    log = str(tmpdir.join("jit.log"))
+    result = run_script(tmpdir, "jit-recursion.st", env={"PYPYLOG": "jit-log-opt:" + log})
+    assert result.stdout == "150049\n100000\nforever\n", result.describe()
+    assert result.status == 1, result.describe()
+    assert result.stderr.startswith("cogxen: "), result.describe()
+    assert compiled_loops(log)[0] >= 1
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_case_with_jit_off(case, tmpdir):
+    jit_build()
+    image = find_image(case["image"])
+    folder = str(tmpdir.mkdir("run"))
+    script_path = write_script(case, str(tmpdir)) if case.get("script") else None
+    argv = ["--jit", "off"] + case_argv(case, image, script_path)
+    result = run_vm(argv, timeout=case_timeout(case), cwd=folder)
+    problems = check(case, result)
+    remove_tree(folder)
+    assert not problems, "%s: %s\n%s" % (case["name"], "; ".join(problems),
+                                         result.describe())

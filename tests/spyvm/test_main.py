@@ -1,0 +1,53 @@
+"""The command line (spyvm/main.py): options, usage errors, --help, --version, --jit."""
+
+import pytest
+
+from spyvm import main
+
+
+def test_parse_image_script_and_arguments():
+    opts = main.parse_args(["cogxen", "x.image", "run.st", "a", "b"])
+    assert (opts.image_path, opts.script_path, opts.image_args) == \
+        ("x.image", "run.st", ["a", "b"])
+
+
+def test_parse_eval_and_jit():
+    opts = main.parse_args(["cogxen", "--jit", "off", "--eval", "3 + 4", "x.image"])
+    assert (opts.jit, opts.eval_expr, opts.has_eval) == ("off", "3 + 4", True)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["cogxen"], "no image file given"),
+    (["cogxen", "--jit"], "--jit needs an argument"),
+    (["cogxen", "--eval"], "--eval needs an expression"),
+    (["cogxen", "--frobnicate", "x.image"], "unknown option --frobnicate"),
+])
+def test_usage_errors(argv, message):
+    with pytest.raises(main.UsageError) as info:
+        main.parse_args(argv)
+    assert info.value.message.startswith(message)
+
+
+class Captured(object):
+    def __init__(self, monkeypatch):
+        self.out = []
+        self.err = []
+        monkeypatch.setattr(main.platform, "write_stdout", self.out.append)
+        monkeypatch.setattr(main.platform, "write_stderr", self.err.append)
+
+
+def test_help_and_version(monkeypatch):
+    io = Captured(monkeypatch)
+    assert main.main(["cogxen", "--help"]) == main.EXIT_OK
+    assert "Usage: cogxen" in io.out[0] and "--jit ARG" in io.out[0]
+    assert main.main(["cogxen", "--version"]) == main.EXIT_OK
+    assert io.out[1].startswith("cogxen ") and "(untranslated)" in io.out[1]
+    assert io.err == []
+
+
+@pytest.mark.parametrize("arg", ["threshold=x", "nosuchparam=3", "threshold",
+                                 "trace_limit=100000"])
+def test_bad_jit_argument_is_a_usage_error(monkeypatch, arg):
+    io = Captured(monkeypatch)
+    assert main.main(["cogxen", "--jit", arg, "x.image"]) == main.EXIT_BAD_INPUT
+    assert io.err[0] == "cogxen: bad --jit argument: %s\n" % arg
