@@ -563,11 +563,11 @@ def main(argv=None):
         workdir = os.path.abspath(args.keep)
         if not os.path.isdir(workdir):
             os.makedirs(workdir)
-    bench = Bench(args.vm, args.image, peer, workdir=workdir, timeout=args.timeout, log=log)
-    print("CogXen benchmarks on %s" % bench.image)
+    vm, image = os.path.abspath(args.vm), os.path.abspath(args.image)
+    print("CogXen benchmarks on %s" % image)
     print("VM under test: %s (modified %s)" % (
-        bench.vm, time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(bench.vm)))
-        if os.path.exists(bench.vm) else "missing"))
+        vm, time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(vm)))
+        if os.path.exists(vm) else "missing"))
     if args.no_peer:
         print("peer: not run (--no-peer)")
     elif peer:
@@ -582,6 +582,7 @@ def main(argv=None):
     print("load average at start: %.2f %.2f %.2f (%d CPUs)" % (load + (cpu_count(),)))
     sys.stdout.flush()
     start = time.time()
+    bench = Bench(vm, image, peer, workdir=workdir, timeout=args.timeout, log=log)
     try:
         log("filing the suite into a copy of the image (%s)" % bench.workdir)
         bench.prepare()
