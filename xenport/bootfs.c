@@ -81,7 +81,7 @@ static int normalize(const char *in, char *out, size_t cap)
         }
         if (n > 1 && out[n - 1] != '/')
             out[n++] = '/';
-        if (n + len + 1 >= cap)
+        if (n + len + 1 > cap)
             return -1;
         memcpy(out + n, seg, len);
         n += len;
@@ -175,8 +175,13 @@ static const char *load_cpio(const char *data, size_t size)
                 xp_panic("out of memory reading the initrd");
             path[0] = '/';
             memcpy(path + 1, name, len + 1);
-            normalize(path, norm, len + 2);
+            int bad = normalize(path, norm, len + 2) < 0;
             free(path);
+            if (bad) {
+                free(norm);
+                off = (data_off + filesize + 3) & ~(size_t)3;
+                continue;
+            }
             xp_files_add(norm, data + data_off, filesize);
             if (!image && ends_with(norm, ".image"))
                 image = norm;

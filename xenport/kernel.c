@@ -140,17 +140,21 @@ static void run_main(void *unused)
     for (; i < nwords; i++)
         argv[argc++] = words[i];
     argv[argc] = 0;
-    if (!image && bi->nr_modules == 0)
-        xp_printk("xenport: no boot module: give the image as the initrd "
-                  "(qemu -initrd IMAGE)\n");
-    else if (!image)
-        xp_printk("xenport: the initrd archive has no *.image file\n");
     if (show_info)
         info(image, argc, argv);
     if (fault_kind)
         fault(fault_kind);
     boot_ns_at_main = xp_monotonic_ns();
-    exit(main(argc, argv));
+    int status = main(argc, argv);
+    /* Bad input without an image: say where the image should have come from. */
+    if (status == 2 && !image && !no_image) {
+        if (bi->nr_modules == 0)
+            xp_printk("xenport: no boot module: give the image as the initrd "
+                      "(qemu -initrd IMAGE)\n");
+        else
+            xp_printk("xenport: the initrd archive has no *.image file\n");
+    }
+    exit(status);
 }
 
 static void *alloc_table_page(void)

@@ -7,7 +7,8 @@
  *   cat PATH          copy a boot file to stdout
  *   stderr TEXT       write TEXT to stderr
  *   sleep MS          sleep, then print the elapsed milliseconds
- *   alloc MB          malloc and touch MB MiB, print "allocated"
+ *   alloc MB          malloc and touch MB MiB, print "allocated" (stderr: the
+ *                     highest address used)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -184,15 +185,24 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc >= 3 && strcmp(argv[1], "alloc") == 0) {
-        size_t n = (size_t)atoi(argv[2]) << 20;
-        char *p = malloc(n);
-        if (!p) {
-            fprintf(stderr, "alloc: out of memory\n");
-            return 1;
+        /* In 64 MiB blocks: RAM comes in several ranges (below and above 4 GiB). */
+        long mb = atol(argv[2]);
+        uintptr_t highest = 0;
+        for (long done = 0; done < mb; done += 64) {
+            size_t n = 64UL << 20;
+            char *p = malloc(n);
+            if (!p) {
+                fprintf(stderr, "alloc: out of memory after %ld MiB\n", done);
+                return 1;
+            }
+            p[0] = 1;                   /* touch both ends (all of it is slow */
+            p[n / 2] = 1;               /* on the host: QEMU backs each page) */
+            p[n - 1] = 1;
+            if ((uintptr_t)p + n > highest)
+                highest = (uintptr_t)p + n;
         }
-        for (size_t i = 0; i < n; i += 4096)
-            p[i] = 1;
         printf("allocated\n");
+        fprintf(stderr, "highest address 0x%lx\n", (unsigned long)highest);
         return 0;
     }
     check_format();

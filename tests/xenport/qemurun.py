@@ -1,0 +1,199 @@
+"""Booting a xenport kernel under QEMU, the way `make qemu-test` does: the runner.
+
+run_kernel(kernel, initrd=..., cmdline=...) boots the ELF with QEMU's direct PVH
+boot (-M microvm, TCG: KVM here is unusable) and answers a Result like
+tests/images/imagerun.py's: the guest's exit status, its standard output (the
+serial port) and standard error (QEMU's debug console at port 0xe9, which
+xenport uses for stderr when it is present), the time taken, whether it timed
+out.
+
+Exit status: xenport leaves through isa-debug-exit, so QEMU exits with
+(status << 1) | 1; any other QEMU exit (0 after a reset, a QEMU error) has no
+guest status and is reported as NO_STATUS with QEMU's own stderr kept in
+Result.qemu_stderr.
+
+The image cases pack the image and the script into one cpio archive (the
+initrd is one module): xenport exposes its files under / and puts the first
+*.image file first in argv.
+"""
+
+import os
+import signal
+import struct
+import subprocess
+import tempfile
+import time
+
+QEMU = os.environ.get("COGXEN_QEMU", "qemu-system-x86_64")
+DEFAULT_MEMORY_MB = 256
+NO_STATUS = -1000
+
+
+def qemu_available():
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if os.access(os.path.join(folder, QEMU), os.X_OK):
+            return True
+    return os.access(QEMU, os.X_OK)
+
+
+def cpio_archive(files):
+    """A cpio "newc" archive of [(name, bytes)], in that order."""
+    out = []
+    ino = 1
+    for name, data in list(files) + [("TRAILER!!!", b"")]:
+        name_bytes = name.encode("utf-8") if not isinstance(name, bytes) else name
+        mode = 0o100644 if name != "TRAILER!!!" else 0
+        header = "070701" + "".join("%08X" % v for v in [
+            ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name_bytes) + 1, 0])
+        ino += 1
+        entry = header.encode("ascii") + name_bytes + b"\0"
+        entry += b"\0" * (-len(entry) % 4)
+        entry += data
+        entry += b"\0" * (-len(entry) % 4)
+        out.append(entry)
+    return b"".join(out)
+
+
+def shell_quote(word):
+    """Quote a word for xenport's command line (POSIX shell single quotes)."""
+    if word and all(c.isalnum() or c in "-_./=:+@%,^" for c in word):
+        return word
+    return "'" + word.replace("'", "'\\''") + "'"
+
+
+def command_line(words):
+    return " ".join(shell_quote(w) for w in words)
+
+
+class Result(object):
+    def __init__(self, argv, status, stdout, stderr, qemu_stderr, seconds, timed_out,
+                 qemu_status):
+        self.argv = argv
+        self.status = status            # the guest's exit status, or NO_STATUS
+        self.stdout = stdout
+        self.stderr = stderr
+        self.qemu_stderr = qemu_stderr
+        self.seconds = seconds
+        self.timed_out = timed_out
+        self.qemu_status = qemu_status
+
+    def describe(self, limit=3000):
+        def cut(text):
+            if len(text) > limit:
+                return text[:limit] + "\n...(%d more characters)" % (len(text) - limit)
+            return text
+        return ("command: %s\nguest status: %s (QEMU exit %s)%s after %.1f s\n"
+                "--- stdout:\n%s\n--- stderr:\n%s\n--- QEMU's stderr:\n%s"
+                % (" ".join(shell_quote(a) for a in self.argv), self.status,
+                   self.qemu_status, " (TIMED OUT, killed)" if self.timed_out else "",
+                   self.seconds, cut(self.stdout), cut(self.stderr), cut(self.qemu_stderr)))
+
+
+def qemu_argv(kernel, initrd=None, cmdline="", memory_mb=DEFAULT_MEMORY_MB, stderr_path=None):
+    argv = [QEMU, "-accel", "tcg", "-M", "microvm", "-m", str(memory_mb),
+            "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
+            "-monitor", "none", "-display", "none",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-kernel", kernel, "-append", cmdline]
+    if initrd is not None:
+        argv += ["-initrd", initrd]
+    if stderr_path is not None:
+        argv += ["-chardev", "file,id=xpstderr,path=%s" % stderr_path,
+                 "-device", "isa-debugcon,iobase=0xe9,chardev=xpstderr"]
+    return argv
+
+
+class Boot(object):
+    """One QEMU run in the background; finish() waits for it (or kills it)."""
+
+    def __init__(self, kernel, initrd=None, cmdline="", timeout=60,
+                 memory_mb=DEFAULT_MEMORY_MB, separate_stderr=True):
+        self.folder = tempfile.mkdtemp(prefix="cogxen-qemu-")
+        self.stderr_path = os.path.join(self.folder, "stderr") if separate_stderr else None
+        if isinstance(initrd, bytes):
+            path = os.path.join(self.folder, "initrd")
+            with open(path, "wb") as f:
+                f.write(initrd)
+            initrd = path
+        self.argv = qemu_argv(kernel, initrd, cmdline, memory_mb, self.stderr_path)
+        self.timeout = timeout
+        self.out = tempfile.TemporaryFile()
+        self.err = tempfile.TemporaryFile()
+        self.start = time.time()
+        with open(os.devnull, "rb") as devnull:
+            self.process = subprocess.Popen(self.argv, stdin=devnull, stdout=self.out,
+                                            stderr=self.err, preexec_fn=os.setsid,
+                                            close_fds=True)
+        self.timed_out = False
+        self.result = None
+
+    def poll(self):
+        if self.process.poll() is not None:
+            return True
+        if time.time() - self.start > self.timeout:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self.timed_out = True
+            self.process.wait()
+            return True
+        return False
+
+    def finish(self):
+        if self.result is not None:
+            return self.result
+        while not self.poll():
+            time.sleep(0.01)
+        seconds = time.time() - self.start
+        self.out.seek(0)
+        self.err.seek(0)
+        stdout = self.out.read()
+        qemu_stderr = self.err.read()
+        self.out.close()
+        self.err.close()
+        stderr = b""
+        if self.stderr_path and os.path.exists(self.stderr_path):
+            with open(self.stderr_path, "rb") as f:
+                stderr = f.read()
+        import shutil
+        shutil.rmtree(self.folder, ignore_errors=True)
+        rc = self.process.returncode
+        status = (rc >> 1) if (rc is not None and rc > 0 and rc & 1) else NO_STATUS
+        self.result = Result(self.argv, status, _text(stdout), _text(stderr),
+                             _text(qemu_stderr), seconds, self.timed_out, rc)
+        return self.result
+
+
+def _text(data):
+    if isinstance(data, str):
+        return data
+    return data.decode("latin-1")
+
+
+def run_kernel(kernel, initrd=None, cmdline="", timeout=60, memory_mb=DEFAULT_MEMORY_MB,
+               separate_stderr=True):
+    return Boot(kernel, initrd, cmdline, timeout, memory_mb, separate_stderr).finish()
+
+
+def run_many(boots_args, jobs=2):
+    """Run several boots (each a dict of run_kernel's keyword arguments), at most
+    `jobs` at a time; their Results in order."""
+    results = [None] * len(boots_args)
+    pending = list(enumerate(boots_args))
+    pending.reverse()
+    running = []
+    while pending or running:
+        while pending and len(running) < jobs:
+            index, kwargs = pending.pop()
+            running.append((index, Boot(**kwargs)))
+        still = []
+        for index, boot in running:
+            if boot.poll():
+                results[index] = boot.finish()
+            else:
+                still.append((index, boot))
+        running = still
+        if running:
+            time.sleep(0.01)
+    return results
