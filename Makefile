@@ -50,6 +50,8 @@ help:
 	@echo 'make test-translated  the tests again against $(VM) (COGXEN_VM set), translating if needed'
 	@echo 'make translate        translate $(TARGET) to $(VM) if out of date (RPYOPT=$(RPYOPT))'
 	@echo 'make translate-check  plain non-JIT translation (-O2) to $(VM)'
+	@echo 'make xen              link the same translation with xenport/ into $(XEN_VM), a PVH guest kernel'
+	@echo 'make qemu-test        boot $(XEN_VM) under QEMU (TCG): the image cases, bad input, xenport tests'
 	@echo 'make run              translate if needed, then $(VM) $$ARGS $$IMAGE [$$SCRIPT]'
 	@echo '                      (default: --eval '"'3 + 4'"' on mini.image)'
 	@echo 'make bench            tinyBenchmarks + the images/bench suite on mini.image, CogXen vs squeak-vm'
@@ -129,6 +131,27 @@ bench: venv
 	@[ -f '$(IMAGE)' ] || { echo "make bench: image not found: $(IMAGE) (set IMAGE= or COGXEN_IMAGES=)" >&2; exit 2; }
 	@$(if $(COGXEN_VM),,[ -x $(VM) ] || $(MAKE) $(VM))
 	@$(PY) tools/bench.py --image '$(IMAGE)' $(if $(COGXEN_VM),--vm '$(COGXEN_VM)',--vm '$(VM)') $(BENCH_ARGS)
+
+# --- the Xen guest (xenport/) ----------------------------------------------------
+# `make xen` compiles the generated C of the translation that made $(VM) (the
+# usession folder whose binary is identical to it: xenport/find-gen.sh) with
+# xenport's flags and links it with xenport/ into $(XEN_VM), an ELF with the
+# Xen PVH entry note: no second translation.  `make qemu-test` boots it under
+# QEMU (TCG, -M microvm) with the real images: the image cases of
+# tests/images/cases.py, bad input, and xenport's own tests (tests/xenport/).
+XEN_VM   := $(BUILD)/cogxen.xen
+XEN_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: xen qemu-test
+
+xen: $(VM)
+	@gen=$$(bash xenport/find-gen.sh '$(VM)' '$(BUILD)/usession') && \
+	  $(MAKE) -C xenport -j$(XEN_JOBS) GEN="$$gen" OUT='$(CURDIR)/$(XEN_VM)' \
+	    BUILD='$(CURDIR)/$(BUILD)/xenport'
+
+qemu-test: xen venv
+	@echo '== the guest under QEMU: COGXEN_XEN=$(CURDIR)/$(XEN_VM) tests/xenport/'
+	@$(call pytest,COGXEN_XEN='$(CURDIR)/$(XEN_VM)',tests/xenport/)
 
 clean:
 	rm -rf $(BUILD) .pytest_cache
