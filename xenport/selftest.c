@@ -7,6 +7,7 @@
  *   cat PATH          copy a boot file to stdout
  *   stderr TEXT       write TEXT to stderr
  *   sleep MS          sleep, then print the elapsed milliseconds
+ *   stdin             copy standard input to stdout, then print "<eof>"
  *   alloc MB          malloc and touch MB MiB, print "allocated" (stderr: the
  *                     highest address used)
  */
@@ -174,6 +175,14 @@ int main(int argc, char **argv)
         while ((n = read(fd, buf, sizeof buf)) > 0)
             write(1, buf, (size_t)n);
         close(fd);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "stdin") == 0) {
+        char buf[256];
+        ssize_t n;
+        while ((n = read(0, buf, sizeof buf)) > 0)
+            write(1, buf, (size_t)n);
+        printf("<eof>\n");
         return 0;
     }
     if (argc >= 3 && strcmp(argv[1], "sleep") == 0) {

@@ -107,7 +107,7 @@ class Boot(object):
     """One QEMU run in the background; finish() waits for it (or kills it)."""
 
     def __init__(self, kernel, initrd=None, cmdline="", timeout=60,
-                 memory_mb=DEFAULT_MEMORY_MB, separate_stderr=True):
+                 memory_mb=DEFAULT_MEMORY_MB, separate_stderr=True, stdin=None):
         self.folder = tempfile.mkdtemp(prefix="cogxen-qemu-")
         self.stderr_path = os.path.join(self.folder, "stderr") if separate_stderr else None
         if isinstance(initrd, bytes):
@@ -120,8 +120,14 @@ class Boot(object):
         self.out = tempfile.TemporaryFile()
         self.err = tempfile.TemporaryFile()
         self.start = time.time()
-        with open(os.devnull, "rb") as devnull:
-            self.process = subprocess.Popen(self.argv, stdin=devnull, stdout=self.out,
+        # Standard input: the serial line (a guest reads Ctrl-D as its end).
+        stdin_path = os.devnull
+        if stdin is not None:
+            stdin_path = os.path.join(self.folder, "stdin")
+            with open(stdin_path, "wb") as f:
+                f.write(stdin)
+        with open(stdin_path, "rb") as input_file:
+            self.process = subprocess.Popen(self.argv, stdin=input_file, stdout=self.out,
                                             stderr=self.err, preexec_fn=os.setsid,
                                             close_fds=True)
         self.timed_out = False
@@ -172,8 +178,8 @@ def _text(data):
 
 
 def run_kernel(kernel, initrd=None, cmdline="", timeout=60, memory_mb=DEFAULT_MEMORY_MB,
-               separate_stderr=True):
-    return Boot(kernel, initrd, cmdline, timeout, memory_mb, separate_stderr).finish()
+               separate_stderr=True, stdin=None):
+    return Boot(kernel, initrd, cmdline, timeout, memory_mb, separate_stderr, stdin).finish()
 
 
 def run_many(boots_args, jobs=2):

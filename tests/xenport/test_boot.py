@@ -88,6 +88,12 @@ def test_stderr_goes_to_the_debug_console_when_there_is_one(selftest_kernel):
     assert r.stdout == "to-stderr\n", r.describe()
 
 
+def test_standard_input_is_the_serial_line(selftest_kernel):
+    text = b"first line\nsecond line\n" + b"x" * 100 + b"\n"
+    r = boot(selftest_kernel, "stdin", stdin=text + b"\x04")
+    assert r.stdout == text.decode() + "<eof>\n", r.describe()
+
+
 def test_sleep_follows_the_host_clock(selftest_kernel):
     r = boot(selftest_kernel, "sleep 300")
     assert r.status == 0

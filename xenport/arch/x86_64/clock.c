@@ -2,6 +2,7 @@
    when the CPU states it, else measured against the PIT (8254, channel 0); the
    date from the CMOS real-time clock. */
 #include <stdint.h>
+#include <string.h>
 
 #include "pc.h"
 #include "xenport/platform.h"
@@ -35,7 +36,7 @@ static uint16_t pit_read_ch0(void)
     return (uint16_t)(lo | (hi << 8));
 }
 
-/* TSC ticks per second measured over ~20 ms of PIT time; 0 when the PIT does
+/* TSC ticks per second measured over ~10 ms of PIT time; 0 when the PIT does
    not count (no PIT on this machine). */
 static uint64_t pit_calibrate(void)
 {
@@ -44,7 +45,7 @@ static uint64_t pit_calibrate(void)
     outb(PIT_CMD, 0x34);
     outb(PIT_CH0, 0);
     outb(PIT_CH0, 0);
-    const uint64_t want = PIT_HZ / 50;      /* 20 ms */
+    const uint64_t want = PIT_HZ / 100;     /* 10 ms */
     uint16_t last = pit_read_ch0();
     /* Wait for the first change, to start on a tick boundary. */
     uint64_t t0 = rdtsc();
@@ -70,6 +71,9 @@ static uint64_t pit_calibrate(void)
     return cycles * PIT_HZ / elapsed;
 }
 
+/* The TSC rate when the CPU or the hypervisor states it: CPUID leaf 0x15
+   (crystal ratio and frequency), or the timing leaf 0x40000010 (TSC kHz) that
+   KVM and VMware offer (QEMU/KVM with invtsc and vmware-cpuid-freq). */
 static uint64_t cpuid_tsc_hz(void)
 {
     uint32_t a, b, c, d;
@@ -78,6 +82,18 @@ static uint64_t cpuid_tsc_hz(void)
         cpuid(0x15, 0, &a, &b, &c, &d);
         if (a && b && c)
             return (uint64_t)c * b / a;
+    }
+    cpuid(1, 0, &a, &b, &c, &d);
+    if (c & (1u << 31)) {                   /* running under a hypervisor */
+        uint32_t sig[3];
+        cpuid(0x40000000, 0, &a, &sig[0], &sig[1], &sig[2]);
+        int kvm = memcmp(sig, "KVMKVMKVM\0\0\0", 12) == 0;
+        int vmware = memcmp(sig, "VMwareVMware", 12) == 0;
+        if ((kvm || vmware) && a >= 0x40000010) {
+            cpuid(0x40000010, 0, &a, &b, &c, &d);
+            if (a)
+                return (uint64_t)a * 1000;
+        }
     }
     return 0;
 }
@@ -139,7 +155,7 @@ void pc_clock_init(void)
     tsc_at_boot = rdtsc();
     uint64_t hz = cpuid_tsc_hz();
     if (hz) {
-        xp_tsc_source = "cpuid-0x15";
+        xp_tsc_source = "cpuid";
     } else if ((hz = pit_calibrate()) != 0) {
         xp_tsc_source = "pit";
     } else {
