@@ -33,6 +33,16 @@ extern uint64_t xp_tls_size;
 
 static struct xp_boot_info *boot;
 static uint64_t boot_ns_at_main;
+static int show_info;
+
+/* With --xen-info, the timeline at exit (stdio's exit() calls this). */
+void xp_kernel_exit_report(int status)
+{
+    if (show_info)
+        xp_printk("xenport: exit status %d at %lu us (main() at %lu us)\n", status,
+                  (unsigned long)(xp_monotonic_ns() / 1000),
+                  (unsigned long)(boot_ns_at_main / 1000));
+}
 
 uint64_t xp_ns_at_main(void)
 {
@@ -106,7 +116,7 @@ static void run_main(void *unused)
         xp_printk("xenport: bad command line: %s\n", error);
         xp_exit(2);
     }
-    int i = 0, show_info = 0, no_image = 0;
+    int i = 0, no_image = 0;
     const char *fault_kind = 0;
     for (; i < nwords; i++) {
         const char *w = words[i];

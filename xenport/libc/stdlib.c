@@ -10,6 +10,7 @@
 #include "xenport/platform.h"
 
 extern void xp_backtrace_here(void);
+extern void xp_kernel_exit_report(int status);
 
 #define MAX_ATEXIT 32
 static void (*atexit_fns[MAX_ATEXIT])(void);
@@ -28,6 +29,7 @@ void exit(int status)
     while (atexit_count > 0)
         atexit_fns[--atexit_count]();
     fflush(0);
+    xp_kernel_exit_report(status);
     xp_exit(status);
 }
 
