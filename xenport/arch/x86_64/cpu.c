@@ -149,8 +149,9 @@ void xp_trap(struct xp_trap_frame *f)
               f->r10, f->r11, f->r12, f->r13);
     xp_printk("  r14 %016lx  r15 %016lx  cr2 %016lx  cr3 %016lx\n",
               f->r14, f->r15, cr2, read_cr3());
-    /* Frames: the RBP chain where there is one (the generated C omits frame
-       pointers, so this is a hint), then code addresses found on the stack. */
+    /* Frames: the RBP chain while it is plausible (xenport keeps frame pointers,
+       the generated C does not), then the code addresses found on the stack: in
+       the VM's code these are mostly return addresses, its real backtrace. */
     xp_printk("  frames (addr2line -e cogxen.xen):\n    %016lx\n", f->rip);
     uint64_t rbp = f->rbp;
     for (int i = 0; i < 8 && plausible_frame(rbp); i++) {
@@ -167,7 +168,7 @@ void xp_trap(struct xp_trap_frame *f)
         uint64_t *sp = (uint64_t *)(f->rsp & ~7ULL);
         int shown = 0;
         xp_printk("  code addresses on the stack:");
-        for (int i = 0; i < 64 && shown < 8 && (uint64_t)(sp + i) < xp_stack_high; i++) {
+        for (int i = 0; i < 512 && shown < 12 && (uint64_t)(sp + i) < xp_stack_high; i++) {
             if (text_address(sp[i])) {
                 xp_printk(" %lx", sp[i]);
                 shown++;

@@ -10,7 +10,6 @@
 #define COM1 0x3f8
 #define UART_DATA 0
 #define UART_IER  1
-#define UART_FCR  2
 #define UART_LCR  3
 #define UART_MCR  4
 #define UART_LSR  5
@@ -95,7 +94,10 @@ void pc_console_init(void)
         outb(COM1 + UART_DATA, 0x01);       /* 115200 baud */
         outb(COM1 + UART_IER, 0x00);
         outb(COM1 + UART_LCR, 0x03);        /* 8N1 */
-        outb(COM1 + UART_FCR, 0xc7);        /* FIFOs on, cleared */
+        /* The FIFO control register is left alone: switching the FIFOs on
+           clears them, and input may already be waiting (QEMU feeds the UART
+           from the start).  Polled one byte at a time, nothing is lost: the
+           other side waits while the receive register is full. */
         outb(COM1 + UART_MCR, 0x03);        /* DTR, RTS */
     }
     xp_platform.out = &uart_console;
