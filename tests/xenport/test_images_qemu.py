@@ -19,7 +19,7 @@ import re
 import pytest
 
 from conftest import REPO, require_qemu
-from qemurun import Boot, cpio_archive, command_line
+from qemurun import command_line, cpio_archive, run_many
 
 CASES_FILE = os.path.join(REPO, "tests", "images", "cases.py")
 CASES = imp.load_source("cogxen_image_cases_for_qemu", CASES_FILE).CASES
@@ -95,21 +95,9 @@ def result_of(case, kernel, session):
         if case not in wanted:
             wanted.append(case)
         jobs = max(1, int(os.environ.get("COGXEN_TEST_JOBS", "2")))
-        running = []
-        pending = list(wanted)
-        import time
-        while pending or running:
-            while pending and len(running) < jobs:
-                c = pending.pop(0)
-                running.append((c, Boot(**boot_args(c, kernel))))
-            still = []
-            for c, boot in running:
-                if boot.poll():
-                    _results[c["name"]] = boot.finish()
-                else:
-                    still.append((c, boot))
-            running = still
-            time.sleep(0.01)
+        results = run_many([boot_args(c, kernel) for c in wanted], jobs)
+        for c, result in zip(wanted, results):
+            _results[c["name"]] = result
     return _results[case["name"]]
 
 
