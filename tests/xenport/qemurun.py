@@ -19,7 +19,6 @@ initrd is one module): xenport exposes its files under / and puts the first
 
 import os
 import signal
-import struct
 import subprocess
 import tempfile
 import time

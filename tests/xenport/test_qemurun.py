@@ -1,7 +1,6 @@
 """The QEMU runner's own helpers (no QEMU needed): the cpio archives it packs
 image and script into, and the command-line quoting xenport splits back."""
 
-import struct
 
 from qemurun import NO_STATUS, command_line, cpio_archive, shell_quote
 
