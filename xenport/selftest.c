@@ -135,6 +135,18 @@ static void check_files(void)
     close(fd);
 }
 
+static void check_cpu(void)
+{
+    /* SSE is on (the compiler uses it everywhere); AVX too when the CPU has it. */
+    volatile double x = 1.25;
+    CHECK(x * 2 == 2.5);
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    if ((c & (1u << 28)) && (c & (1u << 27))) {              /* AVX, OSXSAVE */
+        __asm__ volatile("vxorps %%ymm0, %%ymm0, %%ymm0" ::: "xmm0");
+    }
+}
+
 static void check_math(void)
 {
     volatile double x = 2.0;
@@ -220,6 +232,7 @@ int main(int argc, char **argv)
     check_time();
     check_files();
     check_math();
+    check_cpu();
     if (failures) {
         printf("selftest: %d failures\n", failures);
         return 1;

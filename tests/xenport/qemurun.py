@@ -88,7 +88,8 @@ class Result(object):
                    self.seconds, cut(self.stdout), cut(self.stderr), cut(self.qemu_stderr)))
 
 
-def qemu_argv(kernel, initrd=None, cmdline="", memory_mb=DEFAULT_MEMORY_MB, stderr_path=None):
+def qemu_argv(kernel, initrd=None, cmdline="", memory_mb=DEFAULT_MEMORY_MB, stderr_path=None,
+              cpu=None):
     argv = [QEMU, "-accel", "tcg", "-M", "microvm", "-m", str(memory_mb),
             "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
             "-monitor", "none", "-display", "none",
@@ -96,6 +97,8 @@ def qemu_argv(kernel, initrd=None, cmdline="", memory_mb=DEFAULT_MEMORY_MB, stde
             "-kernel", kernel, "-append", cmdline]
     if initrd is not None:
         argv += ["-initrd", initrd]
+    if cpu is not None:
+        argv += ["-cpu", cpu]
     if stderr_path is not None:
         argv += ["-chardev", "file,id=xpstderr,path=%s" % stderr_path,
                  "-device", "isa-debugcon,iobase=0xe9,chardev=xpstderr"]
@@ -106,7 +109,7 @@ class Boot(object):
     """One QEMU run in the background; finish() waits for it (or kills it)."""
 
     def __init__(self, kernel, initrd=None, cmdline="", timeout=60,
-                 memory_mb=DEFAULT_MEMORY_MB, separate_stderr=True, stdin=None):
+                 memory_mb=DEFAULT_MEMORY_MB, separate_stderr=True, stdin=None, cpu=None):
         self.folder = tempfile.mkdtemp(prefix="cogxen-qemu-")
         self.stderr_path = os.path.join(self.folder, "stderr") if separate_stderr else None
         if isinstance(initrd, bytes):
@@ -114,7 +117,7 @@ class Boot(object):
             with open(path, "wb") as f:
                 f.write(initrd)
             initrd = path
-        self.argv = qemu_argv(kernel, initrd, cmdline, memory_mb, self.stderr_path)
+        self.argv = qemu_argv(kernel, initrd, cmdline, memory_mb, self.stderr_path, cpu)
         self.timeout = timeout
         self.out = tempfile.TemporaryFile()
         self.err = tempfile.TemporaryFile()
@@ -177,8 +180,9 @@ def _text(data):
 
 
 def run_kernel(kernel, initrd=None, cmdline="", timeout=60, memory_mb=DEFAULT_MEMORY_MB,
-               separate_stderr=True, stdin=None):
-    return Boot(kernel, initrd, cmdline, timeout, memory_mb, separate_stderr, stdin).finish()
+               separate_stderr=True, stdin=None, cpu=None):
+    return Boot(kernel, initrd, cmdline, timeout, memory_mb, separate_stderr, stdin,
+                cpu).finish()
 
 
 def run_many(boots_args, jobs=2):

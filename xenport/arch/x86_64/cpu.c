@@ -80,6 +80,22 @@ void xp_cpu_init(void)
     struct table_ptr p = { sizeof(idt) - 1, (uint64_t)idt };
     __asm__ volatile("lidt %0" : : "m"(p));
 
+    /* AVX state, when the CPU has it (QEMU -cpu max, real hardware): code that
+       checks CPUID for AVX (a JIT backend may) must find it usable, which needs
+       CR4.OSXSAVE and XCR0.  One thread, no context switches: nothing to save. */
+    uint32_t a, b, c, d;
+    cpuid(1, 0, &a, &b, &c, &d);
+    if (c & (1u << 26)) {                                   /* XSAVE */
+        uint64_t cr4;
+        __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+        cr4 |= 1u << 18;                                    /* OSXSAVE */
+        __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+        uint64_t xcr0 = 0x3;                                /* x87, SSE */
+        if (c & (1u << 28))
+            xcr0 |= 0x4;                                    /* AVX */
+        __asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)));
+    }
+
     /* x87 and SSE: default control words (all exceptions masked), as a hosted
        process starts with. */
     uint32_t mxcsr = 0x1f80;
