@@ -76,6 +76,8 @@ def become(interp, from_w, to_w, two_way):
             for i in range(len(from_w)):
                 if from_w[i] is not to_w[i]:
                     _swap_contents(from_w[i], to_w[i])
+            # The special objects array may have swapped contents.
+            interp.space.cache_special_selectors()
             return True
     space = interp.space
     mapping = {}
@@ -104,6 +106,8 @@ def become(interp, from_w, to_w, two_way):
             w_obj.remap(mapping)
     if space.w_special_objects in mapping:
         space.install_special_objects(mapping[space.w_special_objects])
+    else:
+        space.cache_special_selectors()
     return True
 
 

@@ -30,7 +30,8 @@ def get_printable_location(pc, w_method):
     return "pc %d of a method with %d bytes" % (pc, len(w_method.bytes))
 
 
-jitdriver = jit.JitDriver(greens=['pc', 'w_method'], reds=['ctx', 'self'],
+jitdriver = jit.JitDriver(greens=['pc', 'w_method'],
+                          reds=['level', 'ctx', 'self', 'w_caller'],
                           get_printable_location=get_printable_location,
                           is_recursive=True)
 
@@ -77,6 +78,10 @@ class Dispatch(object):
         self.bytecodes = bytecodes
         self.primitives = primitives
 
+
+# Method activations run in nested calls of Interpreter.loop up to this depth
+# (for the JIT: see there); deeper ones run flat, in the deepest loop.
+MAX_NESTING = 100
 
 # Runaway recursion: past this many nested activations the image's low-space
 # semaphore is signalled (as a VM short of memory does), so the image reports it;
@@ -226,24 +231,41 @@ class Interpreter(object):
     # --- running --------------------------------------------------------------
 
     def run(self, ctx):
-        """Run from ctx until TopLevelReturn or Exit propagates.
+        """Run from ctx until TopLevelReturn or Exit propagates."""
+        self.loop(ctx, None, 0)
 
-        The JIT traces this loop: a bytecode position (method, pc) is the green key.
-        Loops are entered where a method jumps backwards, and where a method calls
-        itself (recursion has no backward jump to find it by).
+    def loop(self, ctx, w_caller, level):
+        """Run from ctx; answer the context to continue in once control leaves
+        the activations below w_caller (None: never, the outermost loop).
+
+        All state is in heap contexts, so this loop could run everything by
+        itself. Each method activation runs in a nested call of it (up to
+        MAX_NESTING deep) only for the JIT: a nested call is a portal call, which
+        the JIT inlines into the caller's trace, or, when the callee is too big to
+        inline or recursive, compiles on its own and calls. A return, non-local
+        return or process switch that leaves a nested call's activations is
+        handed up to the loop it belongs to.
+        The green key is the bytecode position (method, pc); loops are entered
+        at backward jumps and at method entries.
         """
         while True:
             pc = ctx.pc
             w_method = ctx.w_method
-            jitdriver.jit_merge_point(pc=pc, w_method=w_method, ctx=ctx, self=self)
+            jitdriver.jit_merge_point(pc=pc, w_method=w_method, ctx=ctx, self=self,
+                                      w_caller=w_caller, level=level)
             new_ctx = self.step_at(ctx, pc, w_method)
             if new_ctx is ctx:
                 if ctx.pc < pc:
                     jitdriver.can_enter_jit(pc=ctx.pc, w_method=w_method, ctx=ctx,
-                                            self=self)
-            elif new_ctx.w_method is w_method and new_ctx.pc == 0 and \
-                    new_ctx.w_sender is ctx:
-                jitdriver.can_enter_jit(pc=0, w_method=w_method, ctx=new_ctx, self=self)
+                                            self=self, w_caller=w_caller, level=level)
+                continue
+            if new_ctx.pc == 0 and new_ctx.w_sender is ctx and level < MAX_NESTING:
+                new_ctx = self.loop(new_ctx, ctx, level + 1)
+                if new_ctx is ctx:
+                    continue
+            if w_caller is not None and \
+                    (new_ctx is w_caller or new_ctx.depth <= w_caller.depth):
+                return new_ctx
             ctx = new_ctx
 
     def step(self, ctx):
@@ -720,6 +742,24 @@ def bc_pop_store_temp(interp, ctx, b):
     return ctx
 
 
+# The SmallIntegers -1, 0, 1, 2 that bytecodes 116-119 push: shared (constants in
+# traces), not allocated.
+W_MINUS_ONE = W_SmallInteger(-1)
+W_ZERO = W_SmallInteger(0)
+W_ONE = W_SmallInteger(1)
+W_TWO = W_SmallInteger(2)
+
+
+def _small_constant(b):
+    if b == 116:
+        return W_MINUS_ONE
+    if b == 117:
+        return W_ZERO
+    if b == 118:
+        return W_ONE
+    return W_TWO
+
+
 def bc_push_special(interp, ctx, b):
     space = interp.space
     if b == 112:
@@ -731,7 +771,7 @@ def bc_push_special(interp, ctx, b):
     elif b == 115:
         ctx.push(space.w_nil)
     else:
-        ctx.push(W_SmallInteger(b - 117))
+        ctx.push(_small_constant(b))
     return ctx
 
 
@@ -979,12 +1019,10 @@ def bc_long_jump_if_false(interp, ctx, b):
 
 def _special_send(interp, ctx, index):
     space = interp.space
-    w_specials = space.special(constants.SO_SPECIAL_SELECTORS)
-    if not isinstance(w_specials, W_PointersObject) or 2 * index + 1 >= w_specials.size():
+    argcount = space.special_argcounts[index]
+    if argcount < 0:
         raise VMFatal("no special selector %d" % index)
-    w_selector = w_specials.fetch(space, 2 * index)
-    argcount = space.unwrap_int_or(w_specials.fetch(space, 2 * index + 1), 0)
-    return interp.send(ctx, w_selector, argcount)
+    return interp.send(ctx, space.special_selectors[index], argcount)
 
 
 def bc_arithmetic_send(interp, ctx, b):

@@ -33,7 +33,8 @@ class ObjSpace(object):
                           'w_Character?', 'w_LargePositiveInteger?',
                           'w_LargeNegativeInteger?', 'w_Message?', 'w_CompiledMethod?',
                           'w_Semaphore?', 'w_Process?', 'w_Point?', 'w_ByteArray?',
-                          'w_character_table?', 'maxint', 'minint', 'word_size',
+                          'w_character_table?', 'special_selectors?[*]',
+                          'special_argcounts?[*]', 'maxint', 'minint', 'word_size',
                           'is_spur', 'uses_closures', 'new_method_header']
 
     def __init__(self, word_size=4, is_spur=False, version=6502):
@@ -70,6 +71,8 @@ class ObjSpace(object):
         self.w_Semaphore = None
         self.w_Process = None
         self.w_character_table = None
+        self.special_selectors = [None] * 32
+        self.special_argcounts = [-1] * 32
 
     # --- setup ---------------------------------------------------------------
 
@@ -102,6 +105,25 @@ class ObjSpace(object):
             if w_class is not None:
                 self.w_LargeNegativeInteger = w_class
         self.w_character_table = self.special(constants.SO_CHARACTER_TABLE)
+        self.cache_special_selectors()
+
+    def cache_special_selectors(self):
+        """The 32 special selectors and their argument counts, as lists traces fold
+        (the send bytecodes 176-207 name them by index)."""
+        selectors = []
+        argcounts = []
+        w_specials = self.special(constants.SO_SPECIAL_SELECTORS)
+        for index in range(32):
+            w_selector = self.w_nil
+            argcount = -1
+            if isinstance(w_specials, model.W_PointersObject) and \
+                    2 * index + 1 < w_specials.size():
+                w_selector = w_specials.fetch(self, 2 * index)
+                argcount = self.unwrap_int_or(w_specials.fetch(self, 2 * index + 1), -1)
+            selectors.append(w_selector)
+            argcounts.append(argcount)
+        self.special_selectors = selectors
+        self.special_argcounts = argcounts
 
     def special(self, index):
         w_so = self.w_special_objects
