@@ -38,6 +38,8 @@ static int show_info;
 /* With --xen-info, the timeline at exit (stdio's exit() calls this). */
 void xp_kernel_exit_report(int status)
 {
+    if (show_info && xp_platform.report)
+        xp_platform.report();
     if (show_info)
         xp_printk("xenport: exit status %d at %lu us (main() at %lu us)\n", status,
                   (unsigned long)(xp_monotonic_ns() / 1000),

@@ -1,11 +1,13 @@
-/* xenport: the PVH boot path (QEMU direct kernel boot; Xen type="pvh" later).
+/* xenport: the PVH boot path (QEMU direct kernel boot, Xen type="pvh").
  *
  * Reads struct hvm_start_info (Xen's public header), fills the protocol-neutral
- * struct xp_boot_info and installs the PVH platform services:
+ * struct xp_boot_info and installs the platform services.  Under plain QEMU:
  *   console  16550 UART at 0x3f8 (stdout, stdin); stderr on QEMU's debug console
  *            (port 0xe9) when one is present, else on the UART as well;
  *   clock    the TSC, calibrated against the PIT (clock.c);
  *   exit     isa-debug-exit at port 0xf4 (QEMU exits with (status << 1) | 1).
+ * Under Xen (CPUID says so): the PV console ring, Xen's pvclock and
+ * SCHEDOP_shutdown (xen.c).
  */
 #include <stdint.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #include "cpu.h"
 #include "pc.h"
+#include "xen.h"
 #include "xenport/boot.h"
 #include "xenport/platform.h"
 #include "xenport/x86.h"
@@ -40,12 +43,21 @@ static const char *phys_string(uint64_t paddr)
 
 void xp_pvh_main(uint32_t start_info_paddr)
 {
-    /* Console first, so that everything after can complain. */
-    xp_platform.name = "pvh";
-    pc_console_init();
-    xp_platform.exit = pvh_exit;
-    xp_platform.idle = pvh_idle;
+    /* Console first, so that everything after can complain.  Under Xen there
+       is no UART and no isa-debug-exit: port 0xe9 until the console ring is up. */
+    uint32_t xen_base = xen_cpuid_base();
+    if (xen_base) {
+        xen_platform_init_early(xen_base);
+        xp_platform.name = xen_describe();
+    } else {
+        xp_platform.name = "pvh";
+        pc_console_init();
+        xp_platform.exit = pvh_exit;
+        xp_platform.idle = pvh_idle;
+    }
     xp_cpu_init();
+    if (xen_base && xen_platform_init() != 0)
+        xp_panic("Xen: cannot set up hypercalls, shared info and the clock");
 
     const struct hvm_start_info *si = (const void *)(uintptr_t)start_info_paddr;
     if (!si || si->magic != XEN_HVM_START_MAGIC_VALUE)
@@ -92,6 +104,7 @@ void xp_pvh_main(uint32_t start_info_paddr)
     xp_boot_reserve(bi, (uint64_t)(uintptr_t)__kernel_start,
                     (uint64_t)(uintptr_t)(__kernel_end - __kernel_start));
 
-    pc_clock_init();
+    if (!xen_base)
+        pc_clock_init();
     xp_kernel_main(bi);
 }

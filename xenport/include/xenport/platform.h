@@ -36,6 +36,8 @@ struct xp_platform {
     __attribute__((noreturn)) void (*exit)(int status);
     /* Wait a little (idle); may return early. */
     void (*idle)(uint64_t until_ns);
+    /* Optional: print the platform's own counters (--xen-info, at exit). */
+    void (*report)(void);
 };
 
 extern struct xp_platform xp_platform;

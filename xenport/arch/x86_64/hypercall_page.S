@@ -1,0 +1,12 @@
+/* xenport: the hypercall page.  Under Xen (HVM/PVH) the guest asks Xen to fill
+ * it with one 32-byte stub per hypercall (xen.c writes its address to the MSR
+ * that CPUID leaf base+2 names); a hypercall is then `call page + nr * 32`,
+ * whatever the CPU vendor (vmcall or vmmcall).  Under plain QEMU it stays a
+ * page of int3 and is never called.
+ */
+    .section .text.hypercall_page, "ax"
+    .balign 4096
+    .globl xp_hypercall_page
+xp_hypercall_page:
+    .fill 4096, 1, 0xcc
+    .size xp_hypercall_page, 4096
