@@ -1,0 +1,143 @@
+"""build/cogxen.xen as a type="pvh" guest under real Xen (`make xen-test`).
+
+Xen 4.17 boots under QEMU (TCG) with a lean dom0 (xenrun.py); `xl create`
+starts the same ELF that `make qemu-test` boots directly, with the real
+mini.image as its ramdisk.  Under Xen it finds the hypervisor by CPUID and
+uses the PV console ring, Xen's pvclock and SCHEDOP_shutdown; Xen reports only
+poweroff or crash, so the guest's last console line states its exit status.
+
+All cases run in one boot of Xen (about half a minute here); the tests read
+its results.  Skipped unless `make xen-test` set COGXEN_XEN_ROOT (where the Xen
+packages' files are: "/" when installed, else unpacked under build/).
+"""
+
+import os
+import re
+
+import pytest
+
+from conftest import REPO
+import xenrun
+
+WORK = os.environ.get("COGXEN_XEN_WORK") or os.path.join(REPO, "build", "xen-test")
+DELAY_MS = 300
+
+
+def images_dir():
+    return os.environ.get("COGXEN_IMAGES") or \
+        os.path.normpath(os.path.join(REPO, "..", "shared", "images"))
+
+
+def cases(mini):
+    corrupt = mini[:64] + b"\xff" * 4096 + mini[64 + 4096:]
+    return [
+        xenrun.Case("eval", "--eval '3 + 4'", mini),
+        xenrun.Case("delay", "--xen-info --eval '| t | t := Time millisecondClockValue. "
+                    "(Delay forMilliseconds: %d) wait. "
+                    "(Time millisecondClockValue - t) >= %d'" % (DELAY_MS, DELAY_MS), mini),
+        xenrun.Case("corrupt", "--eval '3 + 4'", corrupt[:len(corrupt) // 3]),
+        xenrun.Case("fault", "--xen-fault", mini),
+    ]
+
+
+@pytest.fixture(name="xen", scope="module")
+def xen_fixture():
+    kernel = os.environ.get("COGXEN_XEN")
+    root = os.environ.get("COGXEN_XEN_ROOT")
+    if root is None or not kernel:
+        pytest.skip("nested Xen tests run under `make xen-test` (COGXEN_XEN_ROOT)")
+    if not root:
+        pytest.skip("the Xen packages are neither installed nor could be fetched "
+                    "(tests/xenport/xen-packages.sh said why above)")
+    files, why = xenrun.find_xen_files(root)
+    if not files:
+        pytest.skip("Xen packages not usable: " + why)
+    if not xenrun.qemu_available():
+        pytest.skip("qemu-system-x86_64 is not installed (make setup installs it)")
+    image = os.path.join(images_dir(), "mini.image")
+    if not os.path.isfile(image):
+        pytest.skip("mini.image not found in %s" % images_dir())
+    with open(image, "rb") as f:
+        mini = f.read()
+    run = xenrun.run_cases(kernel, cases(mini), files, WORK, timeout=400,
+                           log_path=os.path.join(WORK, "serial.log"))
+    write_timings(run)
+    return run
+
+
+def write_timings(run):
+    lines = ["nested Xen run: %.1f s in all (QEMU start to exit)%s" % (
+        run.seconds, ", TIMED OUT" if run.timed_out else "")]
+    if run.dom0_ready is not None:
+        lines.append("  dom0 ready: %.1f s after QEMU started" % run.dom0_ready)
+    for name in ("eval", "delay", "corrupt", "fault"):
+        c = run.cases.get(name)
+        if not c:
+            continue
+        t = c.times
+        if "unpaused" in t and "end" in t and "created" in t:
+            lines.append("  %-8s xl create -p %.2f s, unpause to shutdown seen %.2f s, %s" % (
+                name, t["created"] - t["begin"], t["end"] - t["unpaused"], c.reason))
+    try:
+        with open(os.path.join(WORK, "timings.txt"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+    except (IOError, OSError):
+        pass
+
+
+def case(run, name):
+    assert not run.timed_out, "QEMU timed out\n" + run.serial_text()
+    assert run.dom0_ready is not None, "dom0 did not come up\n" + run.serial_text()
+    assert name in run.cases, "case %s did not run\n%s" % (name, run.serial_text())
+    return run.cases[name]
+
+
+def test_eval_prints_7_and_powers_off(xen):
+    c = case(xen, "eval")
+    assert c.reason == "poweroff", c.describe()
+    assert c.console_lines()[0] == "7", c.describe()
+    assert c.exit_status() == 0, c.describe()
+    # The final line also went to port 0xe9: Xen's own console.
+    assert "xenport: exit status 0" in c.xen_lines, c.describe()
+
+
+def test_xen_platform_and_sleeping(xen):
+    c = case(xen, "delay")
+    assert c.reason == "poweroff", c.describe()
+    out = c.console
+    assert "platform pvh-xen-" in out, c.describe()
+    assert "console out=xen-console-ring err=xen-console-ring+0xe9 in=xen-console-ring" in out, \
+        c.describe()
+    assert "clock xen-pvclock" in out, c.describe()
+    assert "true" in c.console_lines(), c.describe()
+    assert c.exit_status() == 0, c.describe()
+    # The VM slept in Xen (SCHEDOP_poll with a timeout), not in a busy loop.
+    idle = [re.match(r"^xenport: idle: (\d+) SCHEDOP_poll, (\d+) SCHEDOP_yield$", l)
+            for l in c.console_lines()]
+    idle = [m for m in idle if m]
+    assert idle and int(idle[0].group(1)) > 0, c.describe()
+    # The delay ran on Xen's clock: it lasted at least DELAY_MS of dom0's time too.
+    assert c.times["end"] - c.times["unpaused"] >= DELAY_MS / 1000.0, c.describe()
+
+
+def test_corrupt_image_is_a_crash_with_the_message(xen):
+    c = case(xen, "corrupt")
+    assert c.reason == "crash", c.describe()
+    lines = c.console_lines()
+    assert any(l.startswith("cogxen: /initrd: ") for l in lines), c.describe()
+    assert c.exit_status() == 2, c.describe()
+
+
+def test_fault_is_a_crash_with_the_report(xen):
+    c = case(xen, "fault")
+    assert c.reason == "crash", c.describe()
+    assert "xenport: CPU exception 14 (#PF page fault)" in c.console, c.describe()
+    assert "address not mapped" in c.console, c.describe()
+    assert c.exit_status() == 127, c.describe()
+    # The report is on Xen's console as well (port 0xe9).
+    assert any("CPU exception 14" in l for l in c.xen_lines), c.describe()
+
+
+def test_whole_run_is_bounded(xen):
+    assert not xen.timed_out
+    assert xen.done, xen.serial_text()
