@@ -415,44 +415,52 @@ def qemu_argv(xen_gz_path, work, vmlinuz, initrd, xen_cmdline=None, memory_mb=20
             "-initrd", "%s %s,%s" % (esc(vmlinuz), esc(dom0_cmdline), esc(initrd))]
 
 
+MARKER = re.compile(MARK + r" (?:(begin|created|unpaused|end) ([a-z0-9-]+)(?: reason=([\w-]+))?"
+                   r" (\d+\.\d+)|(console-begin|console-end) ([a-z0-9-]+)|(dom0-ready|done)"
+                   r"|dom0-failed)")
+XEN_GUEST_LINE = re.compile(r"\(d(\d+)\) (.*)$")
+
+
 def parse_serial(run, cases):
-    """Fill run.cases from the serial lines."""
+    """Fill run.cases from the serial lines.  Xen interleaves its own lines (a
+    guest's port 0xe9 output, "(dN) ...") with dom0's console at line ends, so
+    markers and guest lines are searched for anywhere in a line."""
     current = None
     in_console = None
     console = []
     for t, line in run.serial:
-        m = re.search(MARK + r" (\S+)(?: (.*))?$", line)
-        if m and (in_console is None or m.group(1) == "console-end"):
-            what, rest = m.group(1), (m.group(2) or "").split()
-            if what == "dom0-ready":
-                run.dom0_ready = t
-            elif what == "done":
-                run.done = True
-            elif what in ("begin", "created", "unpaused", "end"):
-                name = rest[0]
+        m = MARKER.search(line)
+        if m and (in_console is None or m.group(5) == "console-end"):
+            if m.group(1):
+                what, name = m.group(1), m.group(2)
                 r = run.cases.setdefault(name, CaseResult(name))
                 current = r
-                stamp = rest[-1]
-                try:
-                    r.times[what] = float(stamp)
-                except ValueError:
-                    pass
+                r.times[what] = float(m.group(4))
                 r.host_times[what] = t
                 if what == "end":
-                    r.reason = rest[1].split("=", 1)[1]
-                    r.reason = SHUTDOWN_REASONS.get(r.reason, r.reason)
-            elif what == "console-begin":
-                in_console = rest[0]
+                    r.reason = SHUTDOWN_REASONS.get(m.group(3), m.group(3))
+            elif m.group(5) == "console-begin":
+                in_console = m.group(6)
                 console = []
-            elif what == "console-end":
+            elif m.group(5) == "console-end":
                 if in_console in run.cases:
                     run.cases[in_console].console = "\n".join(console)
                 in_console = None
+            elif m.group(7) == "dom0-ready":
+                run.dom0_ready = t
+            elif m.group(7) == "done":
+                run.done = True
+            rest = line[m.end():]
+            dm = XEN_GUEST_LINE.search(rest)
+            if dm and current is not None:
+                current.xen_lines.append(dm.group(2).rstrip("\r"))
             continue
         if in_console is not None:
-            console.append(line)
+            # Xen's own messages may come between the lines of the log.
+            if not line.startswith("(XEN) ") and not XEN_GUEST_LINE.match(line):
+                console.append(line)
             continue
-        dm = re.match(r"^\(XEN\) \(d(\d+)\) (.*)$", line) or re.match(r"^\(d(\d+)\) (.*)$", line)
+        dm = XEN_GUEST_LINE.search(line)
         if dm and current is not None:
             current.xen_lines.append(dm.group(2).rstrip("\r"))
     return run
