@@ -69,6 +69,7 @@ def _simple_wrapper(fn, nargs):
     else:
         raise AssertionError("unsupported argument count")
     wrapper.__name__ = "prim_" + fn.__name__
+    wrapper.prim_nargs = nargs      # for tests (the primitive fuzz); unused by the VM
     return wrapper
 
 

@@ -242,8 +242,24 @@ def prim_execute_method(interp, ctx, argcount, w_method):
 
 
 def _semaphore(interp, w_obj):
+    """A Semaphore whose list holds processes (or nothing), as signal and wait need.
+
+    Like the C VM, only instances of the class Semaphore: signal and wait on another
+    object (an Array, say) fail instead of reading its slots as a process list."""
+    space = interp.space
     if not isinstance(w_obj, W_PointersObject) or \
-            w_obj.size() <= constants.SEMAPHORE_EXCESS_SIGNALS:
+            w_obj.size() <= constants.SEMAPHORE_EXCESS_SIGNALS or \
+            w_obj.getclass(space) is not space.w_Semaphore:
+        raise PrimitiveFailed
+    if not isinstance(w_obj.fetch(space, constants.SEMAPHORE_EXCESS_SIGNALS), W_SmallInteger):
+        raise PrimitiveFailed
+    scheduler = interp.scheduler
+    w_first = w_obj.fetch(space, constants.LINKEDLIST_FIRST)
+    w_last = w_obj.fetch(space, constants.LINKEDLIST_LAST)
+    if (w_first is space.w_nil) != (w_last is space.w_nil):
+        raise PrimitiveFailed
+    if w_first is not space.w_nil and \
+            not (scheduler.is_process(w_first) and scheduler.is_process(w_last)):
         raise PrimitiveFailed
     return w_obj
 

@@ -3,7 +3,8 @@
 from spyvm import constants, model, heap
 from spyvm.errors import PrimitiveFailed
 from spyvm.model import (W_PointersObject, W_BytesObject, W_WordsObject, W_Float,
-                         W_CompiledMethod, W_Context, W_SmallInteger, W_Character)
+                         W_CompiledMethod, W_Context, W_SmallInteger, W_Character,
+                         W_HeapObject)
 from spyvm.objspace import WrappingError
 from spyvm.primitives import expose, expose_raw
 
@@ -191,8 +192,67 @@ def prim_object_at_put(interp, w_rcvr, w_index, w_value):
     return w_value
 
 
+def _is_metaclass_class(space, w_obj):
+    """Metaclass (or Metaclass class): the class whose class's class is itself."""
+    if not isinstance(w_obj, W_PointersObject):
+        return False
+    w_meta = w_obj.getclass(space)
+    return isinstance(w_meta, W_PointersObject) and w_meta.getclass(space) is w_obj
+
+
+def _behavior_class(space):
+    """The class Behavior: of the classes above Metaclass, the last that is not also
+    above UndefinedObject (Metaclass, ClassDescription, Behavior | Object, ...)."""
+    w_meta = space.w_SmallInteger.getclass(space)
+    if not isinstance(w_meta, W_HeapObject):
+        return None
+    w_metaclass = w_meta.getclass(space)
+    common = []
+    w_c = space.w_nil.getclass(space)
+    depth = 0
+    while isinstance(w_c, W_PointersObject) and depth < 100:
+        common.append(w_c)
+        w_c = space.superclass(w_c)
+        depth += 1
+    w_c = w_metaclass
+    w_behavior = None
+    depth = 0
+    while isinstance(w_c, W_PointersObject) and depth < 100:
+        if w_c in common:
+            return w_behavior
+        w_behavior = w_c
+        w_c = space.superclass(w_c)
+        depth += 1
+    return None
+
+
+def is_class(space, w_obj):
+    """Whether w_obj is a class, a metaclass or another instance of Behavior: what
+    new, new:, adoptInstance: and newMethod:header: accept as a class. Anything else
+    (an Array whose third slot happens to read as a format) must not get instances."""
+    if not isinstance(w_obj, W_PointersObject) or w_obj.size() <= constants.CLASS_FORMAT:
+        return False
+    w_cls = w_obj.getclass(space)
+    if not isinstance(w_cls, W_PointersObject):
+        return False
+    # The usual cases: a class (its class is a metaclass) or a metaclass.
+    if _is_metaclass_class(space, w_cls.getclass(space)) or _is_metaclass_class(space, w_cls):
+        return True
+    # An instance of Behavior or a subclass of it (e.g. `Behavior new`).
+    w_behavior = _behavior_class(space)
+    depth = 0
+    while isinstance(w_cls, W_PointersObject) and depth < 1000:
+        if w_cls is w_behavior:
+            return True
+        w_cls = space.superclass(w_cls)
+        depth += 1
+    return False
+
+
 def instantiate(space, w_class, size):
     """A new instance of w_class with size indexable slots (PrimitiveFailed if it can't)."""
+    if not is_class(space, w_class):
+        raise PrimitiveFailed
     try:
         fmt = space.class_format(w_class)
     except WrappingError:
@@ -329,7 +389,7 @@ def prim_new_method(interp, w_class, w_bytecount, w_header):
         spec = space.class_format(w_class).inst_spec
     except WrappingError:
         raise PrimitiveFailed
-    if spec < constants.FMT_COMPILED_METHOD:
+    if spec < constants.FMT_COMPILED_METHOD or not is_class(space, w_class):
         raise PrimitiveFailed
     w_method = W_CompiledMethod(w_class, space.word_size, space.new_method_header)
     nlits = w_method.header_num_literals(w_header.value)
@@ -494,7 +554,7 @@ def prim_change_class(interp, w_rcvr, w_arg):
 @expose(160, 1)
 def prim_adopt_instance(interp, w_class, w_obj):
     space = interp.space
-    if not isinstance(w_obj, model.W_HeapObject):
+    if not isinstance(w_obj, model.W_HeapObject) or not is_class(space, w_class):
         raise PrimitiveFailed
     _check_same_shape(space, w_obj, w_class)
     w_obj.change_class(w_class)
