@@ -59,6 +59,11 @@ static void set_gate(int vec, void *handler)
     idt[vec].zero = 0;
 }
 
+void xp_cpu_set_gate(int vector, void *handler)
+{
+    set_gate(vector, handler);
+}
+
 void xp_cpu_init(void)
 {
     /* TSS descriptor (16 bytes) in the GDT slot SEG_TSS. */

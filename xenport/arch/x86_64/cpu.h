@@ -16,6 +16,8 @@ struct xp_trap_frame {
    FPU/SSE state.  Call once, early, on the boot stack. */
 void xp_cpu_init(void);
 void xp_trap(struct xp_trap_frame *f);
+/* Route an interrupt vector (32-255) to handler (an iretq stub). */
+void xp_cpu_set_gate(int vector, void *handler);
 
 /* Paging: the boot code identity-maps 0-4 GiB with 2 MiB pages. */
 void xp_paging_init(void);

@@ -28,12 +28,6 @@ static __attribute__((noreturn)) void pvh_exit(int status)
     pc_debug_exit(status);
 }
 
-static void pvh_idle(uint64_t until_ns)
-{
-    (void)until_ns;
-    cpu_relax();
-}
-
 static const char *phys_string(uint64_t paddr)
 {
     if (!paddr)
@@ -53,7 +47,8 @@ void xp_pvh_main(uint32_t start_info_paddr)
         xp_platform.name = "pvh";
         pc_console_init();
         xp_platform.exit = pvh_exit;
-        xp_platform.idle = pvh_idle;
+        xp_platform.idle = pc_idle;
+        xp_platform.report = pc_idle_report;
     }
     xp_cpu_init();
     if (xen_base && xen_platform_init() != 0)
@@ -104,7 +99,9 @@ void xp_pvh_main(uint32_t start_info_paddr)
     xp_boot_reserve(bi, (uint64_t)(uintptr_t)__kernel_start,
                     (uint64_t)(uintptr_t)(__kernel_end - __kernel_start));
 
-    if (!xen_base)
+    if (!xen_base) {
         pc_clock_init();
+        pc_timer_init();
+    }
     xp_kernel_main(bi);
 }
