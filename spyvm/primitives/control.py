@@ -1,5 +1,7 @@
 """Control primitives: blocks and closures, perform:, processes, method cache flushes."""
 
+from rpython.rlib import jit
+
 from spyvm import constants
 from spyvm.errors import PrimitiveFailed
 from spyvm.model import W_PointersObject, W_Context, W_SmallInteger, W_CompiledMethod
@@ -36,6 +38,7 @@ def prim_block_copy(interp, ctx, argcount, w_method):
     return ctx
 
 
+@jit.unroll_safe
 def _activate_block_context(interp, ctx, w_block, args_w):
     if w_block.block_nargs != len(args_w) or w_block.w_method is None:
         raise PrimitiveFailed
@@ -54,6 +57,7 @@ def _activate_block_context(interp, ctx, w_block, args_w):
 
 
 @expose_raw(81)
+@jit.unroll_safe
 def prim_block_value(interp, ctx, argcount, w_method):
     w_block = ctx.peek(argcount)
     if not isinstance(w_block, W_Context) or not w_block.is_block_context:
@@ -93,6 +97,7 @@ def _closure_parts(space, w_closure):
     return w_outer
 
 
+@jit.unroll_safe
 def activate_closure(interp, ctx, w_closure, args_w):
     """A MethodContext running the closure's code, with args and copied values."""
     space = interp.space
@@ -124,6 +129,7 @@ def activate_closure(interp, ctx, w_closure, args_w):
 
 
 @expose_raw([201, 202, 203, 204, 205, 221, 222])
+@jit.unroll_safe
 def prim_closure_value(interp, ctx, argcount, w_method):
     w_closure = ctx.peek(argcount)
     args_w = [ctx.peek(argcount - 1 - i) for i in range(argcount)]
@@ -149,6 +155,7 @@ def prim_closure_value_with_arguments(interp, ctx, argcount, w_method):
 
 
 @expose_raw(83)
+@jit.unroll_safe
 def prim_perform(interp, ctx, argcount, w_method):
     """perform: sel with: a ... -- shift the arguments down over the selector and send."""
     if argcount < 1:

@@ -187,7 +187,7 @@ def prim_object_at_put(interp, w_rcvr, w_index, w_value):
             raise PrimitiveFailed
         w_rcvr.set_header(w_value.value)
     else:
-        w_rcvr.literals[index - 2] = w_value
+        w_rcvr.set_literal(index - 2, w_value)
     interp.flush_method_cache()
     return w_value
 

@@ -365,11 +365,15 @@ def test_object_at(env):
 
 def test_object_at_put_literal_flushes_cache(env):
     w_method = env.method("\x7c", [env.nil, env.nil])
-    env.interp.method_cache[env.string("sel")] = {}
+    cache = env.interp.method_cache
+    cache.by_selector[env.string("sel")] = {}
+    old_literals = w_method.literals
     w_value = env.string("new")
     assert env.call(69, w_method, i(3), w_value) is w_value
     assert w_method.literals[1] is w_value
-    assert env.interp.method_cache == {}
+    assert cache.by_selector == {}
+    # A new list, not changed in place: traces fold the old one (quasi-immutable).
+    assert old_literals[1] is env.nil and w_method.literals is not old_literals
 
 
 def test_object_at_put_header(env):
@@ -880,7 +884,7 @@ def test_become_two_way(env):
     w_holder = env.array(w_a, w_b, w_a)
     w_ctx = env.context(w_b)
     w_rcvr, w_arg = env.array(w_a), env.array(w_b)
-    env.interp.method_cache[env.string("sel")] = {}
+    env.interp.method_cache.by_selector[env.string("sel")] = {}
     assert env.call(128, w_rcvr, w_arg) is w_rcvr
     # references that saw a now see b and the other way round
     seen0 = env.call(60, w_holder, i(1))
@@ -892,7 +896,7 @@ def test_become_two_way(env):
     # the arrays themselves hold the exchanged objects
     assert env.call(111, env.call(60, w_rcvr, i(1))) is w_B
     assert env.call(111, env.call(60, w_arg, i(1))) is w_A
-    assert env.interp.method_cache == {}
+    assert env.interp.method_cache.by_selector == {}
 
 
 def test_become_two_way_mixed_representations(env):
