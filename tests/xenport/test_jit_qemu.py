@@ -1,0 +1,29 @@
+"""0 tinyBenchmarks in the guest: the same translation as build/cogxen, so with the
+JIT when build/cogxen has it (the default, -Ojit); the JIT's own counters
+(PYPYLOG=jit-summary:-, on standard error) show that it compiled loops there."""
+
+import os
+import re
+
+from conftest import require_qemu
+from qemurun import run_kernel
+from test_images_qemu import images_dir
+
+
+def mini():
+    with open(os.path.join(images_dir(), "mini.image"), "rb") as f:
+        return f.read()
+
+
+def test_tiny_benchmarks_in_the_guest(kernel):
+    require_qemu()
+    version = run_kernel(kernel, cmdline="--version", timeout=60)
+    assert version.status == 0, version.describe()
+    jit = "(JIT)" in version.stdout
+    r = run_kernel(kernel, initrd=mini(), timeout=300,
+                   cmdline="PYPYLOG=jit-summary:- --eval '0 tinyBenchmarks'")
+    assert r.status == 0, r.describe()
+    assert re.match(r"'\d+ bytecodes/sec; \d+ sends/sec'\n\Z", r.stdout), r.describe()
+    if jit:
+        loops = re.search(r"Total # of loops:\s+(\d+)", r.stderr)
+        assert loops and int(loops.group(1)) > 0, r.describe()
