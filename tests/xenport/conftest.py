@@ -12,18 +12,15 @@ import subprocess
 
 import pytest
 
+# Helpers live in qemurun.py: `from conftest import ...` would find tests/conftest.py
+# when pytest runs the whole tree.
+from qemurun import REPO  # noqa: F401  (fixtures below use it)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 
 
 def xen_kernel():
     return os.environ.get("COGXEN_XEN") or None
-
-
-def require_qemu():
-    from qemurun import qemu_available
-    if not qemu_available():
-        pytest.skip("qemu-system-x86_64 is not installed (make setup installs it)")
 
 
 @pytest.fixture(name="kernel", scope="session")

@@ -23,6 +23,8 @@ import subprocess
 import tempfile
 import time
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 QEMU = os.environ.get("COGXEN_QEMU", "qemu-system-x86_64")
 DEFAULT_MEMORY_MB = 256
 NO_STATUS = -1000
@@ -34,6 +36,13 @@ def qemu_available():
             return True
     return os.access(QEMU, os.X_OK)
 
+
+
+def require_qemu():
+    """Skip the calling test when QEMU is not installed."""
+    import pytest
+    if not qemu_available():
+        pytest.skip("qemu-system-x86_64 is not installed (make setup installs it)")
 
 def cpio_archive(files):
     """A cpio "newc" archive of [(name, bytes)], in that order."""

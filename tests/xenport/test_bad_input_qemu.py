@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from conftest import REPO, require_qemu
+from qemurun import REPO, require_qemu
 from qemurun import cpio_archive, run_kernel
 
 QUICK = 30          # seconds: these all end at once

@@ -8,7 +8,7 @@ crash report of every kind of fault.
 
 import pytest
 
-from conftest import require_qemu
+from qemurun import require_qemu
 from qemurun import cpio_archive, run_kernel
 
 

@@ -9,7 +9,7 @@ import resource
 
 import pytest
 
-from conftest import REPO, require_qemu
+from qemurun import REPO, require_qemu
 from qemurun import run_kernel
 
 DELAY_MS = 1000

@@ -18,7 +18,7 @@ import re
 
 import pytest
 
-from conftest import REPO, require_qemu
+from qemurun import REPO, require_qemu
 from qemurun import command_line, cpio_archive, run_many
 
 CASES_FILE = os.path.join(REPO, "tests", "images", "cases.py")

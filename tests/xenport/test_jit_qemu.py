@@ -5,7 +5,7 @@ JIT when build/cogxen has it (the default, -Ojit); the JIT's own counters
 import os
 import re
 
-from conftest import require_qemu
+from qemurun import require_qemu
 from qemurun import run_kernel
 from test_images_qemu import images_dir
 

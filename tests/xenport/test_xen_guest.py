@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conftest import REPO
+from qemurun import REPO
 import xenrun
 
 WORK = os.environ.get("COGXEN_XEN_WORK") or os.path.join(REPO, "build", "xen-test")
