@@ -10,6 +10,7 @@ has no timeouts, hence the polling.
 """
 
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -192,3 +193,20 @@ def default_jobs():
 def remove_tree(path):
     import shutil
     shutil.rmtree(path, ignore_errors=True)
+
+
+def expectation_problems(case, result):
+    """How a run's status, stdout and stderr differ from a case of cases.py (a list
+    of problems; empty: as expected). Shared by every runner of the cases."""
+    problems = []
+    if result.status != case["status"]:
+        problems.append("exit status %s, expected %s" % (result.status, case["status"]))
+    if "stdout" in case and result.stdout != case["stdout"]:
+        problems.append("stdout differs: expected %r" % case["stdout"])
+    if "stdout_re" in case and not re.match("(?:%s)\\Z" % case["stdout_re"], result.stdout):
+        problems.append("stdout does not match %r" % case["stdout_re"])
+    if "stderr" in case and result.stderr != case["stderr"]:
+        problems.append("stderr differs: expected %r" % case["stderr"])
+    if "stderr_re" in case and not re.search(case["stderr_re"], result.stderr, re.MULTILINE):
+        problems.append("stderr does not match %r" % case["stderr_re"])
+    return problems

@@ -13,7 +13,8 @@ import re
 
 import pytest
 
-from imagerun import REPO, find_image, remove_tree, run_vm, translated_vm, vm_command
+from imagerun import (REPO, expectation_problems, find_image, remove_tree, run_vm,
+                      translated_vm, vm_command)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES_FILE = os.path.join(HERE, "cases.py")
@@ -88,16 +89,7 @@ def check(case, result):
     problems = []
     if result.timed_out:
         problems.append("did not finish within %s s" % case_timeout(case))
-    if result.status != case["status"]:
-        problems.append("exit status %s, expected %s" % (result.status, case["status"]))
-    if "stdout" in case and result.stdout != case["stdout"]:
-        problems.append("stdout differs: expected %r" % case["stdout"])
-    if "stdout_re" in case and not re.match("(?:%s)\\Z" % case["stdout_re"], result.stdout):
-        problems.append("stdout does not match %r" % case["stdout_re"])
-    if "stderr" in case and result.stderr != case["stderr"]:
-        problems.append("stderr differs: expected %r" % case["stderr"])
-    if "stderr_re" in case and not re.search(case["stderr_re"], result.stderr, re.MULTILINE):
-        problems.append("stderr does not match %r" % case["stderr_re"])
+    problems += expectation_problems(case, result)
     if "Traceback (most recent call last)" in result.stdout + result.stderr:
         problems.append("a Python traceback was printed")
     return problems
@@ -124,3 +116,13 @@ def test_vm_command_switch(monkeypatch):
     command = vm_command()
     assert command[-1] == os.path.join(REPO, "targetcogxen.py")
     assert translated_vm() is None
+
+
+def test_expectation_problems_name_each_difference():
+    class Run(object):
+        status, stdout, stderr = 1, "8\n", "cogxen: oops\n"
+    case = {"status": 0, "stdout": "7\n", "stderr_re": r"\Aok"}
+    problems = expectation_problems(case, Run())
+    assert problems == ["exit status 1, expected 0", "stdout differs: expected '7\\n'",
+                        "stderr does not match '\\\\Aok'"]
+    assert expectation_problems({"status": 1, "stdout_re": r"\d\n"}, Run()) == []

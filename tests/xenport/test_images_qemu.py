@@ -14,7 +14,6 @@ the first time a test needs its result.
 
 import imp
 import os
-import re
 
 import pytest
 
@@ -23,6 +22,9 @@ from qemurun import command_line, cpio_archive, run_many
 
 CASES_FILE = os.path.join(REPO, "tests", "images", "cases.py")
 CASES = imp.load_source("cogxen_image_cases_for_qemu", CASES_FILE).CASES
+# The expectation checks every runner of the cases shares.
+imagerun = imp.load_source("cogxen_imagerun_for_qemu",
+                           os.path.join(REPO, "tests", "images", "imagerun.py"))
 
 
 def images_dir():
@@ -57,16 +59,7 @@ def check(case, result):
     problems = []
     if result.timed_out:
         problems.append("did not finish within %s s" % case_timeout(case))
-    if result.status != case["status"]:
-        problems.append("exit status %s, expected %s" % (result.status, case["status"]))
-    if "stdout" in case and result.stdout != case["stdout"]:
-        problems.append("stdout differs: expected %r" % case["stdout"])
-    if "stdout_re" in case and not re.match("(?:%s)\\Z" % case["stdout_re"], result.stdout):
-        problems.append("stdout does not match %r" % case["stdout_re"])
-    if "stderr" in case and result.stderr != case["stderr"]:
-        problems.append("stderr differs: expected %r" % case["stderr"])
-    if "stderr_re" in case and not re.search(case["stderr_re"], result.stderr, re.MULTILINE):
-        problems.append("stderr does not match %r" % case["stderr_re"])
+    problems += imagerun.expectation_problems(case, result)
     if "xenport: CPU exception" in result.stderr or "xenport: panic" in result.stderr:
         problems.append("the guest crashed")
     return problems

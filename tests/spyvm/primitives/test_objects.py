@@ -1100,3 +1100,18 @@ def test_change_class_words_to_compiled_method_fails(env, how):
     """A Bitmap (words) must not be relabelled a CompiledMethod."""
     space = env.space
     _change_fails(env, how, env.words(1, 2), space.w_CompiledMethod, env.method())
+
+
+def test_become_refreshes_the_special_selectors(env):
+    """Sends 176-207 use a cached copy of the special selectors (folded by the JIT):
+    become: of the array that holds them must renew the copy."""
+    space = env.space
+    w_plus, w_minus = env.string("+"), env.string("-")
+    w_old = env.array(*([w_plus, i(1)] * 32))
+    w_new = env.array(*([w_minus, i(0)] * 32))
+    space.w_special_objects.store(space, constants.SO_SPECIAL_SELECTORS, w_old)
+    space.cache_special_selectors()
+    assert (space.special_selectors[0], space.special_argcounts[0]) == (w_plus, 1)
+    env.call(128, env.array(w_old), env.array(w_new))
+    assert (space.special_selectors[0], space.special_argcounts[0]) == (w_minus, 0)
+    assert space.special_selectors[31] is w_minus
