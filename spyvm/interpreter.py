@@ -1,10 +1,11 @@
 """The bytecode interpreter: the V3 bytecode set with the closure extensions.
 
-The interpreter is a flat loop over the active context: a send makes a new
-context and makes it active, a return makes the sender active, a process switch
-makes another process's context active. No Smalltalk activation lives on the C
-stack, so deep recursion, process switches and non-local returns are ordinary
-context manipulations.
+All Smalltalk state lives in heap contexts: a send makes a new context, a return
+goes back to the sender, a process switch to another process's context. For the
+JIT, each context runs in its own call of Interpreter.loop, nested as the sends
+are (up to a bound): see there. Returns and switches that leave a loop are
+Unwind exceptions; deep recursion, process switches and non-local returns stay
+ordinary context manipulations.
 """
 
 from rpython.rlib import jit
@@ -32,6 +33,7 @@ def get_printable_location(pc, w_method):
 
 jitdriver = jit.JitDriver(greens=['pc', 'w_method'],
                           reds=['level', 'ctx', 'self', 'w_caller'],
+                          virtualizables=['ctx'],
                           get_printable_location=get_printable_location,
                           is_recursive=True)
 
@@ -42,6 +44,23 @@ def configure_jit(text):
         jit.set_user_param(jitdriver, text)
     except jit.TraceLimitTooHigh:
         raise ValueError
+
+
+class Unwind(Exception):
+    """Control leaves the running context for target, which is not one of its
+    callees: a return (w_value: the answer to push there) or a switch (None)."""
+
+    def __init__(self, target, w_value):
+        self.target = target
+        self.w_value = w_value
+
+
+def push_answer(ctx, w_value):
+    """Push the answer of a return or callee onto ctx, the context it returns to."""
+    try:
+        ctx.push(w_value)
+    except StackUnderflow:
+        raise VMFatal("malformed method: no room on the stack for an answer")
 
 
 class MethodCache(object):
@@ -232,45 +251,74 @@ class Interpreter(object):
 
     def run(self, ctx):
         """Run from ctx until TopLevelReturn or Exit propagates."""
-        self.loop(ctx, None, 0)
+        while True:
+            try:
+                # Both calls of loop pass a hinted context: one graph, one portal.
+                self.loop(jit.hint(ctx, access_directly=True), None, 0)
+            except Unwind as u:
+                # Control went to a context no running loop holds: it runs at the
+                # outermost level.
+                ctx = u.target
+                if u.w_value is not None:
+                    push_answer(ctx, u.w_value)
 
     def loop(self, ctx, w_caller, level):
-        """Run from ctx; answer the context to continue in once control leaves
-        the activations below w_caller (None: never, the outermost loop).
+        """Run ctx, a context called from w_caller (None: from outside any loop).
 
-        All state is in heap contexts, so this loop could run everything by
-        itself. Each method activation runs in a nested call of it (up to
-        MAX_NESTING deep) only for the JIT: a nested call is a portal call, which
-        the JIT inlines into the caller's trace, or, when the callee is too big to
-        inline or recursive, compiles on its own and calls. A return, non-local
-        return or process switch that leaves a nested call's activations is
-        handed up to the loop it belongs to.
-        The green key is the bytecode position (method, pc); loops are entered
-        at backward jumps and at method entries.
+        Answers the value ctx returns to w_caller (None if control goes back to
+        w_caller without a value); raises Unwind when control goes anywhere else.
+
+        Each loop runs one context, so the JIT keeps that context's pc, stack
+        pointer and stack in registers (it is the virtualizable). A method or
+        block activation runs in a nested call (up to MAX_NESTING deep: deeper
+        ones are handed to the outermost loop): a nested call is a portal call,
+        which the JIT inlines into the caller's trace or, when the callee is too
+        big to inline or recursive, compiles on its own and calls. The green key
+        is the bytecode position (method, pc); loops are entered at backward
+        jumps and at method entries.
         """
+        ctx = jit.hint(ctx, access_directly=True)
+        w_method = ctx.w_method
+        if w_method is not None and len(ctx.stack) != w_method.stack_size():
+            ctx.fit_stack(self.space)
         while True:
             pc = ctx.pc
             w_method = ctx.w_method
             jitdriver.jit_merge_point(pc=pc, w_method=w_method, ctx=ctx, self=self,
                                       w_caller=w_caller, level=level)
-            new_ctx = self.step_at(ctx, pc, w_method)
+            try:
+                new_ctx = self.step_at(ctx, pc, w_method)
+            except Unwind as u:
+                if u.target is w_caller:
+                    return u.w_value
+                raise
             if new_ctx is ctx:
                 if ctx.pc < pc:
                     jitdriver.can_enter_jit(pc=ctx.pc, w_method=w_method, ctx=ctx,
                                             self=self, w_caller=w_caller, level=level)
                 continue
-            if new_ctx.pc == 0 and new_ctx.w_sender is ctx and level < MAX_NESTING:
-                new_ctx = self.loop(new_ctx, ctx, level + 1)
-                if new_ctx is ctx:
-                    continue
-            if w_caller is not None and \
-                    (new_ctx is w_caller or new_ctx.depth <= w_caller.depth):
-                return new_ctx
-            ctx = new_ctx
+            if level < MAX_NESTING and new_ctx.w_sender is ctx:
+                try:
+                    w_value = self.loop(jit.hint(new_ctx, access_directly=True), ctx,
+                                        level + 1)
+                except Unwind as u:
+                    if u.target is not ctx:
+                        raise
+                    w_value = u.w_value
+                if w_value is not None:
+                    push_answer(ctx, w_value)
+                continue
+            raise Unwind(new_ctx, None)
 
     def step(self, ctx):
-        """Run ctx's next bytecode; answer the context to continue in."""
-        return self.step_at(ctx, ctx.pc, ctx.w_method)
+        """Run ctx's next bytecode; answer the context to continue in (for tests:
+        a return is carried out here, as the loops do it)."""
+        try:
+            return self.step_at(ctx, ctx.pc, ctx.w_method)
+        except Unwind as u:
+            if u.w_value is not None:
+                push_answer(u.target, u.w_value)
+            return u.target
 
     def step_at(self, ctx, pc, w_method):
         """Run the bytecode at pc of w_method: ctx's own pc and method, passed in so
@@ -383,7 +431,8 @@ class Interpreter(object):
     def activate(self, ctx, w_method, w_rcvr, argcount):
         """A new MethodContext for w_method, arguments taken from ctx's stack."""
         space = self.space
-        new_ctx = W_Context(space, space.w_MethodContext, False, w_method.frame_size())
+        new_ctx = W_Context(space, space.w_MethodContext, False, w_method.stack_size())
+        new_ctx = jit.hint(new_ctx, access_directly=True, fresh_virtualizable=True)
         new_ctx.w_method = w_method
         new_ctx.w_slot_method = w_method
         new_ctx.w_receiver = w_rcvr
@@ -391,15 +440,12 @@ class Interpreter(object):
         new_ctx.pc = 0
         self.interrupt_counter -= 1
         self.set_depth(new_ctx, ctx)
-        stack = new_ctx.stack
         num_temps = w_method.num_temps
-        if num_temps > len(stack):
-            new_ctx.stack = stack = stack + [space.w_nil] * (num_temps - len(stack))
         base = ctx.sp - argcount
-        if base < 1:
+        if base < 1 or argcount > len(new_ctx.stack):
             raise StackUnderflow
         for i in range(argcount):
-            stack[i] = ctx.stack[base + i]
+            new_ctx.stack[i] = ctx.stack[base + i]
         if num_temps < argcount:
             num_temps = argcount
         new_ctx.sp = num_temps
@@ -428,6 +474,7 @@ class Interpreter(object):
             self.pending_low_space = w_sema
             self.interrupt_counter = 0
 
+    @jit.unroll_safe
     def run_with_in(self, ctx, w_object, w_rcvr, argcount, w_selector):
         """An object that is not a CompiledMethod stands in a method dictionary."""
         space = self.space
@@ -444,6 +491,7 @@ class Interpreter(object):
         ctx.push(w_rcvr)
         return self.send(ctx, w_run, 3)
 
+    @jit.unroll_safe
     def does_not_understand(self, ctx, w_rcvr, w_selector, argcount, w_class):
         space = self.space
         w_args = space.wrap_list([ctx.peek(argcount - 1 - i) for i in range(argcount)])
@@ -466,6 +514,7 @@ class Interpreter(object):
                           % (space.class_name(w_class), _selector_name(w_selector)))
         return self.invoke(ctx, w_method, w_rcvr, 1, w_dnu)
 
+    @jit.unroll_safe
     def error_description(self, ctx, argcount):
         """The first String argument of a debugger-opening send: the error's label."""
         for i in range(argcount - 1, -1, -1):
@@ -475,6 +524,7 @@ class Interpreter(object):
                 return w_arg.as_string()
         return "unhandled error"
 
+    @jit.dont_look_inside
     def stack_trace(self, ctx, limit=40):
         """Lines naming the methods on ctx's sender chain, innermost first."""
         space = self.space
@@ -528,10 +578,10 @@ class Interpreter(object):
             w_c.w_sender = space.w_nil
             w_c.pc = -1
             w_c = w_next
-        w_target.push(w_value)
         if w_target is self.top_context:
+            w_target.push(w_value)
             raise TopLevelReturn(w_value)
-        return w_target
+        raise Unwind(w_target, w_value)
 
     def local_return(self, ctx, w_value):
         """Return to the sender (method return, or a block's return to its caller)."""
@@ -539,10 +589,10 @@ class Interpreter(object):
         if isinstance(w_sender, W_Context) and not w_sender.is_dead():
             ctx.w_sender = self.space.w_nil
             ctx.pc = -1
-            w_sender.push(w_value)
             if w_sender is self.top_context:
+                w_sender.push(w_value)
                 raise TopLevelReturn(w_value)
-            return w_sender
+            raise Unwind(w_sender, w_value)
         return self.cannot_return(ctx, w_value)
 
     def method_return(self, ctx, w_value):

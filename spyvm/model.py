@@ -7,7 +7,7 @@ the word size only shows in SmallInteger range and in byte-level access.
 """
 
 from rpython.rlib.rarithmetic import r_uint, intmask
-from rpython.rlib import longlong2float
+from rpython.rlib import jit, longlong2float
 
 from spyvm import constants
 
@@ -278,6 +278,15 @@ class W_CompiledMethod(W_HeapObject):
             return constants.FRAME_LARGE
         return constants.FRAME_SMALL
 
+    def stack_size(self):
+        """The length of the stack of every context running this method (the JIT
+        compiles code for it: see W_Context). Only a malformed header declares
+        more temporaries than its frame holds."""
+        size = self.frame_size()
+        if self.num_temps > size:
+            return self.num_temps
+        return size
+
     def literal_bytes(self):
         """Bytes taken by header and literals: where the bytecodes start (0-based)."""
         return (len(self.literals) + 1) * self.word_size
@@ -341,12 +350,20 @@ class W_Context(W_HeapObject):
     pc is nil, i.e. the context has returned); `stack` holds arguments, temporaries and
     the operand stack, `sp` is the Smalltalk stackp. The six fixed slots are mapped by
     fetch/store so the image can reflect on contexts as ordinary objects.
+
+    The context an interpreter loop runs is the JIT's virtualizable: compiled code
+    keeps pc, sp and the stack in registers and writes them back only when
+    something else looks (reflection, a process switch, a guard failing). So the
+    stack list is never replaced while code that the JIT sees runs, and its length
+    is always its method's stack_size() (compiled code is specialised for it).
     """
+    _virtualizable_ = ['pc', 'sp', 'stack[*]']
     _attrs_ = ['w_sender', 'pc', 'sp', 'stack', 'w_method', 'w_receiver',
                'w_closure', 'is_block_context', 'w_home', 'block_nargs',
                'block_startpc', 'w_slot_method', 'w_pending_pc', 'depth']
 
     def __init__(self, space, w_class, is_block_context, stack_size, hash=0):
+        self = jit.hint(self, access_directly=True, fresh_virtualizable=True)
         W_HeapObject.__init__(self, w_class, hash)
         self.w_sender = space.w_nil
         self.pc = -1
@@ -367,9 +384,9 @@ class W_Context(W_HeapObject):
 
     def push(self, w_value):
         sp = self.sp
-        if sp >= len(self.stack):
-            # Only a malformed method outgrows its declared frame; never write past it.
-            self.stack = self.stack + [w_value] * 16
+        if sp < 0 or sp >= len(self.stack):
+            # Only a malformed method outgrows its declared frame.
+            raise StackUnderflow
         self.stack[sp] = w_value
         self.sp = sp + 1
 
@@ -398,6 +415,17 @@ class W_Context(W_HeapObject):
             raise StackUnderflow
         self.sp -= n
 
+    def stack_at(self, i):
+        """Stack slot i (0-based), for code that reaches into another context."""
+        if i < 0 or i >= len(self.stack):
+            raise StackUnderflow
+        return self.stack[i]
+
+    def stack_at_put(self, i, w_value):
+        if i < 0 or i >= len(self.stack):
+            raise StackUnderflow
+        self.stack[i] = w_value
+
     def settop(self, w_value):
         sp = self.sp - 1
         if sp < 0:
@@ -412,17 +440,23 @@ class W_Context(W_HeapObject):
                 return w_home
         return self
 
+    # A BlockContext's temporaries are its home's; a method's are its own (kept
+    # apart so the running context is reached directly, not through home_context).
+
     def gettemp(self, index0):
-        ctx = self.home_context()
-        if index0 >= len(ctx.stack) or index0 < 0:
+        if self.is_block_context:
+            return self.home_context().stack_at(index0)
+        if index0 >= len(self.stack) or index0 < 0:
             raise StackUnderflow
-        return ctx.stack[index0]
+        return self.stack[index0]
 
     def settemp(self, index0, w_value):
-        ctx = self.home_context()
-        if index0 >= len(ctx.stack) or index0 < 0:
+        if self.is_block_context:
+            self.home_context().stack_at_put(index0, w_value)
+            return
+        if index0 >= len(self.stack) or index0 < 0:
             raise StackUnderflow
-        ctx.stack[index0] = w_value
+        self.stack[index0] = w_value
 
     # --- pc mapping ----------------------------------------------------------
 
@@ -449,7 +483,26 @@ class W_Context(W_HeapObject):
         else:
             w_pc = self.smalltalk_pc(space)
         self.w_method = w_method
+        self.fit_stack(space)
         self.set_smalltalk_pc(space, w_pc)
+
+    @jit.dont_look_inside
+    def fit_stack(self, space):
+        """Give the stack its method's stack_size() (see the class comment). Only a
+        context whose method was changed under it, or one built by hand, needs
+        it; slots that no longer fit are dropped."""
+        if self.w_method is None:
+            return
+        size = self.w_method.stack_size()
+        old = self.stack
+        if len(old) == size:
+            return
+        stack = [space.w_nil] * size
+        for i in range(min(size, len(old))):
+            stack[i] = old[i]
+        self.stack = stack
+        if self.sp > size:
+            self.sp = size
 
     def is_dead(self):
         return self.pc < 0
@@ -481,9 +534,9 @@ class W_Context(W_HeapObject):
             if index0 == constants.MCTX_RECEIVER:
                 return self.w_receiver
         i = index0 - constants.CTX_FIXED_SIZE
-        if 0 <= i < len(self.stack):
-            return self.stack[i]
-        raise IndexError
+        if i < 0 or i >= len(self.stack):
+            raise IndexError
+        return self.stack[i]
 
     def store(self, space, index0, w_value):
         if index0 == constants.CTX_SENDER:
@@ -493,7 +546,10 @@ class W_Context(W_HeapObject):
         elif index0 == constants.CTX_STACKP:
             if isinstance(w_value, W_SmallInteger) and 0 <= w_value.value <= len(self.stack):
                 n = w_value.value
-                for i in range(self.sp, n):
+                sp = self.sp
+                if sp < 0:
+                    sp = 0
+                for i in range(sp, n):
                     self.stack[i] = space.w_nil
                 self.sp = n
             else:
@@ -528,11 +584,11 @@ class W_Context(W_HeapObject):
 
     def _store_stack(self, index0, w_value):
         i = index0 - constants.CTX_FIXED_SIZE
-        if 0 <= i < len(self.stack):
-            self.stack[i] = w_value
-        else:
+        if i < 0 or i >= len(self.stack):
             raise IndexError
+        self.stack[i] = w_value
 
+    @jit.dont_look_inside
     def copy_from(self, other):
         self.w_sender = other.w_sender
         self.pc = other.pc
@@ -548,6 +604,7 @@ class W_Context(W_HeapObject):
         self.block_startpc = other.block_startpc
         self.w_pending_pc = other.w_pending_pc
 
+    @jit.dont_look_inside
     def swap_with(self, other):
         """Exchange everything but the Python identity (for become:)."""
         self.w_sender, other.w_sender = other.w_sender, self.w_sender
@@ -565,6 +622,7 @@ class W_Context(W_HeapObject):
         self.block_startpc, other.block_startpc = other.block_startpc, self.block_startpc
         self.w_pending_pc, other.w_pending_pc = other.w_pending_pc, self.w_pending_pc
 
+    @jit.dont_look_inside
     def remap(self, mapping):
         """Replace references per mapping (one-way become:)."""
         self.w_sender = mapping.get(self.w_sender, self.w_sender)

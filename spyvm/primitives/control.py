@@ -111,8 +111,9 @@ def activate_closure(interp, ctx, w_closure, args_w):
     if start < 0 or start >= len(w_method.bytes):
         raise PrimitiveFailed
     num_copied = w_closure.size() - constants.CLOSURE_FIXED_SIZE
-    new_ctx = W_Context(space, space.w_MethodContext, False,
-                        max(w_method.frame_size(), nargs + num_copied))
+    if nargs + num_copied > w_method.stack_size():
+        raise PrimitiveFailed
+    new_ctx = W_Context(space, space.w_MethodContext, False, w_method.stack_size())
     new_ctx.w_method = w_method
     new_ctx.w_slot_method = w_method
     new_ctx.w_receiver = w_outer.w_receiver
@@ -165,6 +166,8 @@ def prim_perform(interp, ctx, argcount, w_method):
     nargs = argcount - 1
     _check_selector_arity(interp, w_rcvr, w_selector, nargs)
     base = ctx.sp - argcount
+    if base < 1:
+        raise PrimitiveFailed
     for i in range(nargs):
         ctx.stack[base + i] = ctx.stack[base + i + 1]
     ctx.pop_n(1)
@@ -186,7 +189,10 @@ def _array_args(interp, w_args):
     return w_args.slots[:]
 
 
+# The argument loops below run over an Array of a few elements: unrolled in traces.
+
 @expose_raw(84)
+@jit.unroll_safe
 def prim_perform_with_arguments(interp, ctx, argcount, w_method):
     if argcount != 2:
         raise PrimitiveFailed
@@ -201,6 +207,7 @@ def prim_perform_with_arguments(interp, ctx, argcount, w_method):
 
 
 @expose_raw(100)
+@jit.unroll_safe
 def prim_perform_in_superclass(interp, ctx, argcount, w_method):
     if argcount != 3:
         raise PrimitiveFailed
@@ -229,6 +236,7 @@ def prim_perform_in_superclass(interp, ctx, argcount, w_method):
 
 
 @expose_raw(188)
+@jit.unroll_safe
 def prim_execute_method(interp, ctx, argcount, w_method):
     """withArgs: argArray executeMethod: compiledMethod (receiver is the receiver)."""
     if argcount != 2:
@@ -362,7 +370,7 @@ def prim_context_at(interp, w_ctx, w_index):
     i = w_index.value
     if i < 1 or i > w_ctx.sp:
         raise PrimitiveFailed
-    return w_ctx.stack[i - 1]
+    return w_ctx.stack_at(i - 1)
 
 
 @expose(211, 2)
@@ -372,7 +380,7 @@ def prim_context_at_put(interp, w_ctx, w_index, w_value):
     i = w_index.value
     if i < 1 or i > w_ctx.sp:
         raise PrimitiveFailed
-    w_ctx.stack[i - 1] = w_value
+    w_ctx.stack_at_put(i - 1, w_value)
     return w_value
 
 

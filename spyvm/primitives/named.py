@@ -28,7 +28,9 @@ def _answer(ctx, argcount, w_result):
 
 
 # --- MiscPrimitivePlugin ------------------------------------------------------------
-# These take their operands as arguments; the receiver (a class) is not used.
+# These take their operands as arguments; the receiver (a class) is not used. Each
+# loop is a function of its own that does not see the context: the JIT calls it
+# instead of tracing it, and the context it runs stays in registers.
 
 MISC = "MiscPrimitivePlugin"
 
@@ -43,20 +45,22 @@ def prim_compare_string(interp, ctx, argcount, w_method):
     order = _bytes(ctx.peek(0))
     if order.size() < 256:
         raise PrimitiveFailed
+    return _answer(ctx, argcount, W_SmallInteger(_compare(s1, s2, order)))
+
+
+def _compare(s1, s2, order):
     n1 = s1.size()
     n2 = s2.size()
     for i in range(min(n1, n2)):
         c1 = order.getbyte(s1.getbyte(i))
         c2 = order.getbyte(s2.getbyte(i))
         if c1 != c2:
-            return _answer(ctx, argcount, W_SmallInteger(1 if c1 < c2 else 3))
+            return 1 if c1 < c2 else 3
     if n1 == n2:
-        result = 2
-    elif n1 < n2:
-        result = 1
-    else:
-        result = 3
-    return _answer(ctx, argcount, W_SmallInteger(result))
+        return 2
+    if n1 < n2:
+        return 1
+    return 3
 
 
 @expose_named(MISC, "primitiveIndexOfAsciiInString")
@@ -69,10 +73,14 @@ def prim_index_of_ascii(interp, ctx, argcount, w_method):
     start = _int(ctx.peek(0))
     if start < 1:
         raise PrimitiveFailed
+    return _answer(ctx, argcount, W_SmallInteger(_index_of(code, s, start)))
+
+
+def _index_of(code, s, start):
     for i in range(start - 1, s.size()):
         if s.getbyte(i) == code:
-            return _answer(ctx, argcount, W_SmallInteger(i + 1))
-    return _answer(ctx, argcount, W_SmallInteger(0))
+            return i + 1
+    return 0
 
 
 @expose_named(MISC, "primitiveFindFirstInString")
@@ -85,10 +93,14 @@ def prim_find_first_in_string(interp, ctx, argcount, w_method):
     start = _int(ctx.peek(0))
     if inclusion.size() != 256 or start < 1:
         raise PrimitiveFailed
+    return _answer(ctx, argcount, W_SmallInteger(_find_first_in(s, inclusion, start)))
+
+
+def _find_first_in(s, inclusion, start):
     for i in range(start - 1, s.size()):
         if inclusion.getbyte(s.getbyte(i)) != 0:
-            return _answer(ctx, argcount, W_SmallInteger(i + 1))
-    return _answer(ctx, argcount, W_SmallInteger(0))
+            return i + 1
+    return 0
 
 
 def string_hash(s, initial):
@@ -122,9 +134,13 @@ def prim_translate(interp, ctx, argcount, w_method):
     table = _bytes(ctx.peek(0))
     if start < 1 or stop > s.size() or table.size() < 256:
         raise PrimitiveFailed
+    _translate(s, start, stop, table)
+    return _answer(ctx, argcount, ctx.peek(argcount))
+
+
+def _translate(s, start, stop, table):
     for i in range(start - 1, stop):
         s.setbyte(i, table.getbyte(s.getbyte(i)))
-    return _answer(ctx, argcount, ctx.peek(argcount))
 
 
 @expose_named(MISC, "primitiveFindSubstring")
@@ -138,9 +154,13 @@ def prim_find_substring(interp, ctx, argcount, w_method):
     table = _bytes(ctx.peek(0))
     if table.size() < 256:
         raise PrimitiveFailed
+    return _answer(ctx, argcount, W_SmallInteger(_find_substring(key, body, start, table)))
+
+
+def _find_substring(key, body, start, table):
     nkey = key.size()
     if nkey == 0:
-        return _answer(ctx, argcount, W_SmallInteger(0))
+        return 0
     if start < 1:
         start = 1
     for i in range(start - 1, body.size() - nkey + 1):
@@ -150,8 +170,8 @@ def prim_find_substring(interp, ctx, argcount, w_method):
                 matched = False
                 break
         if matched:
-            return _answer(ctx, argcount, W_SmallInteger(i + 1))
-    return _answer(ctx, argcount, W_SmallInteger(0))
+            return i + 1
+    return 0
 
 
 # --- ConsolePlugin ----------------------------------------------------------------------

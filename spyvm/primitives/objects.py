@@ -56,7 +56,7 @@ def basic_at(space, w_obj, index):
     if isinstance(w_obj, W_PointersObject):
         return w_obj.fetch(space, fixed_size(space, w_obj) + i)
     if isinstance(w_obj, W_Context):
-        return w_obj.stack[i]
+        return w_obj.stack_at(i)
     if isinstance(w_obj, W_BytesObject):
         return W_SmallInteger(w_obj.getbyte(i))
     if isinstance(w_obj, W_WordsObject) or isinstance(w_obj, W_Float):
@@ -87,7 +87,7 @@ def basic_at_put(space, w_obj, index, w_value):
     if isinstance(w_obj, W_PointersObject):
         w_obj.store(space, fixed_size(space, w_obj) + i, w_value)
     elif isinstance(w_obj, W_Context):
-        w_obj.stack[i] = w_value
+        w_obj.stack_at_put(i, w_value)
     elif isinstance(w_obj, W_BytesObject):
         value = _byte_value(space, w_value)
         w_obj.setbyte(i, value)

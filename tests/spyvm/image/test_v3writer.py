@@ -572,21 +572,24 @@ def test_contexts():
     tiny = Tiny()
     space = tiny.space
     w_method = make_method(tiny, [], "\x70\x70\x7c")
-    w_home = model.W_Context(space, tiny.w_MethodContext, False, 10, tiny.next_hash())
+    # Contexts are as big as their method's frame (stack_size), as the VM makes them.
+    w_home = model.W_Context(space, tiny.w_MethodContext, False, w_method.stack_size(),
+                             tiny.next_hash())
     w_home.w_slot_method = w_method
     w_home.w_method = w_method
     w_home.pc = 1
     w_home.w_receiver = model.W_SmallInteger(3)
     w_home.push(model.W_SmallInteger(4))
-    w_block = model.W_Context(space, tiny.w_BlockContext, True, 10, tiny.next_hash())
+    w_block = model.W_Context(space, tiny.w_BlockContext, True, w_method.stack_size(),
+                              tiny.next_hash())
     w_block.store(space, constants.BCTX_HOME, w_home)
     w_block.block_nargs = 0
     w_block.block_startpc = 6
     w_block.pc = 2
     w_block.w_sender = w_home
     # Contexts as `new:` makes them: no method, nil pc.
-    w_fresh = model.W_Context(space, tiny.w_MethodContext, False, 10, tiny.next_hash())
-    w_fresh_block = model.W_Context(space, tiny.w_BlockContext, True, 10, tiny.next_hash())
+    w_fresh = model.W_Context(space, tiny.w_MethodContext, False, 16, tiny.next_hash())
+    w_fresh_block = model.W_Context(space, tiny.w_BlockContext, True, 16, tiny.next_hash())
     for w_ctx in [w_home, w_block, w_fresh, w_fresh_block]:
         tiny.add_root(w_ctx)
     data, again, roots_w = tiny.write_and_read()
@@ -600,7 +603,7 @@ def test_contexts():
     assert block.w_method is home.w_method
     for w_ctx in [w_home, w_block, w_fresh, w_fresh_block]:
         chunk, reader = tiny.chunk_of(data, w_ctx)
-        assert (chunk.format, chunk.body_words, header_type(reader, chunk)) == (3, 16, 3)
+        assert (chunk.format, chunk.body_words, header_type(reader, chunk)) == (3, 22, 3)
     # Where the model keeps 0 for a context with no method, the file has nil.
     nil_chunk, reader = tiny.chunk_of(data, space.w_nil)
     nil_oop = nil_chunk.oop
