@@ -437,7 +437,7 @@ class Interpreter(object):
         new_ctx.w_slot_method = w_method
         new_ctx.w_receiver = w_rcvr
         new_ctx.w_sender = ctx
-        new_ctx.pc = 0
+        new_ctx.start_at(0)
         self.interrupt_counter -= 1
         self.set_depth(new_ctx, ctx)
         num_temps = w_method.num_temps
@@ -575,8 +575,7 @@ class Interpreter(object):
         while w_c is not w_target:
             assert isinstance(w_c, W_Context)
             w_next = w_c.w_sender
-            w_c.w_sender = space.w_nil
-            w_c.pc = -1
+            w_c.mark_dead(space)
             w_c = w_next
         if w_target is self.top_context:
             w_target.push(w_value)
@@ -587,7 +586,7 @@ class Interpreter(object):
         """Return to the sender (method return, or a block's return to its caller)."""
         w_sender = ctx.w_sender
         if isinstance(w_sender, W_Context) and not w_sender.is_dead():
-            ctx.w_sender = self.space.w_nil
+            ctx.mark_dead(self.space)
             ctx.pc = -1
             if w_sender is self.top_context:
                 w_sender.push(w_value)
@@ -666,7 +665,7 @@ class Interpreter(object):
         ctx.w_method = w_method
         ctx.w_slot_method = w_method
         ctx.w_receiver = space.w_nil
-        ctx.pc = 0
+        ctx.start_at(0)
         ctx.push(w_rcvr)
         for w_arg in args_w:
             ctx.push(w_arg)

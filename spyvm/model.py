@@ -360,13 +360,17 @@ class W_Context(W_HeapObject):
     _virtualizable_ = ['pc', 'sp', 'stack[*]']
     _attrs_ = ['w_sender', 'pc', 'sp', 'stack', 'w_method', 'w_receiver',
                'w_closure', 'is_block_context', 'w_home', 'block_nargs',
-               'block_startpc', 'w_slot_method', 'w_pending_pc', 'depth']
+               'block_startpc', 'w_slot_method', 'w_pending_pc', 'depth', 'dead']
 
     def __init__(self, space, w_class, is_block_context, stack_size, hash=0):
         self = jit.hint(self, access_directly=True, fresh_virtualizable=True)
         W_HeapObject.__init__(self, w_class, hash)
         self.w_sender = space.w_nil
         self.pc = -1
+        # Returned, or never started: the Smalltalk pc is nil. Kept apart from pc
+        # so that checking a sender or home, which may be another loop's
+        # virtualizable, does not force it out of registers.
+        self.dead = True
         self.sp = 0
         self.stack = [space.w_nil] * stack_size
         self.w_method = None           # the method being run (home's for BlockContext)
@@ -463,7 +467,7 @@ class W_Context(W_HeapObject):
     def smalltalk_pc(self, space):
         if self.w_method is None:
             return self.w_pending_pc
-        if self.pc < 0:
+        if self.dead or self.pc < 0:
             return space.w_nil
         return space.wrap_int(self.pc + self.w_method.literal_bytes() + 1)
 
@@ -475,6 +479,7 @@ class W_Context(W_HeapObject):
             self.pc = w_pc.value - self.w_method.literal_bytes() - 1
         else:
             self.pc = -1
+        self.dead = self.pc < 0
 
     def set_method(self, space, w_method):
         """Change the running method, keeping the Smalltalk-visible pc."""
@@ -505,7 +510,17 @@ class W_Context(W_HeapObject):
             self.sp = size
 
     def is_dead(self):
-        return self.pc < 0
+        return self.dead
+
+    def start_at(self, pc):
+        """Make the context ready to run from pc (0-based)."""
+        self.pc = pc
+        self.dead = pc < 0
+
+    def mark_dead(self, space):
+        """It has returned: nil sender and pc (the pc field itself is left alone)."""
+        self.w_sender = space.w_nil
+        self.dead = True
 
     # --- reflection ----------------------------------------------------------
 
@@ -592,6 +607,7 @@ class W_Context(W_HeapObject):
     def copy_from(self, other):
         self.w_sender = other.w_sender
         self.pc = other.pc
+        self.dead = other.dead
         self.sp = other.sp
         self.stack = other.stack[:]
         self.w_method = other.w_method
@@ -609,6 +625,7 @@ class W_Context(W_HeapObject):
         """Exchange everything but the Python identity (for become:)."""
         self.w_sender, other.w_sender = other.w_sender, self.w_sender
         self.pc, other.pc = other.pc, self.pc
+        self.dead, other.dead = other.dead, self.dead
         self.sp, other.sp = other.sp, self.sp
         self.stack, other.stack = other.stack, self.stack
         self.w_method, other.w_method = other.w_method, self.w_method

@@ -31,7 +31,7 @@ def prim_block_copy(interp, ctx, argcount, w_method):
     # ctx.pc is at the long jump (2 bytes) that skips the block body.
     start = ctx.pc + 2
     w_block.block_startpc = start + ctx.w_method.literal_bytes() + 1
-    w_block.pc = start      # a fresh block context is ready to run (e.g. by newProcess)
+    w_block.start_at(start)  # a fresh block context is ready to run (e.g. by newProcess)
     w_block.w_pending_pc = space.w_nil
     ctx.pop_n(2)
     ctx.push(w_block)
@@ -50,7 +50,7 @@ def _activate_block_context(interp, ctx, w_block, args_w):
     for i in range(len(args_w)):
         w_block.stack[i] = args_w[i]
     w_block.sp = len(args_w)
-    w_block.pc = start
+    w_block.start_at(start)
     w_block.w_sender = ctx
     interp.set_depth(w_block, ctx)
     return w_block
@@ -120,7 +120,7 @@ def activate_closure(interp, ctx, w_closure, args_w):
     new_ctx.w_closure = w_closure
     new_ctx.w_sender = ctx
     interp.set_depth(new_ctx, ctx)
-    new_ctx.pc = start
+    new_ctx.start_at(start)
     for i in range(nargs):
         new_ctx.stack[i] = args_w[i]
     for i in range(num_copied):

@@ -62,7 +62,7 @@ class Processes(object):
         ctx = W_Context(space, space.w_MethodContext, False, 16)
         ctx.w_method = w_method
         ctx.w_slot_method = w_method
-        ctx.pc = 0
+        ctx.start_at(0)
         return ctx
 
     def process(self, priority):

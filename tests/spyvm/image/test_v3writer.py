@@ -577,7 +577,7 @@ def test_contexts():
                              tiny.next_hash())
     w_home.w_slot_method = w_method
     w_home.w_method = w_method
-    w_home.pc = 1
+    w_home.start_at(1)
     w_home.w_receiver = model.W_SmallInteger(3)
     w_home.push(model.W_SmallInteger(4))
     w_block = model.W_Context(space, tiny.w_BlockContext, True, w_method.stack_size(),
@@ -585,7 +585,7 @@ def test_contexts():
     w_block.store(space, constants.BCTX_HOME, w_home)
     w_block.block_nargs = 0
     w_block.block_startpc = 6
-    w_block.pc = 2
+    w_block.start_at(2)
     w_block.w_sender = w_home
     # Contexts as `new:` makes them: no method, nil pc.
     w_fresh = model.W_Context(space, tiny.w_MethodContext, False, 16, tiny.next_hash())

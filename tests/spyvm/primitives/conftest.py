@@ -319,7 +319,7 @@ class Env(object):
         if w_method is not None:
             w_ctx.w_method = w_method
             w_ctx.w_slot_method = w_method
-            w_ctx.pc = kwargs.get("pc", 0)
+            w_ctx.start_at(kwargs.get("pc", 0))
         w_ctx.w_receiver = kwargs.get("receiver", self.nil)
         for w_value in stack_w:
             w_ctx.push(w_value)

@@ -82,7 +82,7 @@ def test_block_copy_inside_a_block_uses_the_home(env, home):
     w_running = model.W_Context(env.space, env.space.w_BlockContext, True, 16)
     w_running.w_home = home
     w_running.w_method = home.w_method
-    w_running.pc = 9
+    w_running.start_at(9)
     ctx2, _ = env.run(80, w_outer, [i(1)], ctx=w_running)
     w_inner = ctx2.top()
     assert w_inner.w_home is home
@@ -668,7 +668,7 @@ def test_resume_failures(env, procs):
     env.run_fails(87, w_waiting, [])                         # waiting on a semaphore
     env.run_fails(87, procs.process(2, suspended=False), [])  # nothing to run
     w_dead = procs.process(2)
-    procs.suspended_context(w_dead).pc = -1
+    procs.suspended_context(w_dead).start_at(-1)
     env.run_fails(87, w_dead, [])
     env.run_fails(87, w_active, [])
     env.run_fails(87, i(3), [])

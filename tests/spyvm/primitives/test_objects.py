@@ -515,7 +515,7 @@ def test_inst_var_at_context(env):
     w_ctx.w_sender = w_sender
     w_ctx.w_method = w_method
     w_ctx.w_slot_method = w_method
-    w_ctx.pc = 1
+    w_ctx.start_at(1)
     w_ctx.w_receiver = env.string("rcvr")
     assert env.call(73, w_ctx, i(1)) is w_sender
     assert env.call(73, w_ctx, i(2)).value == 2 * 4 + 1 + 1
@@ -848,7 +848,7 @@ def test_shallow_copy_method(env):
 def test_shallow_copy_context(env):
     w_ctx = env.context(i(1), i(2))
     w_ctx.w_method = env.method()
-    w_ctx.pc = 0
+    w_ctx.start_at(0)
     w_ctx.w_sender = env.context()
     w_copy = _copy_check(env, w_ctx, lambda w: env.call(61, w, i(1), i(9)),
                          lambda w: (w.sp, list(w.stack), w.pc, w.w_method))
