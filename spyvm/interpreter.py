@@ -279,7 +279,7 @@ class Interpreter(object):
         """
         ctx = jit.hint(ctx, access_directly=True)
         w_method = ctx.w_method
-        if w_method is not None and len(ctx.stack) != w_method.stack_size():
+        if w_method is not None and not ctx.fits_method():
             ctx.fit_stack(self.space)
         while True:
             pc = ctx.pc
@@ -431,9 +431,8 @@ class Interpreter(object):
     def activate(self, ctx, w_method, w_rcvr, argcount):
         """A new MethodContext for w_method, arguments taken from ctx's stack."""
         space = self.space
-        new_ctx = W_Context(space, space.w_MethodContext, False, w_method.stack_size())
+        new_ctx = model.new_context(space, space.w_MethodContext, False, w_method)
         new_ctx = jit.hint(new_ctx, access_directly=True, fresh_virtualizable=True)
-        new_ctx.w_method = w_method
         new_ctx.w_slot_method = w_method
         new_ctx.w_receiver = w_rcvr
         new_ctx.w_sender = ctx
@@ -442,10 +441,10 @@ class Interpreter(object):
         self.set_depth(new_ctx, ctx)
         num_temps = w_method.num_temps
         base = ctx.sp - argcount
-        if base < 1 or argcount > len(new_ctx.stack):
+        if base < 1 or argcount > new_ctx.slot_count():
             raise StackUnderflow
         for i in range(argcount):
-            new_ctx.stack[i] = ctx.stack[base + i]
+            new_ctx.set_slot(i, ctx.get_slot(base + i))
         if num_temps < argcount:
             num_temps = argcount
         new_ctx.sp = num_temps

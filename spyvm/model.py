@@ -209,13 +209,13 @@ class W_CompiledMethod(W_HeapObject):
     """
     _attrs_ = ['header', 'literals', 'bytes', 'num_args', 'num_temps',
                'large_frame', 'primitive', 'new_header', 'word_size',
-               'reports_unhandled_error']
+               'reports_unhandled_error', 'heap_frame']
     # Quasi-immutable: traces fold bytecodes, literals and header fields of the
     # methods they run; any change (at:put:, objectAt:put:, become:) replaces the
     # field, which invalidates those traces. Never mutate `literals` in place.
     _immutable_fields_ = ['word_size', 'header?', 'literals?[*]', 'bytes?', 'num_args?',
                           'num_temps?', 'large_frame?', 'primitive?', 'new_header?',
-                          'reports_unhandled_error?']
+                          'reports_unhandled_error?', 'heap_frame?']
 
     def __init__(self, w_class, word_size, new_header, hash=0):
         W_HeapObject.__init__(self, w_class, hash)
@@ -224,6 +224,7 @@ class W_CompiledMethod(W_HeapObject):
         self.header = 0
         self.literals = []
         self.bytes = ""
+        self.heap_frame = False
         self.num_args = 0
         self.num_temps = 0
         self.large_frame = False
@@ -262,6 +263,11 @@ class W_CompiledMethod(W_HeapObject):
 
     def set_bytes(self, bytes):
         self.bytes = bytes
+        # blockCopy: (bytecode 200) makes BlockContexts, which read and write this
+        # method's temporaries from their own activations: such a method's frame
+        # lives on the heap, not in the JIT's registers (see W_Context). A false
+        # hit in an operand byte only costs speed.
+        self.heap_frame = "\xc8" in bytes
         if self.new_header:
             self._decode_callprimitive((self.header >> 16) & 1)
 
@@ -277,6 +283,12 @@ class W_CompiledMethod(W_HeapObject):
         if self.large_frame:
             return constants.FRAME_LARGE
         return constants.FRAME_SMALL
+
+    def vable_stack_size(self):
+        """The length of W_Context.stack for this method (0: the frame is on the heap)."""
+        if self.heap_frame:
+            return 0
+        return self.stack_size()
 
     def stack_size(self):
         """The length of the stack of every context running this method (the JIT
@@ -331,6 +343,7 @@ class W_CompiledMethod(W_HeapObject):
         self.header, other.header = other.header, self.header
         self.literals, other.literals = other.literals, self.literals
         self.bytes, other.bytes = other.bytes, self.bytes
+        self.heap_frame, other.heap_frame = other.heap_frame, self.heap_frame
         self.num_args, other.num_args = other.num_args, self.num_args
         self.num_temps, other.num_temps = other.num_temps, self.num_temps
         self.large_frame, other.large_frame = other.large_frame, self.large_frame
@@ -355,10 +368,15 @@ class W_Context(W_HeapObject):
     keeps pc, sp and the stack in registers and writes them back only when
     something else looks (reflection, a process switch, a guard failing). So the
     stack list is never replaced while code that the JIT sees runs, and its length
-    is always its method's stack_size() (compiled code is specialised for it).
+    is always its method's vable_stack_size() (compiled code is specialised for it).
+    A method that makes BlockContexts keeps its slots in `frame` instead, an
+    ordinary list: its blocks use its temporaries from other activations, and
+    reading another loop's registers would force that loop out of compiled code.
+    Exactly one of the two lists holds the slots; all access goes through
+    slot_count, get_slot and set_slot.
     """
     _virtualizable_ = ['pc', 'sp', 'stack[*]']
-    _attrs_ = ['w_sender', 'pc', 'sp', 'stack', 'w_method', 'w_receiver',
+    _attrs_ = ['w_sender', 'pc', 'sp', 'stack', 'frame', 'w_method', 'w_receiver',
                'w_closure', 'is_block_context', 'w_home', 'block_nargs',
                'block_startpc', 'w_slot_method', 'w_pending_pc', 'depth', 'dead']
 
@@ -373,6 +391,7 @@ class W_Context(W_HeapObject):
         self.dead = True
         self.sp = 0
         self.stack = [space.w_nil] * stack_size
+        self.frame = NO_FRAME
         self.w_method = None           # the method being run (home's for BlockContext)
         self.w_slot_method = space.w_nil  # what instVarAt: 4 answers for a MethodContext
         self.w_receiver = space.w_nil
@@ -386,12 +405,39 @@ class W_Context(W_HeapObject):
 
     # --- stack ---------------------------------------------------------------
 
+    # --- slots: arguments, temporaries and the operand stack -----------------
+
+    def slot_count(self):
+        frame = self.frame
+        if len(frame) > 0:
+            return len(frame)
+        return len(self.stack)
+
+    def get_slot(self, i):
+        assert i >= 0
+        frame = self.frame
+        if len(frame) > 0:
+            return frame[i]
+        return self.stack[i]
+
+    def set_slot(self, i, w_value):
+        assert i >= 0
+        frame = self.frame
+        if len(frame) > 0:
+            frame[i] = w_value
+        else:
+            self.stack[i] = w_value
+
+    def slots(self):
+        """A copy of all slots, for inspection."""
+        return [self.get_slot(i) for i in range(self.slot_count())]
+
     def push(self, w_value):
         sp = self.sp
-        if sp < 0 or sp >= len(self.stack):
+        if sp < 0 or sp >= self.slot_count():
             # Only a malformed method outgrows its declared frame.
             raise StackUnderflow
-        self.stack[sp] = w_value
+        self.set_slot(sp, w_value)
         self.sp = sp + 1
 
     def pop(self):
@@ -399,20 +445,20 @@ class W_Context(W_HeapObject):
         if sp < 0:
             raise StackUnderflow
         self.sp = sp
-        return self.stack[sp]
+        return self.get_slot(sp)
 
     def top(self):
         sp = self.sp - 1
         if sp < 0:
             raise StackUnderflow
-        return self.stack[sp]
+        return self.get_slot(sp)
 
     def peek(self, n):
         """The n-th element from the top (0 = top)."""
         i = self.sp - 1 - n
         if i < 0:
             raise StackUnderflow
-        return self.stack[i]
+        return self.get_slot(i)
 
     def pop_n(self, n):
         if n > self.sp:
@@ -420,21 +466,21 @@ class W_Context(W_HeapObject):
         self.sp -= n
 
     def stack_at(self, i):
-        """Stack slot i (0-based), for code that reaches into another context."""
-        if i < 0 or i >= len(self.stack):
+        """Slot i (0-based), checked."""
+        if i < 0 or i >= self.slot_count():
             raise StackUnderflow
-        return self.stack[i]
+        return self.get_slot(i)
 
     def stack_at_put(self, i, w_value):
-        if i < 0 or i >= len(self.stack):
+        if i < 0 or i >= self.slot_count():
             raise StackUnderflow
-        self.stack[i] = w_value
+        self.set_slot(i, w_value)
 
     def settop(self, w_value):
         sp = self.sp - 1
         if sp < 0:
             raise StackUnderflow
-        self.stack[sp] = w_value
+        self.set_slot(sp, w_value)
 
     def home_context(self):
         """The context holding the method temporaries (self for a MethodContext)."""
@@ -450,17 +496,13 @@ class W_Context(W_HeapObject):
     def gettemp(self, index0):
         if self.is_block_context:
             return self.home_context().stack_at(index0)
-        if index0 >= len(self.stack) or index0 < 0:
-            raise StackUnderflow
-        return self.stack[index0]
+        return self.stack_at(index0)
 
     def settemp(self, index0, w_value):
         if self.is_block_context:
             self.home_context().stack_at_put(index0, w_value)
-            return
-        if index0 >= len(self.stack) or index0 < 0:
-            raise StackUnderflow
-        self.stack[index0] = w_value
+        else:
+            self.stack_at_put(index0, w_value)
 
     # --- pc mapping ----------------------------------------------------------
 
@@ -496,18 +538,25 @@ class W_Context(W_HeapObject):
         """Give the stack its method's stack_size() (see the class comment). Only a
         context whose method was changed under it, or one built by hand, needs
         it; slots that no longer fit are dropped."""
-        if self.w_method is None:
+        if self.w_method is None or self.fits_method():
             return
         size = self.w_method.stack_size()
-        old = self.stack
-        if len(old) == size:
-            return
-        stack = [space.w_nil] * size
-        for i in range(min(size, len(old))):
-            stack[i] = old[i]
-        self.stack = stack
+        slots = [space.w_nil] * size
+        for i in range(min(size, self.slot_count())):
+            slots[i] = self.get_slot(i)
+        if self.w_method.heap_frame:
+            self.stack = []
+            self.frame = slots
+        else:
+            self.stack = slots
+            self.frame = NO_FRAME
         if self.sp > size:
             self.sp = size
+
+    def fits_method(self):
+        w_method = self.w_method
+        return w_method is None or (len(self.stack) == w_method.vable_stack_size() and
+                                    self.slot_count() == w_method.stack_size())
 
     def is_dead(self):
         return self.dead
@@ -525,7 +574,7 @@ class W_Context(W_HeapObject):
     # --- reflection ----------------------------------------------------------
 
     def size(self):
-        return constants.CTX_FIXED_SIZE + len(self.stack)
+        return constants.CTX_FIXED_SIZE + self.slot_count()
 
     def fetch(self, space, index0):
         if index0 == constants.CTX_SENDER:
@@ -549,9 +598,9 @@ class W_Context(W_HeapObject):
             if index0 == constants.MCTX_RECEIVER:
                 return self.w_receiver
         i = index0 - constants.CTX_FIXED_SIZE
-        if i < 0 or i >= len(self.stack):
+        if i < 0 or i >= self.slot_count():
             raise IndexError
-        return self.stack[i]
+        return self.get_slot(i)
 
     def store(self, space, index0, w_value):
         if index0 == constants.CTX_SENDER:
@@ -559,13 +608,14 @@ class W_Context(W_HeapObject):
         elif index0 == constants.CTX_PC:
             self.set_smalltalk_pc(space, w_value)
         elif index0 == constants.CTX_STACKP:
-            if isinstance(w_value, W_SmallInteger) and 0 <= w_value.value <= len(self.stack):
+            if isinstance(w_value, W_SmallInteger) and \
+                    0 <= w_value.value <= self.slot_count():
                 n = w_value.value
                 sp = self.sp
                 if sp < 0:
                     sp = 0
                 for i in range(sp, n):
-                    self.stack[i] = space.w_nil
+                    self.set_slot(i, space.w_nil)
                 self.sp = n
             else:
                 raise IndexError
@@ -599,9 +649,9 @@ class W_Context(W_HeapObject):
 
     def _store_stack(self, index0, w_value):
         i = index0 - constants.CTX_FIXED_SIZE
-        if i < 0 or i >= len(self.stack):
+        if i < 0 or i >= self.slot_count():
             raise IndexError
-        self.stack[i] = w_value
+        self.set_slot(i, w_value)
 
     @jit.dont_look_inside
     def copy_from(self, other):
@@ -610,6 +660,9 @@ class W_Context(W_HeapObject):
         self.dead = other.dead
         self.sp = other.sp
         self.stack = other.stack[:]
+        self.frame = NO_FRAME
+        if len(other.frame) > 0:
+            self.frame = other.frame[:]
         self.w_method = other.w_method
         self.w_slot_method = other.w_slot_method
         self.w_receiver = other.w_receiver
@@ -628,6 +681,7 @@ class W_Context(W_HeapObject):
         self.dead, other.dead = other.dead, self.dead
         self.sp, other.sp = other.sp, self.sp
         self.stack, other.stack = other.stack, self.stack
+        self.frame, other.frame = other.frame, self.frame
         self.w_method, other.w_method = other.w_method, self.w_method
         self.w_slot_method, other.w_slot_method = other.w_slot_method, self.w_slot_method
         self.w_receiver, other.w_receiver = other.w_receiver, self.w_receiver
@@ -651,11 +705,27 @@ class W_Context(W_HeapObject):
         self.w_receiver = mapping.get(self.w_receiver, self.w_receiver)
         self.w_closure = mapping.get(self.w_closure, self.w_closure)
         self.w_home = mapping.get(self.w_home, self.w_home)
-        for i in range(len(self.stack)):
-            self.stack[i] = mapping.get(self.stack[i], self.stack[i])
+        for i in range(self.slot_count()):
+            w_slot = self.get_slot(i)
+            self.set_slot(i, mapping.get(w_slot, w_slot))
 
     def as_string(self):
         return "<context pc=%d sp=%d>" % (self.pc, self.sp)
+
+
+# The frame of a context whose slots are in `stack` (never written: it is empty).
+NO_FRAME = []
+
+
+def new_context(space, w_class, is_block_context, w_method):
+    """A context laid out for running w_method (see W_Context)."""
+    if w_method.heap_frame:
+        w_ctx = W_Context(space, w_class, is_block_context, 0)
+        w_ctx.frame = [space.w_nil] * w_method.stack_size()
+    else:
+        w_ctx = W_Context(space, w_class, is_block_context, w_method.stack_size())
+    w_ctx.w_method = w_method
+    return w_ctx
 
 
 class StackUnderflow(Exception):

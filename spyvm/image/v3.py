@@ -276,13 +276,13 @@ class V3Loader(object):
             w_ctx.w_receiver = slots[constants.MCTX_RECEIVER]
         w_ctx.w_pending_pc = space.w_nil
         w_ctx.set_smalltalk_pc(space, slots[constants.CTX_PC])
-        for i in range(len(w_ctx.stack)):
-            w_ctx.stack[i] = slots[constants.CTX_FIXED_SIZE + i]
+        for i in range(w_ctx.slot_count()):
+            w_ctx.set_slot(i, slots[constants.CTX_FIXED_SIZE + i])
         sp = space.unwrap_int_or(slots[constants.CTX_STACKP], 0)
         if sp < 0:
             sp = 0
-        if sp > len(w_ctx.stack):
-            sp = len(w_ctx.stack)
+        if sp > w_ctx.slot_count():
+            sp = w_ctx.slot_count()
         w_ctx.sp = sp
 
 

@@ -5,6 +5,7 @@ from rpython.rlib import jit
 from spyvm import constants
 from spyvm.errors import PrimitiveFailed
 from spyvm.model import W_PointersObject, W_Context, W_SmallInteger, W_CompiledMethod
+from spyvm.model import new_context
 from spyvm.primitives import expose, expose_raw
 
 # --- BlockContext (images without closures) ------------------------------------
@@ -23,9 +24,8 @@ def prim_block_copy(interp, ctx, argcount, w_method):
     w_home = w_rcvr.home_context()
     if w_home.w_method is None or w_home.is_block_context:
         raise PrimitiveFailed
-    w_block = W_Context(space, space.w_BlockContext, True, len(w_home.stack))
+    w_block = new_context(space, space.w_BlockContext, True, w_home.w_method)
     w_block.w_home = w_home
-    w_block.w_method = w_home.w_method
     w_block.w_receiver = w_home.w_receiver
     w_block.block_nargs = w_nargs.value
     # ctx.pc is at the long jump (2 bytes) that skips the block body.
@@ -45,10 +45,10 @@ def _activate_block_context(interp, ctx, w_block, args_w):
     start = w_block.block_startpc - w_block.w_method.literal_bytes() - 1
     if start < 0 or start >= len(w_block.w_method.bytes):
         raise PrimitiveFailed
-    if len(args_w) > len(w_block.stack):
+    if len(args_w) > w_block.slot_count():
         raise PrimitiveFailed
     for i in range(len(args_w)):
-        w_block.stack[i] = args_w[i]
+        w_block.set_slot(i, args_w[i])
     w_block.sp = len(args_w)
     w_block.start_at(start)
     w_block.w_sender = ctx
@@ -113,8 +113,7 @@ def activate_closure(interp, ctx, w_closure, args_w):
     num_copied = w_closure.size() - constants.CLOSURE_FIXED_SIZE
     if nargs + num_copied > w_method.stack_size():
         raise PrimitiveFailed
-    new_ctx = W_Context(space, space.w_MethodContext, False, w_method.stack_size())
-    new_ctx.w_method = w_method
+    new_ctx = new_context(space, space.w_MethodContext, False, w_method)
     new_ctx.w_slot_method = w_method
     new_ctx.w_receiver = w_outer.w_receiver
     new_ctx.w_closure = w_closure
@@ -122,9 +121,9 @@ def activate_closure(interp, ctx, w_closure, args_w):
     interp.set_depth(new_ctx, ctx)
     new_ctx.start_at(start)
     for i in range(nargs):
-        new_ctx.stack[i] = args_w[i]
+        new_ctx.set_slot(i, args_w[i])
     for i in range(num_copied):
-        new_ctx.stack[nargs + i] = w_closure.fetch(space, constants.CLOSURE_FIXED_SIZE + i)
+        new_ctx.set_slot(nargs + i, w_closure.fetch(space, constants.CLOSURE_FIXED_SIZE + i))
     new_ctx.sp = nargs + num_copied
     return new_ctx
 
@@ -169,7 +168,7 @@ def prim_perform(interp, ctx, argcount, w_method):
     if base < 1:
         raise PrimitiveFailed
     for i in range(nargs):
-        ctx.stack[base + i] = ctx.stack[base + i + 1]
+        ctx.set_slot(base + i, ctx.get_slot(base + i + 1))
     ctx.pop_n(1)
     return interp.send(ctx, w_selector, nargs)
 

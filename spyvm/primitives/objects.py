@@ -39,7 +39,7 @@ def indexable_size(space, w_obj):
         # (ContextPart>>pop:toIndexable:) read popped slots past it.
         if space.uses_closures:
             return w_obj.sp
-        return len(w_obj.stack)
+        return w_obj.slot_count()
     if isinstance(w_obj, W_BytesObject) or isinstance(w_obj, W_WordsObject) or \
             isinstance(w_obj, W_Float):
         return w_obj.size()

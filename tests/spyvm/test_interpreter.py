@@ -228,7 +228,7 @@ class Machine(object):
         self.interp.top_context = base
         ctx = self.interp.activate(base, w_method, w_rcvr, len(args_w))
         for i, w_temp in enumerate(temps_w):
-            ctx.stack[len(args_w) + i] = w_temp
+            ctx.set_slot(len(args_w) + i, w_temp)
         return ctx
 
     def run(self, ctx, limit=200000):
@@ -396,7 +396,7 @@ def test_pop_into_temp(vm, b):
                          num_temps=8)
     ctx = vm.start(w_method)
     ctx = vm.interp.step(vm.interp.step(ctx))
-    assert ctx.sp == 8 and ctx.stack[i].value == 9
+    assert ctx.sp == 8 and ctx.slots()[i].value == 9
     assert vm.value(vm.run(ctx)) == 9
 
 
@@ -475,7 +475,7 @@ def test_extended_store(vm, probe, b, kind, index):
     if kind == 0:
         assert w_rcvr.slots[index].value == 2
     elif kind == 1:
-        assert ctx.stack[index].value == 2
+        assert ctx.slots()[index].value == 2
     else:
         assert literals[index].slots[1].value == 2
     assert vm.value(vm.run(ctx)) == (2 if b == EXT_STORE else 1)
@@ -1080,7 +1080,23 @@ def test_block_with_argument(vm):
     ctx = vm.start(vm.method(bytes, ints(vm, [41]), num_temps=1))
     home = ctx
     assert vm.value(vm.run(ctx)) == 42
-    assert home.stack[0].value == 41
+    assert home.slots()[0].value == 41
+
+
+def test_a_method_that_makes_block_contexts_keeps_its_slots_on_the_heap(vm):
+    # Its blocks use its temporaries from their own activations (see W_Context).
+    body = [pop_temp(0), push_temp(0), PUSH_1, SEND_PLUS, BLOCK_RETURN]
+    bytes = block_6502(body, nargs=1) + [push_lit(0), SEND_VALUE_1, RETURN_TOP]
+    ctx = vm.start(vm.method(bytes, ints(vm, [41]), num_temps=1))
+    assert ctx.w_method.heap_frame
+    assert ctx.stack == [] and ctx.slot_count() == ctx.w_method.stack_size()
+    plain = vm.start(vm.method([PUSH_1, RETURN_TOP]))
+    assert not plain.w_method.heap_frame
+    assert len(plain.stack) == plain.slot_count() == plain.w_method.stack_size()
+    # A context given the other kind of method is laid out again, keeping its slots.
+    plain.push(vm.space.wrap_int(7))
+    plain.set_method(vm.space, ctx.w_method)
+    assert plain.stack == [] and plain.slots()[0].value == 7 and plain.fits_method()
 
 
 def test_block_value_with_wrong_argument_count_fails_the_primitive(vm):
@@ -1149,7 +1165,7 @@ def test_block_local_return_after_its_home_returned(vm, probe):
 
 def message_of_dnu(vm, ctx):
     """ctx runs doesNotUnderstand:: its Message's selector name and argument values."""
-    w_message = ctx.stack[0]
+    w_message = ctx.slots()[0]
     w_selector = w_message.fetch(vm.space, constants.MESSAGE_SELECTOR)
     w_args = w_message.fetch(vm.space, constants.MESSAGE_ARGUMENTS)
     return w_selector.as_string(), [vm.value(w) for w in w_args.slots]

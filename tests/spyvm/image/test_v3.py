@@ -351,8 +351,8 @@ def test_running_image_contexts(kind, images):
     assert len(contexts) > 20
     live = 0
     for w_ctx in contexts:
-        assert 0 <= w_ctx.sp <= len(w_ctx.stack)
-        assert len(w_ctx.stack) in (12, 16, 32, 56)   # the image's frame sizes
+        assert 0 <= w_ctx.sp <= w_ctx.slot_count()
+        assert w_ctx.slot_count() in (12, 16, 32, 56)   # the image's frame sizes
         if w_ctx.pc < 0:
             continue
         live += 1

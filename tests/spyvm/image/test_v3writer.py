@@ -595,7 +595,7 @@ def test_contexts():
     data, again, roots_w = tiny.write_and_read()
     new_space = again.space
     home, block, fresh, fresh_block = roots_w
-    assert (home.pc, home.sp, home.stack[0].value, home.w_receiver.value) == (1, 1, 4, 3)
+    assert (home.pc, home.sp, home.slots()[0].value, home.w_receiver.value) == (1, 1, 4, 3)
     assert home.w_method is home.w_slot_method
     assert home.w_method.bytes == "\x70\x70\x7c"
     assert (block.is_block_context, block.w_home, block.pc, block.block_startpc,

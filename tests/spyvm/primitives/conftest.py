@@ -151,7 +151,7 @@ class FakeInterp(object):
 
 
 def _stack_snapshot(ctx):
-    return ctx.sp, list(ctx.stack[:ctx.sp])
+    return ctx.sp, list(ctx.slots()[:ctx.sp])
 
 
 def make_interp(space):
@@ -186,7 +186,7 @@ def run_primitive(space, fn, w_rcvr, args_w, interp=None, w_method=None, ctx=Non
             "a failing primitive changed the stack"
         raise
     if new_ctx is ctx:
-        assert ctx.sp >= base_sp + 1 and ctx.stack[base_sp] is w_marker, \
+        assert ctx.sp >= base_sp + 1 and ctx.slots()[base_sp] is w_marker, \
             "the primitive popped more than its receiver and arguments"
     return ctx, new_ctx
 

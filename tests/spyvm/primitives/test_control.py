@@ -69,7 +69,7 @@ def test_block_copy(env, home):
     # ready to run from its start (as Squeak's blockCopy sets pc = initialIP), empty stack
     assert w_block.pc == 5 + 2 and w_block.sp == 0
     assert env.call(73, w_block, i(2)).value == 5 + 2 + LIT_BYTES + 1
-    assert len(w_block.stack) == len(home.stack)
+    assert w_block.slot_count() == home.slot_count()
     # what the image sees through instVarAt:
     assert env.call(73, w_block, i(4)).value == 2
     assert env.call(73, w_block, i(5)).value == 5 + 2 + LIT_BYTES + 1
@@ -122,7 +122,7 @@ def test_block_value(env, home, nargs):
     assert w_block.w_sender is ctx
     assert w_block.pc == 7
     assert w_block.sp == nargs
-    assert all(w_block.stack[n] is args[n] for n in range(nargs))
+    assert all(w_block.slots()[n] is args[n] for n in range(nargs))
     assert ctx.sp == 1             # receiver and arguments are gone; marker remains
 
 
@@ -132,7 +132,7 @@ def test_block_copy_then_value(env, home):
     w_arg = env.string("x")
     _, new_ctx = env.run(81, w_block, [w_arg])
     assert new_ctx is w_block and w_block.pc == 5 + 2
-    assert w_block.stack[0] is w_arg
+    assert w_block.slots()[0] is w_arg
 
 
 def test_block_value_failures(env, home):
@@ -155,7 +155,7 @@ def test_block_value_with_arguments(env, home):
     w_a, w_b = env.string("a"), env.string("b")
     ctx, new_ctx = env.run(82, w_block, [env.array(w_a, w_b)])
     assert new_ctx is w_block
-    assert w_block.stack[0] is w_a and w_block.stack[1] is w_b and w_block.sp == 2
+    assert w_block.slots()[0] is w_a and w_block.slots()[1] is w_b and w_block.sp == 2
     assert w_block.w_sender is ctx and ctx.sp == 1
 
 
@@ -212,8 +212,8 @@ def test_closure_value(env, outer, number, nargs):
     assert new_ctx.pc == 4
     # arguments first, then the copied values
     assert new_ctx.sp == nargs + 2
-    assert new_ctx.stack[:nargs] == args
-    assert new_ctx.stack[nargs] is copied[0] and new_ctx.stack[nargs + 1] is copied[1]
+    assert new_ctx.slots()[:nargs] == args
+    assert new_ctx.slots()[nargs] is copied[0] and new_ctx.slots()[nargs + 1] is copied[1]
     assert ctx.sp == 1
     # the image's view of the activation
     assert env.call(73, new_ctx, i(4)) is outer.w_method
@@ -226,8 +226,8 @@ def test_closure_with_more_copied_values_than_its_frame_fails(env, outer):
     copied = [i(n) for n in range(constants.FRAME_SMALL)]
     env.run_fails(202, _closure(env, outer, 1, copied), [i(-1)])
     _, new_ctx = env.run(202, _closure(env, outer, 1, copied[1:]), [i(-1)])
-    assert len(new_ctx.stack) == constants.FRAME_SMALL
-    assert [w.value for w in new_ctx.stack] == [-1] + range(1, constants.FRAME_SMALL)
+    assert new_ctx.slot_count() == constants.FRAME_SMALL
+    assert [w.value for w in new_ctx.slots()] == [-1] + range(1, constants.FRAME_SMALL)
 
 
 @pytest.mark.parametrize("number, nargs", [(201, 0), (202, 1), (203, 2), (204, 3),
@@ -266,8 +266,8 @@ def test_closure_value_with_arguments(env, outer):
     w_closure = _closure(env, outer, 2, [i(9)])
     w_a, w_b = env.string("a"), env.string("b")
     ctx, new_ctx = env.run(206, w_closure, [env.array(w_a, w_b)])
-    assert new_ctx.stack[0] is w_a and new_ctx.stack[1] is w_b
-    assert new_ctx.stack[2].value == 9 and new_ctx.sp == 3
+    assert new_ctx.slots()[0] is w_a and new_ctx.slots()[1] is w_b
+    assert new_ctx.slots()[2].value == 9 and new_ctx.sp == 3
     assert new_ctx.w_sender is ctx and ctx.sp == 1
 
 
@@ -331,7 +331,7 @@ def _assert_activation(ctx, new_ctx, w_method, w_rcvr, args_w):
     assert new_ctx.w_receiver is w_rcvr
     assert new_ctx.w_sender is ctx
     assert new_ctx.pc == 0
-    assert new_ctx.stack[:len(args_w)] == list(args_w)
+    assert new_ctx.slots()[:len(args_w)] == list(args_w)
     assert new_ctx.sp == max(w_method.num_temps, len(args_w))
     assert ctx.sp == 1, "receiver, selector and arguments must be gone from the sender"
 
@@ -375,7 +375,7 @@ def test_perform_not_understood(env, world):
     w_arg = env.string("x")
     ctx, new_ctx = env.run(83, w_rcvr, [world.sel["nope:"], w_arg])
     assert new_ctx.w_method is world.dnu and new_ctx.w_receiver is w_rcvr
-    w_message = new_ctx.stack[0]
+    w_message = new_ctx.slots()[0]
     assert w_message.getclass(env.space) is env.space.w_Message
     assert w_message.slots[constants.MESSAGE_SELECTOR] is world.sel["nope:"]
     assert w_message.slots[constants.MESSAGE_ARGUMENTS].slots == [w_arg]
@@ -817,12 +817,12 @@ def test_context_at_put(env):
     w_ctx = env.context(i(10), i(20), size=6)
     w_value = env.string("v")
     assert env.call(211, w_ctx, i(2), w_value) is w_value
-    assert w_ctx.stack[1] is w_value
+    assert w_ctx.slots()[1] is w_value
     for index in [0, -1, 3]:
         env.fails(211, w_ctx, i(index), i(0))
     env.fails(211, w_ctx, env.nil, i(0))
     env.fails(211, env.array(i(1)), i(1), i(0))
-    assert w_ctx.stack[0].value == 10 and w_ctx.sp == 2
+    assert w_ctx.slots()[0].value == 10 and w_ctx.sp == 2
 
 
 def test_context_size(env):

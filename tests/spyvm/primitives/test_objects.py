@@ -208,7 +208,7 @@ def test_at_context_reads_stack_up_to_stackp(env):
     env.fails(60, w_ctx, i(3))
     env.fails(60, w_ctx, i(0))
     assert env.call(61, w_ctx, i(2), i(9)).value == 9
-    assert w_ctx.stack[1].value == 9
+    assert w_ctx.slots()[1].value == 9
     env.fails(61, w_ctx, i(3), i(9))
 
 
@@ -457,7 +457,7 @@ def test_basic_new_size_contexts(env):
     w_ctx = env.call(71, space.w_MethodContext, i(10))
     assert isinstance(w_ctx, W_Context) and not w_ctx.is_block_context
     assert w_ctx.getclass(space) is space.w_MethodContext
-    assert len(w_ctx.stack) == 10 and w_ctx.sp == 0 and w_ctx.is_dead()
+    assert w_ctx.slot_count() == 10 and w_ctx.sp == 0 and w_ctx.is_dead()
     assert w_ctx.w_sender is env.nil
     w_block = env.call(71, space.w_BlockContext, i(3))
     assert isinstance(w_block, W_Context) and w_block.is_block_context
@@ -525,7 +525,7 @@ def test_inst_var_at_context(env):
     assert env.call(73, w_ctx, i(6)) is w_ctx.w_receiver
     assert env.call(73, w_ctx, i(7)).value == 11
     assert env.call(73, w_ctx, i(8)).value == 12
-    env.fails(73, w_ctx, i(constants.CTX_FIXED_SIZE + len(w_ctx.stack) + 1))
+    env.fails(73, w_ctx, i(constants.CTX_FIXED_SIZE + w_ctx.slot_count() + 1))
     env.fails(73, w_ctx, i(0))
 
 
@@ -544,7 +544,7 @@ def test_inst_var_at_put_context(env):
     env.call(74, w_ctx, i(3), i(1))              # stackp
     assert w_ctx.sp == 1
     env.call(74, w_ctx, i(7), i(42))             # first stack slot
-    assert w_ctx.stack[0].value == 42
+    assert w_ctx.slots()[0].value == 42
     env.fails(74, w_ctx, i(3), env.nil)          # stackp must be an integer in range
     env.fails(74, w_ctx, i(3), i(5))
     env.fails(74, w_ctx, i(3), i(-1))
@@ -851,7 +851,7 @@ def test_shallow_copy_context(env):
     w_ctx.start_at(0)
     w_ctx.w_sender = env.context()
     w_copy = _copy_check(env, w_ctx, lambda w: env.call(61, w, i(1), i(9)),
-                         lambda w: (w.sp, list(w.stack), w.pc, w.w_method))
+                         lambda w: (w.sp, w.slots(), w.pc, w.w_method))
     assert w_copy.w_sender is w_ctx.w_sender
     assert not w_copy.is_block_context
 
@@ -892,7 +892,7 @@ def test_become_two_way(env):
     assert env.call(111, seen0) is w_B and ints(seen0) == [3, 4]
     assert env.call(111, seen1) is w_A and ints(seen1) == [1, 2]
     assert env.call(110, seen0, env.call(60, w_holder, i(3))) is space.w_true
-    assert env.call(111, w_ctx.stack[0]) is w_A
+    assert env.call(111, w_ctx.slots()[0]) is w_A
     # the arrays themselves hold the exchanged objects
     assert env.call(111, env.call(60, w_rcvr, i(1))) is w_B
     assert env.call(111, env.call(60, w_arg, i(1))) is w_A
@@ -909,7 +909,7 @@ def test_become_two_way_mixed_representations(env):
     assert env.call(111, env.call(60, w_holder, i(1))) is env.space.w_String
     assert env.call(60, w_holder, i(1)).as_string() == "text"
     assert env.call(111, env.call(60, w_holder, i(2))) is w_A
-    assert env.call(111, w_ctx.stack[0]) is env.space.w_String
+    assert env.call(111, w_ctx.slots()[0]) is env.space.w_String
 
 
 def test_become_two_way_identity_hashes_stay_with_references(env):
@@ -955,7 +955,7 @@ def test_become_one_way(env):
     assert env.call(72, w_rcvr, env.array(w_b)) is w_rcvr
     assert env.call(60, w_holder, i(1)) is w_b
     assert env.call(60, w_holder, i(2)) is w_b
-    assert w_ctx.stack[0] is w_b
+    assert w_ctx.slots()[0] is w_b
     assert env.call(60, w_rcvr, i(1)) is w_b
     assert ints(w_b) == [3, 4] and env.call(111, w_b) is w_B
 
