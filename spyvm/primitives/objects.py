@@ -235,10 +235,15 @@ def is_class(space, w_obj):
     w_cls = w_obj.getclass(space)
     if not isinstance(w_cls, W_PointersObject):
         return False
-    # The usual cases: a class (its class is a metaclass) or a metaclass.
+    # The usual cases: a class (its class is a metaclass) or a metaclass. No loop
+    # here, so traces of new and new: run it inline.
     if _is_metaclass_class(space, w_cls.getclass(space)) or _is_metaclass_class(space, w_cls):
         return True
-    # An instance of Behavior or a subclass of it (e.g. `Behavior new`).
+    return _is_behavior_instance(space, w_cls)
+
+
+def _is_behavior_instance(space, w_cls):
+    """Whether w_cls is Behavior or a subclass of it (e.g. `Behavior new`)."""
     w_behavior = _behavior_class(space)
     depth = 0
     while isinstance(w_cls, W_PointersObject) and depth < 1000:
