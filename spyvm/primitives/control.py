@@ -188,6 +188,13 @@ def _array_args(interp, w_args):
     return w_args.slots[:]
 
 
+def _check_room(ctx, drop, args_w):
+    """Fail unless ctx's frame holds args_w in place of its top drop slots (a
+    context never grows: see W_Context)."""
+    if ctx.sp - drop + len(args_w) > ctx.slot_count():
+        raise PrimitiveFailed
+
+
 # The argument loops below run over an Array of a few elements: unrolled in traces.
 
 @expose_raw(84)
@@ -199,6 +206,7 @@ def prim_perform_with_arguments(interp, ctx, argcount, w_method):
     w_selector = ctx.peek(1)
     args_w = _array_args(interp, ctx.peek(0))
     _check_selector_arity(interp, w_rcvr, w_selector, len(args_w))
+    _check_room(ctx, 2, args_w)
     ctx.pop_n(2)
     for w_arg in args_w:
         ctx.push(w_arg)
@@ -228,6 +236,7 @@ def prim_perform_in_superclass(interp, ctx, argcount, w_method):
     w_found = interp.lookup(w_class, w_selector)
     if isinstance(w_found, W_CompiledMethod) and w_found.num_args != len(args_w):
         raise PrimitiveFailed
+    _check_room(ctx, 3, args_w)
     ctx.pop_n(3)
     for w_arg in args_w:
         ctx.push(w_arg)
@@ -245,6 +254,7 @@ def prim_execute_method(interp, ctx, argcount, w_method):
     w_run = ctx.peek(0)
     if not isinstance(w_run, W_CompiledMethod) or w_run.num_args != len(args_w):
         raise PrimitiveFailed
+    _check_room(ctx, 2, args_w)
     ctx.pop_n(2)
     for w_arg in args_w:
         ctx.push(w_arg)

@@ -398,6 +398,8 @@ def test_perform_with_arguments_failures(env, world):
     env.run_fails(84, w_rcvr, [world.sel["foo:"], env.string("a")])
     env.run_fails(84, w_rcvr, [world.sel["foo:"], env.nil])
     env.run_fails(84, w_rcvr, [world.sel["foo:"], env.obj(env.space.w_Point, i(1), i(2))])
+    # More arguments than the sender's frame holds: a failure, not a crash (fuzz).
+    env.run_fails(84, env.nil, [env.array(), env.array(*[i(n) for n in range(20)])])
 
 
 def test_perform_in_superclass(env, world):
