@@ -10,7 +10,7 @@ bounded number of bytecodes, so they never change the image's own classes.
 
 import pytest
 
-from spyvm import constants, model
+from spyvm import constants, interpreter, model
 from spyvm.errors import TopLevelReturn, VMFatal
 from spyvm.image.reader import read_image
 from spyvm.interpreter import Interpreter, BYTECODE_TABLE, bc_unknown
@@ -105,8 +105,9 @@ class StepLimit(Exception):
 class Machine(object):
     """An Interpreter on a loaded image, with helpers to make classes and methods."""
 
-    def __init__(self, image):
+    def __init__(self, image, mode="step"):
         space = image.space
+        self.mode = mode        # run: "step" one bytecode at a time, or "loop" (see run)
         self.image = image
         self.space = space
         self.interp = Interpreter(space, image)
@@ -232,7 +233,11 @@ class Machine(object):
         return ctx
 
     def run(self, ctx, limit=200000):
-        """Step until the top context returns; answer the value."""
+        """Run until the top context returns; answer the value. In "loop" mode this is
+        Interpreter.run, the nested loops the translated VM runs (a bytecode budget
+        still stops a runaway test); in "step" mode one step at a time."""
+        if self.mode == "loop":
+            return self._run_loops(ctx, limit)
         step = self.interp.step
         try:
             for _ in xrange(limit):
@@ -240,6 +245,24 @@ class Machine(object):
         except TopLevelReturn as ret:
             return ret.w_value
         raise StepLimit("no answer within %d bytecodes" % limit)
+
+    def _run_loops(self, ctx, limit):
+        interp = self.interp
+        step_at = interp.step_at
+        budget = [limit]
+
+        def counting_step_at(c, pc, w_method):
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise StepLimit("no answer within %d bytecodes" % limit)
+            return step_at(c, pc, w_method)
+        interp.step_at = counting_step_at
+        try:
+            interp.run(ctx)
+        except TopLevelReturn as ret:
+            return ret.w_value
+        finally:
+            del interp.step_at
 
     def run_until(self, ctx, predicate, limit=200000):
         """Step until predicate(ctx) holds for the context about to run."""
@@ -302,16 +325,21 @@ def boot_image(image_bytes):
     return read_image(image_bytes("bootstrapped.image"))
 
 
-@pytest.fixture
-def vm(mini_image):
+# Every test runs both ways: stepping, and through the interpreter's nested loops
+# (returns and switches as Unwind exceptions), which is what the translated VM runs.
+RUN_MODES = ["step", "loop"]
+
+
+@pytest.fixture(params=RUN_MODES)
+def vm(mini_image, request):
     """A fresh interpreter on mini.image (6502: BlockContexts, no closures)."""
-    return Machine(mini_image)
+    return Machine(mini_image, request.param)
 
 
-@pytest.fixture
-def cvm(boot_image):
+@pytest.fixture(params=RUN_MODES)
+def cvm(boot_image, request):
     """A fresh interpreter on bootstrapped.image (6505: BlockClosures)."""
-    machine = Machine(boot_image)
+    machine = Machine(boot_image, request.param)
     assert machine.space.uses_closures
     return machine
 
@@ -1357,3 +1385,12 @@ def test_brace_array_in_squeak_2_2(mini_image):
     vm = HeadlessVM(mini_image, "mini.image", "cogxen", [])
     assert vm.evaluate_and_print("3 + 4") == "7"
     assert vm.evaluate_and_print("{1. 2. 3}") == "(1 2 3 )"
+
+
+@pytest.mark.parametrize("nesting", [1, 3, interpreter.MAX_NESTING])
+def test_recursion_deeper_than_the_nested_loops(vm, monkeypatch, nesting):
+    # Activations past MAX_NESTING are handed to the outermost loop; answers and
+    # returns are the same at any bound.
+    monkeypatch.setattr(interpreter, "MAX_NESTING", nesting)
+    assert vm.value(vm.send(vm.int(12), "factorial")) == 479001600
+    assert vm.value(vm.send(vm.int(5), "factorial")) == 120
