@@ -109,7 +109,8 @@ MAX_DEPTH = 200000
 
 
 class Interpreter(object):
-    _immutable_fields_ = ['space', 'method_cache', 'dispatch', 'scheduler']
+    # top_context changes only when the VM starts a send from outside (perform).
+    _immutable_fields_ = ['space', 'method_cache', 'dispatch', 'scheduler', 'top_context?']
 
     def __init__(self, space, image=None):
         from spyvm import scheduler, primitives
