@@ -1394,3 +1394,14 @@ def test_recursion_deeper_than_the_nested_loops(vm, monkeypatch, nesting):
     monkeypatch.setattr(interpreter, "MAX_NESTING", nesting)
     assert vm.value(vm.send(vm.int(12), "factorial")) == 479001600
     assert vm.value(vm.send(vm.int(5), "factorial")) == 120
+
+
+def test_an_answer_with_no_room_on_a_full_frame_is_a_fatal_error(vm):
+    # Contexts never grow (the JIT's frames have fixed sizes): a malformed method
+    # whose frame is full when an answer comes back stops the VM with a message.
+    ctx = vm.start(vm.method([PUSH_1, RETURN_TOP]))
+    while ctx.sp < ctx.slot_count():
+        ctx.push(vm.int(0))
+    with pytest.raises(VMFatal) as info:
+        interpreter.push_answer(ctx, vm.int(1))
+    assert "no room on the stack" in info.value.message

@@ -32,6 +32,8 @@ import sys
 import threading
 import time
 
+from qemurun import newc_archive
+
 QEMU = os.environ.get("COGXEN_QEMU", "qemu-system-x86_64")
 XEN_VERSION = "4.17"
 TOOLS_DIR = "usr/lib/xen-%s/bin" % XEN_VERSION
@@ -120,7 +122,6 @@ class Cpio(object):
     def __init__(self):
         self.entries = []            # (name, mode, data)
         self.names = set()
-        self.ino = 1
 
     def _add(self, name, mode, data):
         name = name.lstrip("/")
@@ -142,19 +143,7 @@ class Cpio(object):
         self._add(name, 0o120777, target.encode("utf-8"))
 
     def bytes(self):
-        out = []
-        for name, mode, data in self.entries + [("TRAILER!!!", 0, b"")]:
-            nb = name.encode("utf-8")
-            header = "070701" + "".join("%08X" % v for v in [
-                self.ino, mode, 0, 0, 2 if mode & 0o040000 else 1, 0, len(data), 0, 0, 0, 0,
-                len(nb) + 1, 0])
-            self.ino += 1
-            entry = header.encode("ascii") + nb + b"\0"
-            entry += b"\0" * (-len(entry) % 4)
-            entry += data
-            entry += b"\0" * (-len(entry) % 4)
-            out.append(entry)
-        return b"".join(out)
+        return newc_archive(self.entries)
 
 
 def _read(path):

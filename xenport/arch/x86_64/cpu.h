@@ -32,6 +32,10 @@ int xp_paging_is_mapped(uint64_t va);
 /* Where the stack of the running program lies, for the crash report. */
 extern uint64_t xp_stack_low, xp_stack_high, xp_stack_guard;
 
+/* Reset the machine by a triple fault (an empty IDT, then int3): QEMU with
+   -no-reboot quits with status 0, Xen reports a reboot. */
+__attribute__((noreturn)) void xp_cpu_reset(void);
+
 /* Switch to a new stack and call fn(arg) there; never returns. */
 __attribute__((noreturn)) void xp_switch_stack(void *stack_top, void (*fn)(void *), void *arg);
 

@@ -35,6 +35,7 @@
 #include <xen/memory.h>
 #include <xen/sched.h>
 
+#include "cpu.h"
 #include "xen.h"
 #include "xenport/platform.h"
 #include "xenport/x86.h"
@@ -372,13 +373,7 @@ static __attribute__((noreturn)) void xen_exit(int status)
     if (!hypercalls_ready) {
         /* No SCHEDOP_shutdown: a triple fault, which Xen reports as reboot (a
            halt with interrupts off would read as poweroff). */
-        struct {
-            uint16_t limit;
-            uint64_t base;
-        } __attribute__((packed)) empty = { 0, 0 };
-        __asm__ volatile("lidt %0; int3" : : "m"(empty));
-        for (;;)
-            __asm__ volatile("pause");
+        xp_cpu_reset();
     }
     if (ring && !ring_stalled)
         ring_wait_consumed(sizeof(ring->out), 2000000000ULL);
