@@ -119,6 +119,8 @@ FMT_COMPILED_METHOD = 12
 
 FRAME_SMALL = 16
 FRAME_LARGE = 56
+# Slots above a method's deepest stack for the VM's own pushes (see W_CompiledMethod).
+FRAME_SLACK = 3
 FMT_INVALID = -1        # Spur formats with no instances the image may create
 FMT_LONGS = 5           # Spur 64-bit indexable (internal numbering)
 FMT_SHORTS = 7          # Spur 16-bit indexable (internal numbering)

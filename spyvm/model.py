@@ -9,7 +9,7 @@ the word size only shows in SmallInteger range and in byte-level access.
 from rpython.rlib.rarithmetic import r_uint, intmask
 from rpython.rlib import jit, longlong2float
 
-from spyvm import constants
+from spyvm import constants, stackdepth
 
 
 class W_Object(object):
@@ -201,6 +201,13 @@ class W_Float(W_HeapObject):
         return str(self.value)
 
 
+# Senders of these get their header's frame: their primitives (84, 100, 188) push the
+# elements of an Array in place of a couple of arguments.
+PUSHES_ARRAY_ARGUMENTS = dict.fromkeys([
+    "perform:withArguments:", "perform:withArguments:inSuperclass:",
+    "withArgs:executeMethod:", "receiver:withArguments:executeMethod:"], True)
+
+
 class W_CompiledMethod(W_HeapObject):
     """Header and literals as objects, bytecodes as an immutable string.
 
@@ -209,13 +216,13 @@ class W_CompiledMethod(W_HeapObject):
     """
     _attrs_ = ['header', 'literals', 'bytes', 'num_args', 'num_temps',
                'large_frame', 'primitive', 'new_header', 'word_size',
-               'reports_unhandled_error', 'heap_frame']
+               'reports_unhandled_error', 'heap_frame', 'frame_slots']
     # Quasi-immutable: traces fold bytecodes, literals and header fields of the
     # methods they run; any change (at:put:, objectAt:put:, become:) replaces the
     # field, which invalidates those traces. Never mutate `literals` in place.
     _immutable_fields_ = ['word_size', 'header?', 'literals?[*]', 'bytes?', 'num_args?',
                           'num_temps?', 'large_frame?', 'primitive?', 'new_header?',
-                          'reports_unhandled_error?', 'heap_frame?']
+                          'reports_unhandled_error?', 'heap_frame?', 'frame_slots?']
 
     def __init__(self, w_class, word_size, new_header, hash=0):
         W_HeapObject.__init__(self, w_class, hash)
@@ -225,6 +232,7 @@ class W_CompiledMethod(W_HeapObject):
         self.literals = []
         self.bytes = ""
         self.heap_frame = False
+        self.frame_slots = 0        # stack_size(), once known (0: not yet)
         self.num_args = 0
         self.num_temps = 0
         self.large_frame = False
@@ -246,6 +254,7 @@ class W_CompiledMethod(W_HeapObject):
     def set_header(self, header):
         """Decode a header SmallInteger (the literal count is the caller's business)."""
         self.header = header
+        self.frame_slots = 0
         self.large_frame = (header >> 17) & 1 == 1
         self.num_temps = (header >> 18) & 0x3f
         self.num_args = (header >> 24) & 0xf
@@ -263,6 +272,7 @@ class W_CompiledMethod(W_HeapObject):
 
     def set_bytes(self, bytes):
         self.bytes = bytes
+        self.frame_slots = 0
         # blockCopy: (bytecode 200) makes BlockContexts, which read and write this
         # method's temporaries from their own activations: such a method's frame
         # lives on the heap, not in the JIT's registers (see W_Context). A false
@@ -278,6 +288,7 @@ class W_CompiledMethod(W_HeapObject):
         literals = self.literals[:]
         literals[index0] = w_value
         self.literals = literals
+        self.frame_slots = 0
 
     def frame_size(self):
         if self.large_frame:
@@ -291,13 +302,38 @@ class W_CompiledMethod(W_HeapObject):
         return self.stack_size()
 
     def stack_size(self):
-        """The length of the stack of every context running this method (the JIT
-        compiles code for it: see W_Context). Only a malformed header declares
-        more temporaries than its frame holds."""
-        size = self.frame_size()
-        if self.num_temps > size:
-            return self.num_temps
+        """The slots of every context running this method (the JIT compiles code
+        for that many: see W_Context)."""
+        size = self.frame_slots
+        if size == 0:
+            size = self._compute_frame_slots()
         return size
+
+    @jit.dont_look_inside
+    def _compute_frame_slots(self):
+        """Temporaries plus the deepest stack the bytecodes reach plus FRAME_SLACK
+        slots for what the VM pushes itself (doesNotUnderstand:'s Message,
+        cannotReturn:, aboutToReturn:through:, run:with:in:). The header's frame
+        size where the bytecodes are not understood, where they make BlockContexts
+        (whose frames are on the heap anyway) and where they send one of the
+        selectors whose primitives push an Array's elements."""
+        size = self.frame_size()
+        temps = max(self.num_temps, self.num_args)
+        if not self.heap_frame and not self._sends_perform_with_arguments():
+            deepest = stackdepth.max_slots(self.bytes, 0, temps, constants.FRAME_LARGE * 4)
+            if deepest >= 0:
+                size = deepest + constants.FRAME_SLACK
+        if temps > size:
+            size = temps
+        self.frame_slots = size
+        return size
+
+    def _sends_perform_with_arguments(self):
+        for w_literal in self.literals:
+            if isinstance(w_literal, W_BytesObject) and \
+                    w_literal.as_string() in PUSHES_ARRAY_ARGUMENTS:
+                return True
+        return False
 
     def literal_bytes(self):
         """Bytes taken by header and literals: where the bytecodes start (0-based)."""
@@ -344,6 +380,7 @@ class W_CompiledMethod(W_HeapObject):
         self.literals, other.literals = other.literals, self.literals
         self.bytes, other.bytes = other.bytes, self.bytes
         self.heap_frame, other.heap_frame = other.heap_frame, self.heap_frame
+        self.frame_slots, other.frame_slots = other.frame_slots, self.frame_slots
         self.num_args, other.num_args = other.num_args, self.num_args
         self.num_temps, other.num_temps = other.num_temps, self.num_temps
         self.large_frame, other.large_frame = other.large_frame, self.large_frame
@@ -575,6 +612,602 @@ class W_Context(W_HeapObject):
 
     def size(self):
         return constants.CTX_FIXED_SIZE + self.slot_count()
+
+    def fetch(self, space, index0):
+        raise IndexError
+
+    def store(self, space, index0, w_value):
+        raise IndexError
+
+    def as_string(self):
+        return "<%s>" % (self.__class__.__name__,)
+
+    def classname(self, space):
+        return space.class_name(self.getclass(space))
+
+
+class W_SmallInteger(W_Object):
+    _attrs_ = ['value']
+    _immutable_fields_ = ['value']
+
+    def __init__(self, value):
+        self.value = value
+
+    def getclass(self, space):
+        return space.w_SmallInteger
+
+    def is_same_object(self, other):
+        return isinstance(other, W_SmallInteger) and other.value == self.value
+
+    def gethash(self, space):
+        return self.value
+
+    def as_string(self):
+        return str(self.value)
+
+    def __repr__(self):
+        return "W_SmallInteger(%d)" % self.value
+
+
+class W_Character(W_Object):
+    """Spur's immediate Character (V3 Characters are ordinary pointers objects)."""
+    _attrs_ = ['value']
+    _immutable_fields_ = ['value']
+
+    def __init__(self, value):
+        self.value = value
+
+    def getclass(self, space):
+        return space.w_Character
+
+    def is_same_object(self, other):
+        return isinstance(other, W_Character) and other.value == self.value
+
+    def gethash(self, space):
+        return self.value
+
+    def as_string(self):
+        return "$" + chr(self.value & 0xff)
+
+
+class W_HeapObject(W_Object):
+    """An object with a class pointer and an identity hash."""
+    _attrs_ = ['w_class', 'hash']
+
+    def __init__(self, w_class, hash=0):
+        self.w_class = w_class
+        self.hash = hash
+
+    def getclass(self, space):
+        return self.w_class
+
+    def gethash(self, space):
+        if self.hash == 0:
+            self.hash = space.next_hash()
+        return self.hash
+
+    def change_class(self, w_class):
+        self.w_class = w_class
+
+
+class W_PointersObject(W_HeapObject):
+    """Fixed and indexable pointer slots in one list (fixed slots first)."""
+    _attrs_ = ['slots', 'weak']
+
+    def __init__(self, w_class, size, w_fill, hash=0):
+        W_HeapObject.__init__(self, w_class, hash)
+        self.slots = [w_fill] * size
+        self.weak = False
+
+    def size(self):
+        return len(self.slots)
+
+    def fetch(self, space, index0):
+        return self.slots[index0]
+
+    def store(self, space, index0, w_value):
+        self.slots[index0] = w_value
+
+    def as_string(self):
+        return "<pointers %d>" % len(self.slots)
+
+
+class W_BytesObject(W_HeapObject):
+    _attrs_ = ['bytes']
+
+    def __init__(self, w_class, size, hash=0):
+        W_HeapObject.__init__(self, w_class, hash)
+        self.bytes = ['\x00'] * size
+
+    def size(self):
+        return len(self.bytes)
+
+    def getbyte(self, index0):
+        return ord(self.bytes[index0])
+
+    def setbyte(self, index0, value):
+        self.bytes[index0] = chr(value & 0xff)
+
+    def as_string(self):
+        return "".join(self.bytes)
+
+    def set_string(self, s):
+        self.bytes = [c for c in s]
+
+
+class W_WordsObject(W_HeapObject):
+    """32-bit word-indexable objects (Bitmap, WordArray, V3 LargeInts are bytes)."""
+    _attrs_ = ['words']
+
+    def __init__(self, w_class, size, hash=0):
+        W_HeapObject.__init__(self, w_class, hash)
+        self.words = [r_uint(0)] * size
+
+    def size(self):
+        return len(self.words)
+
+    def getword(self, index0):
+        return self.words[index0]
+
+    def setword(self, index0, value):
+        self.words[index0] = r_uint(value) & r_uint(0xffffffff)
+
+
+class W_Float(W_HeapObject):
+    """A boxed 64-bit float; basicAt: 1 is the high 32 bits, as in Squeak."""
+    _attrs_ = ['value']
+
+    def __init__(self, w_class, value, hash=0):
+        W_HeapObject.__init__(self, w_class, hash)
+        self.value = value
+
+    def size(self):
+        return 2
+
+    def getword(self, index0):
+        bits = r_uint(longlong2float.float2longlong(self.value))
+        if index0 == 0:
+            return (bits >> 32) & r_uint(0xffffffff)
+        return bits & r_uint(0xffffffff)
+
+    def setword(self, index0, value):
+        bits = r_uint(longlong2float.float2longlong(self.value))
+        value = r_uint(value) & r_uint(0xffffffff)
+        if index0 == 0:
+            bits = (bits & r_uint(0xffffffff)) | (value << 32)
+        else:
+            bits = (bits & ~r_uint(0xffffffff)) | value
+        self.value = longlong2float.longlong2float(intmask(bits))
+
+    def as_string(self):
+        return str(self.value)
+
+
+# Senders of these get their header's frame: their primitives (84, 100, 188) push the
+# elements of an Array in place of a couple of arguments.
+PUSHES_ARRAY_ARGUMENTS = dict.fromkeys([
+    "perform:withArguments:", "perform:withArguments:inSuperclass:",
+    "withArgs:executeMethod:", "receiver:withArguments:executeMethod:"], True)
+
+
+class W_CompiledMethod(W_HeapObject):
+    """Header and literals as objects, bytecodes as an immutable string.
+
+    The header's meaning depends on the image format (V3 or the newer layout used
+    by Spur); the reader decodes it once into the fields below.
+    """
+    _attrs_ = ['header', 'literals', 'bytes', 'num_args', 'num_temps',
+               'large_frame', 'primitive', 'new_header', 'word_size',
+               'reports_unhandled_error', 'heap_frame', 'frame_slots']
+    # Quasi-immutable: traces fold bytecodes, literals and header fields of the
+    # methods they run; any change (at:put:, objectAt:put:, become:) replaces the
+    # field, which invalidates those traces. Never mutate `literals` in place.
+    _immutable_fields_ = ['word_size', 'header?', 'literals?[*]', 'bytes?', 'num_args?',
+                          'num_temps?', 'large_frame?', 'primitive?', 'new_header?',
+                          'reports_unhandled_error?', 'heap_frame?', 'frame_slots?']
+
+    def __init__(self, w_class, word_size, new_header, hash=0):
+        W_HeapObject.__init__(self, w_class, hash)
+        self.word_size = word_size
+        self.new_header = new_header
+        self.header = 0
+        self.literals = []
+        self.bytes = ""
+        self.heap_frame = False
+        self.frame_slots = 0        # stack_size(), once known (0: not yet)
+        self.num_args = 0
+        self.num_temps = 0
+        self.large_frame = False
+        self.primitive = 0
+        # Set on the image's debugger entry points when running headless (see headless.py).
+        self.reports_unhandled_error = False
+
+    def header_for(self, num_literals):
+        """A header for a method with num_literals literals and nothing else set."""
+        if self.new_header:
+            return num_literals
+        return num_literals << 9
+
+    def header_num_literals(self, header):
+        if self.new_header:
+            return header & 0x7fff
+        return (header >> 9) & 0xff
+
+    def set_header(self, header):
+        """Decode a header SmallInteger (the literal count is the caller's business)."""
+        self.header = header
+        self.frame_slots = 0
+        self.large_frame = (header >> 17) & 1 == 1
+        self.num_temps = (header >> 18) & 0x3f
+        self.num_args = (header >> 24) & 0xf
+        if self.new_header:
+            self._decode_callprimitive((header >> 16) & 1)
+        else:
+            lowbits = header & 0x1ff
+            highbit = (header >> 28) & 1
+            self.primitive = lowbits + (highbit << 9)
+
+    def _decode_callprimitive(self, has_prim):
+        self.primitive = 0
+        if has_prim and len(self.bytes) >= 3:
+            self.primitive = ord(self.bytes[1]) + (ord(self.bytes[2]) << 8)
+
+    def set_bytes(self, bytes):
+        self.bytes = bytes
+        self.frame_slots = 0
+        # blockCopy: (bytecode 200) makes BlockContexts, which read and write this
+        # method's temporaries from their own activations: such a method's frame
+        # lives on the heap, not in the JIT's registers (see W_Context). A false
+        # hit in an operand byte only costs speed.
+        self.heap_frame = "\xc8" in bytes
+        if self.new_header:
+            self._decode_callprimitive((self.header >> 16) & 1)
+
+    def num_literals(self):
+        return len(self.literals)
+
+    def set_literal(self, index0, w_value):
+        literals = self.literals[:]
+        literals[index0] = w_value
+        self.literals = literals
+        self.frame_slots = 0
+
+    def frame_size(self):
+        if self.large_frame:
+            return constants.FRAME_LARGE
+        return constants.FRAME_SMALL
+
+    def vable_stack_size(self):
+        """The length of W_Context.stack for this method (0: the frame is on the heap)."""
+        if self.heap_frame:
+            return 0
+        return self.stack_size()
+
+    def stack_size(self):
+        """The slots of every context running this method (the JIT compiles code
+        for that many: see W_Context)."""
+        size = self.frame_slots
+        if size == 0:
+            size = self._compute_frame_slots()
+        return size
+
+    @jit.dont_look_inside
+    def _compute_frame_slots(self):
+        """Temporaries plus the deepest stack the bytecodes reach plus FRAME_SLACK
+        slots for what the VM pushes itself (doesNotUnderstand:'s Message,
+        cannotReturn:, aboutToReturn:through:, run:with:in:). The header's frame
+        size where the bytecodes are not understood, where they make BlockContexts
+        (whose frames are on the heap anyway) and where they send one of the
+        selectors whose primitives push an Array's elements."""
+        size = self.frame_size()
+        temps = max(self.num_temps, self.num_args)
+        if not self.heap_frame and not self._sends_perform_with_arguments():
+            deepest = stackdepth.max_slots(self.bytes, 0, temps, constants.FRAME_LARGE * 4)
+            if deepest >= 0:
+                size = deepest + constants.FRAME_SLACK
+        if temps > size:
+            size = temps
+        self.frame_slots = size
+        return size
+
+    def _sends_perform_with_arguments(self):
+        for w_literal in self.literals:
+            if isinstance(w_literal, W_BytesObject) and \
+                    w_literal.as_string() in PUSHES_ARRAY_ARGUMENTS:
+                return True
+        return False
+
+    def literal_bytes(self):
+        """Bytes taken by header and literals: where the bytecodes start (0-based)."""
+        return (len(self.literals) + 1) * self.word_size
+
+    def size(self):
+        return self.literal_bytes() + len(self.bytes)
+
+    def fetch(self, space, index0):
+        # objectAt: style access to header and literals.
+        if index0 == 0:
+            return space.wrap_int(self.header)
+        return self.literals[index0 - 1]
+
+    def getliteral(self, index0):
+        return self.literals[index0]
+
+    def selector(self, space):
+        """The method's selector, from the penultimate literal, where images keep it
+        (Squeak 3+ and Spur); pre-closure images do not (see Interpreter.find_method_owner)."""
+        n = len(self.literals)
+        if n >= 2:
+            w_sel = self.literals[n - 2]
+            if isinstance(w_sel, W_BytesObject):
+                return w_sel.as_string()
+            # Newer images keep an AdditionalMethodState there holding the selector.
+            if isinstance(w_sel, W_PointersObject) and w_sel.size() >= 2:
+                w_s = w_sel.fetch(space, 1)
+                if isinstance(w_s, W_BytesObject):
+                    return w_s.as_string()
+        return "?"
+
+    def method_class(self, space):
+        n = len(self.literals)
+        if n >= 1:
+            w_assoc = self.literals[n - 1]
+            if isinstance(w_assoc, W_PointersObject) and w_assoc.size() >= 2:
+                return w_assoc.fetch(space, constants.ASSOCIATION_VALUE)
+        return space.w_nil
+
+    def swap_with(self, other):
+        """Exchange everything but the Python identity (for become:)."""
+        self.header, other.header = other.header, self.header
+        self.literals, other.literals = other.literals, self.literals
+        self.bytes, other.bytes = other.bytes, self.bytes
+        self.heap_frame, other.heap_frame = other.heap_frame, self.heap_frame
+        self.frame_slots, other.frame_slots = other.frame_slots, self.frame_slots
+        self.num_args, other.num_args = other.num_args, self.num_args
+        self.num_temps, other.num_temps = other.num_temps, self.num_temps
+        self.large_frame, other.large_frame = other.large_frame, self.large_frame
+        self.primitive, other.primitive = other.primitive, self.primitive
+        self.new_header, other.new_header = other.new_header, self.new_header
+        self.reports_unhandled_error, other.reports_unhandled_error = \
+            other.reports_unhandled_error, self.reports_unhandled_error
+
+    def as_string(self):
+        return "<CompiledMethod>"
+
+
+class W_Context(W_HeapObject):
+    """MethodContext / BlockContext / Context, kept in a form the interpreter runs fast.
+
+    `pc` is a 0-based index into the method's bytecode string (-1 when the Smalltalk
+    pc is nil, i.e. the context has returned); `stack` holds arguments, temporaries and
+    the operand stack, `sp` is the Smalltalk stackp. The six fixed slots are mapped by
+    fetch/store so the image can reflect on contexts as ordinary objects.
+
+    The context an interpreter loop runs is the JIT's virtualizable: compiled code
+    keeps pc, sp and the stack in registers and writes them back only when
+    something else looks (reflection, a process switch, a guard failing). So the
+    stack list is never replaced while code that the JIT sees runs, and its length
+    is always its method's vable_stack_size() (compiled code is specialised for it).
+    A method that makes BlockContexts keeps its slots in `frame` instead, an
+    ordinary list: its blocks use its temporaries from other activations, and
+    reading another loop's registers would force that loop out of compiled code.
+    Exactly one of the two lists holds the slots; all access goes through
+    slot_count, get_slot and set_slot.
+    """
+    _virtualizable_ = ['pc', 'sp', 'stack[*]']
+    _attrs_ = ['w_sender', 'pc', 'sp', 'stack', 'frame', 'w_method', 'w_receiver',
+               'w_closure', 'is_block_context', 'w_home', 'block_nargs',
+               'block_startpc', 'w_slot_method', 'w_pending_pc', 'depth', 'dead']
+
+    def __init__(self, space, w_class, is_block_context, stack_size, hash=0):
+        self = jit.hint(self, access_directly=True, fresh_virtualizable=True)
+        W_HeapObject.__init__(self, w_class, hash)
+        self.w_sender = space.w_nil
+        self.pc = -1
+        # Returned, or never started: the Smalltalk pc is nil. Kept apart from pc
+        # so that checking a sender or home, which may be another loop's
+        # virtualizable, does not force it out of registers.
+        self.dead = True
+        self.sp = 0
+        self.stack = [space.w_nil] * stack_size
+        self.frame = NO_FRAME
+        self.w_method = None           # the method being run (home's for BlockContext)
+        self.w_slot_method = space.w_nil  # what instVarAt: 4 answers for a MethodContext
+        self.w_receiver = space.w_nil
+        self.w_closure = space.w_nil   # closureOrNil (receiverMap in 6502 images)
+        self.is_block_context = is_block_context
+        self.w_home = space.w_nil      # BlockContext only
+        self.block_nargs = 0
+        self.block_startpc = 0         # Smalltalk (1-based) pc of the block's first bytecode
+        self.w_pending_pc = space.w_nil  # a pc stored while no method is known yet
+        self.depth = 0                 # sender chain length, for the recursion bound
+
+    # --- stack ---------------------------------------------------------------
+
+    # --- slots: arguments, temporaries and the operand stack -----------------
+
+    def slot_count(self):
+        frame = self.frame
+        if len(frame) > 0:
+            return len(frame)
+        return len(self.stack)
+
+    def get_slot(self, i):
+        assert i >= 0
+        frame = self.frame
+        if len(frame) > 0:
+            return frame[i]
+        return self.stack[i]
+
+    def set_slot(self, i, w_value):
+        assert i >= 0
+        frame = self.frame
+        if len(frame) > 0:
+            frame[i] = w_value
+        else:
+            self.stack[i] = w_value
+
+    def slots(self):
+        """A copy of all slots, for inspection."""
+        return [self.get_slot(i) for i in range(self.slot_count())]
+
+    def push(self, w_value):
+        sp = self.sp
+        if sp < 0 or sp >= self.slot_count():
+            # Only a malformed method outgrows its declared frame.
+            raise StackUnderflow
+        self.set_slot(sp, w_value)
+        self.sp = sp + 1
+
+    def pop(self):
+        sp = self.sp - 1
+        if sp < 0:
+            raise StackUnderflow
+        self.sp = sp
+        return self.get_slot(sp)
+
+    def top(self):
+        sp = self.sp - 1
+        if sp < 0:
+            raise StackUnderflow
+        return self.get_slot(sp)
+
+    def peek(self, n):
+        """The n-th element from the top (0 = top)."""
+        i = self.sp - 1 - n
+        if i < 0:
+            raise StackUnderflow
+        return self.get_slot(i)
+
+    def pop_n(self, n):
+        if n > self.sp:
+            raise StackUnderflow
+        self.sp -= n
+
+    def stack_at(self, i):
+        """Slot i (0-based), checked."""
+        if i < 0 or i >= self.slot_count():
+            raise StackUnderflow
+        return self.get_slot(i)
+
+    def stack_at_put(self, i, w_value):
+        if i < 0 or i >= self.slot_count():
+            raise StackUnderflow
+        self.set_slot(i, w_value)
+
+    def settop(self, w_value):
+        sp = self.sp - 1
+        if sp < 0:
+            raise StackUnderflow
+        self.set_slot(sp, w_value)
+
+    def home_context(self):
+        """The context holding the method temporaries (self for a MethodContext)."""
+        if self.is_block_context:
+            w_home = self.w_home
+            if isinstance(w_home, W_Context):
+                return w_home
+        return self
+
+    # A BlockContext's temporaries are its home's; a method's are its own (kept
+    # apart so the running context is reached directly, not through home_context).
+
+    def gettemp(self, index0):
+        if self.is_block_context:
+            return self.home_context().stack_at(index0)
+        return self.stack_at(index0)
+
+    def settemp(self, index0, w_value):
+        if self.is_block_context:
+            self.home_context().stack_at_put(index0, w_value)
+        else:
+            self.stack_at_put(index0, w_value)
+
+    # --- pc mapping ----------------------------------------------------------
+
+    def smalltalk_pc(self, space):
+        if self.w_method is None:
+            return self.w_pending_pc
+        if self.dead or self.pc < 0:
+            return space.w_nil
+        return space.wrap_int(self.pc + self.w_method.literal_bytes() + 1)
+
+    def set_smalltalk_pc(self, space, w_pc):
+        if self.w_method is None:
+            self.w_pending_pc = w_pc
+            self.pc = -1
+        elif isinstance(w_pc, W_SmallInteger):
+            self.pc = w_pc.value - self.w_method.literal_bytes() - 1
+        else:
+            self.pc = -1
+        self.dead = self.pc < 0
+
+    def set_method(self, space, w_method):
+        """Change the running method, keeping the Smalltalk-visible pc."""
+        if self.w_method is None:
+            w_pc = self.w_pending_pc
+        else:
+            w_pc = self.smalltalk_pc(space)
+        self.w_method = w_method
+        self.fit_stack(space)
+        self.set_smalltalk_pc(space, w_pc)
+
+    @jit.dont_look_inside
+    def fit_stack(self, space):
+        """Give the stack its method's stack_size() (see the class comment). Only a
+        context whose method was changed under it, or one built by hand, needs
+        it; slots that no longer fit are dropped."""
+        if self.w_method is None or self.fits_method():
+            return
+        size = self.w_method.stack_size()
+        slots = [space.w_nil] * size
+        for i in range(min(size, self.slot_count())):
+            slots[i] = self.get_slot(i)
+        if self.w_method.heap_frame:
+            self.stack = []
+            self.frame = slots
+        else:
+            self.stack = slots
+            self.frame = NO_FRAME
+        if self.sp > size:
+            self.sp = size
+
+    def fits_method(self):
+        w_method = self.w_method
+        return w_method is None or (len(self.stack) == w_method.vable_stack_size() and
+                                    self.slot_count() == w_method.stack_size())
+
+    def is_dead(self):
+        return self.dead
+
+    def start_at(self, pc):
+        """Make the context ready to run from pc (0-based)."""
+        self.pc = pc
+        self.dead = pc < 0
+
+    def mark_dead(self, space):
+        """It has returned: nil sender and pc (the pc field itself is left alone)."""
+        self.w_sender = space.w_nil
+        self.dead = True
+
+    # --- reflection ----------------------------------------------------------
+
+    def size(self):
+        return constants.CTX_FIXED_SIZE + self.slot_count()
+
+    def file_size(self):
+        """The size an image file gives it: at least its method's header frame, which
+        a VM that sizes frames by the header (squeak-vm) writes into."""
+        size = self.size()
+        if self.w_method is not None:
+            size = max(size, constants.CTX_FIXED_SIZE + self.w_method.frame_size())
+        return size
+
+    def file_fetch(self, space, index0):
+        """Slot index0 of the file_size() the image file holds (nil past size())."""
+        if index0 >= self.size():
+            return space.w_nil
+        return self.fetch(space, index0)
 
     def fetch(self, space, index0):
         if index0 == constants.CTX_SENDER:

@@ -18,7 +18,9 @@ one-line script and prints its report as it goes (CogXen stdout:).
 Every benchmark and every tinyBenchmarks run is a process of its own, so the peak
 memory (the child's maximum resident set size, from wait4) belongs to it.
 Iteration times are measured inside the image (Time millisecondClockValue) on
-both VMs: warm-up is the first iteration, steady state the median of the others.
+both VMs: warm-up is the first iteration, steady state the median of the last
+STEADY_LAST ones. A JIT keeps compiling bridges for a dozen iterations of the
+bigger benchmarks (DeltaBlue, Richards), so the default runs 20.
 
 Runs with Python 2.7 (the project's .venv27) or Python 3.
 """
@@ -62,7 +64,8 @@ SUITE = [
     ("WordFreq", 16),
 ]
 
-DEFAULT_ITERATIONS = 6      # 1 warm-up + 5 for the steady-state median
+DEFAULT_ITERATIONS = 20     # the first is the warm-up
+STEADY_LAST = 5             # the steady state: the median of the last 5
 DEFAULT_TINY_RUNS = 3
 DEFAULT_TIMEOUT = 600       # seconds, per process
 
@@ -231,12 +234,13 @@ def median(values):
 
 
 def warmup_and_steady(iterations):
-    """(first iteration, median of the later ones); one iteration serves as both."""
+    """(first iteration, median of the last STEADY_LAST after it); one iteration
+    serves as both."""
     if not iterations:
         return None, None
     if len(iterations) == 1:
         return iterations[0], iterations[0]
-    return iterations[0], median(iterations[1:])
+    return iterations[0], median(iterations[1:][-STEADY_LAST:])
 
 
 def geometric_mean(values):
@@ -527,7 +531,8 @@ def main(argv=None):
     parser.add_argument("--no-peer", action="store_true", help="run the VM under test only")
     parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS,
                         help="timed iterations per benchmark: the first is the warm-up, "
-                             "the median of the rest the steady state (default %(default)s)")
+                             "the median of the last %d the steady state (default "
+                             "%%(default)s)" % STEADY_LAST)
     parser.add_argument("--tiny", type=int, default=DEFAULT_TINY_RUNS,
                         help="runs of 0 tinyBenchmarks per VM, median reported; 0: none (default %(default)s)")
     parser.add_argument("--scale", type=float, default=1.0,
@@ -576,8 +581,8 @@ def main(argv=None):
     else:
         print("peer: squeak-vm NOT FOUND (looked for $SQUEAK_VM, %s; Debian package squeak-vm, "
               "installed by `make setup`): CogXen's numbers only" % PEER_GLOB)
-    print("iterations: %d (first = warm-up, steady = median of the other %d); sizes: %s"
-          % (args.iterations, max(args.iterations - 1, 1),
+    print("iterations: %d (first = warm-up, steady = median of the last %d); sizes: %s"
+          % (args.iterations, max(min(args.iterations - 1, STEADY_LAST), 1),
              " ".join("%s=%d" % item for item in suite)))
     load = os.getloadavg()
     print("load average at start: %.2f %.2f %.2f (%d CPUs)" % (load + (cpu_count(),)))

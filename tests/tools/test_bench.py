@@ -56,6 +56,9 @@ def test_warmup_is_the_first_iteration_and_steady_the_median_of_the_rest():
     assert bench.warmup_and_steady([120, 100, 104, 98]) == (120, 100)
     assert bench.warmup_and_steady([120, 100, 104, 98, 90]) == (120, 99.0)
     assert bench.warmup_and_steady([7]) == (7, 7)
+    # Only the last STEADY_LAST iterations count: the JIT may still compile before.
+    assert bench.STEADY_LAST == 5
+    assert bench.warmup_and_steady([500, 300, 200, 90, 80, 70, 60, 50]) == (500, 70)
     assert bench.warmup_and_steady([]) == (None, None)
     assert abs(bench.geometric_mean([2.0, 8.0]) - 4.0) < 1e-12
     assert bench.geometric_mean([]) is None

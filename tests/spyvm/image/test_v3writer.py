@@ -572,7 +572,9 @@ def test_contexts():
     tiny = Tiny()
     space = tiny.space
     w_method = make_method(tiny, [], "\x70\x70\x7c")
-    # Contexts are as big as their method's frame (stack_size), as the VM makes them.
+    # Contexts are as big as their method's frame (stack_size), as the VM makes them:
+    # temporaries, the deepest stack (2) and FRAME_SLACK.
+    assert w_method.stack_size() == 2 + constants.FRAME_SLACK
     w_home = model.W_Context(space, tiny.w_MethodContext, False, w_method.stack_size(),
                              tiny.next_hash())
     w_home.w_slot_method = w_method
@@ -603,7 +605,9 @@ def test_contexts():
     assert block.w_method is home.w_method
     for w_ctx in [w_home, w_block, w_fresh, w_fresh_block]:
         chunk, reader = tiny.chunk_of(data, w_ctx)
-        assert (chunk.format, chunk.body_words, header_type(reader, chunk)) == (3, 22, 3)
+        assert (chunk.format, chunk.body_words, header_type(reader, chunk)) == \
+            (3, w_ctx.size(), 3)
+    assert w_home.size() == constants.CTX_FIXED_SIZE + 5 and w_fresh.size() == 22
     # Where the model keeps 0 for a context with no method, the file has nil.
     nil_chunk, reader = tiny.chunk_of(data, space.w_nil)
     nil_oop = nil_chunk.oop

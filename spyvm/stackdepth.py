@@ -1,0 +1,174 @@
+"""How deep a method's operand stack really gets (V3PlusClosures bytecodes).
+
+A context is as big as its method's frame. The header only says "small" (16 slots)
+or "large" (56), but a send allocates the frame and compiled code carries every slot
+of it in registers, so the frame is sized from the bytecodes instead: the deepest
+stack any path reaches, over the method body and the bodies of its closures.
+
+max_slots() follows every path from pc 0 (the stack starts above the temporaries)
+and from each closure body (above the block's arguments and copied values), and
+answers the largest slot count seen, or -1 when the bytecodes are not understood
+(then the caller keeps the header's frame size).
+"""
+
+# Arguments of the special selectors 176-207; the same table in every Squeak image
+# since the Blue Book (at:put: takes 2, the unary ones 0).
+SPECIAL_ARGCOUNTS = [1] * 16 + [1, 2, 0, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 0]
+
+UNKNOWN = -1
+
+
+def _jump_target(pc, length, offset):
+    return pc + length + offset
+
+
+def _byte(bytes, i):
+    if i < len(bytes):
+        return ord(bytes[i])
+    return -1
+
+
+def _step(bytes, pc):
+    """(length, pops, pushes, jump target or -1, falls through, closure body or -1,
+    closure body's starting depth). length 0: not understood."""
+    b = ord(bytes[pc])
+    if b < 96:
+        return 1, 0, 1, -1, True, -1, 0          # pushes of variables and literals
+    if b < 112:
+        return 1, 1, 0, -1, True, -1, 0          # pop-and-store
+    if b < 120:
+        return 1, 0, 1, -1, True, -1, 0          # push self/true/false/nil/-1/0/1/2
+    if b < 124:
+        return 1, 0, 0, -1, False, -1, 0         # return receiver/true/false/nil
+    if b == 124 or b == 125:
+        return 1, 1, 0, -1, False, -1, 0         # return top, block return
+    if b < 128:
+        return 0, 0, 0, -1, False, -1, 0
+    if b == 128:
+        return 2, 0, 1, -1, True, -1, 0
+    if b == 129:
+        return 2, 0, 0, -1, True, -1, 0
+    if b == 130:
+        return 2, 1, 0, -1, True, -1, 0
+    if b == 131 or b == 133:
+        d = _byte(bytes, pc + 1)
+        if d < 0:
+            return 0, 0, 0, -1, False, -1, 0
+        return 2, (d >> 5) + 1, 1, -1, True, -1, 0
+    if b == 132:
+        d1 = _byte(bytes, pc + 1)
+        if d1 < 0 or _byte(bytes, pc + 2) < 0:
+            return 0, 0, 0, -1, False, -1, 0
+        op = d1 >> 5
+        if op <= 1:
+            return 3, (d1 & 31) + 1, 1, -1, True, -1, 0
+        if op <= 4:
+            return 3, 0, 1, -1, True, -1, 0
+        if op == 6:
+            return 3, 1, 0, -1, True, -1, 0
+        return 3, 0, 0, -1, True, -1, 0
+    if b == 134:
+        d = _byte(bytes, pc + 1)
+        if d < 0:
+            return 0, 0, 0, -1, False, -1, 0
+        return 2, (d >> 6) + 1, 1, -1, True, -1, 0
+    if b == 135:
+        return 1, 1, 0, -1, True, -1, 0
+    if b == 136 or b == 137:
+        return 1, 0, 1, -1, True, -1, 0
+    if b == 138:
+        d = _byte(bytes, pc + 1)
+        if d < 0:
+            return 0, 0, 0, -1, False, -1, 0
+        if d & 128:
+            return 2, d & 127, 1, -1, True, -1, 0
+        return 2, 0, 1, -1, True, -1, 0
+    if b == 139:
+        return 3, 0, 0, -1, True, -1, 0
+    if b == 140:
+        return 3, 0, 1, -1, True, -1, 0
+    if b == 141:
+        return 3, 0, 0, -1, True, -1, 0
+    if b == 142:
+        return 3, 1, 0, -1, True, -1, 0
+    if b == 143:
+        d = _byte(bytes, pc + 1)
+        hi = _byte(bytes, pc + 2)
+        lo = _byte(bytes, pc + 3)
+        if d < 0 or hi < 0 or lo < 0:
+            return 0, 0, 0, -1, False, -1, 0
+        num_copied = d >> 4
+        num_args = d & 15
+        block_size = (hi << 8) | lo
+        # Execution goes on after the body; the body runs in a context of its own.
+        return 4, num_copied, 1, pc + 4 + block_size, False, pc + 4, num_args + num_copied
+    if b < 152:
+        return 1, 0, 0, _jump_target(pc, 1, (b & 7) + 1), False, -1, 0
+    if b < 160:
+        return 1, 1, 0, _jump_target(pc, 1, (b & 7) + 1), True, -1, 0
+    d = _byte(bytes, pc + 1)
+    if b < 176 and d < 0:
+        return 0, 0, 0, -1, False, -1, 0
+    if b < 168:
+        return 2, 0, 0, _jump_target(pc, 2, ((b & 7) - 4) * 256 + d), False, -1, 0
+    if b < 176:
+        return 2, 1, 0, _jump_target(pc, 2, (b & 3) * 256 + d), True, -1, 0
+    if b < 208:
+        return 1, SPECIAL_ARGCOUNTS[b - 176] + 1, 1, -1, True, -1, 0
+    if b < 224:
+        return 1, 1, 1, -1, True, -1, 0
+    if b < 240:
+        return 1, 2, 1, -1, True, -1, 0
+    return 1, 3, 1, -1, True, -1, 0
+
+
+def max_slots(bytes, start, num_temps, limit):
+    """The most slots (temporaries and operand stack) a context running these
+    bytecodes holds, following every path from `start` (the first bytecode) and
+    from every closure body; -1 if a path leaves the bytecodes, pops below the
+    temporaries, runs an unknown bytecode or needs more than `limit` slots."""
+    n = len(bytes)
+    if start < 0 or start > n:
+        return UNKNOWN
+    depth_at = [-1] * (n + 1)
+    floor_at = [0] * (n + 1)       # slots that belong to the activation, not the stack
+    work = []
+    depth_at[start] = num_temps
+    floor_at[start] = num_temps
+    work.append(start)
+    deepest = num_temps
+    while work:
+        pc = work.pop()
+        depth = depth_at[pc]
+        floor = floor_at[pc]
+        if pc >= n:
+            return UNKNOWN       # ran off the end
+        length, pops, pushes, target, falls, body, body_depth = _step(bytes, pc)
+        if length == 0:
+            return UNKNOWN
+        if depth - pops < floor:
+            return UNKNOWN       # pops into the temporaries
+        after = depth - pops + pushes
+        if after > deepest:
+            deepest = after
+        if deepest > limit:
+            return UNKNOWN
+        nexts = []
+        if falls:
+            nexts.append((pc + length, after, floor))
+        if target >= 0:
+            nexts.append((target, after, floor))
+        if body >= 0:
+            nexts.append((body, body_depth, body_depth))
+            if body_depth > deepest:
+                deepest = body_depth
+        for next_pc, next_depth, next_floor in nexts:
+            if next_pc < 0 or next_pc > n:
+                return UNKNOWN
+            if next_depth > depth_at[next_pc]:
+                # A deeper arrival; the first one decides the floor.
+                if depth_at[next_pc] < 0:
+                    floor_at[next_pc] = next_floor
+                depth_at[next_pc] = next_depth
+                work.append(next_pc)
+    return deepest
