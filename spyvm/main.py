@@ -31,7 +31,8 @@ Options:
   -h, --help            show this help and exit
   --version             show the version and exit
   --jit ARG             JIT settings: 'off', or RPython's param=value,... list
-                        (threshold, function_threshold, trace_limit, ...)
+                        (threshold, function_threshold, trace_limit, ...);
+                        CogXen's default trace_limit is 16000
   -headless, --headless accepted for compatibility: CogXen is always headless
 
 Without --eval or a script the image resumes where it was saved.
@@ -121,6 +122,7 @@ def main(argv):
     if opts.version:
         platform.write_stdout("cogxen %s (%s)\n" % (version.VERSION, BUILD_KIND))
         return EXIT_OK
+    interpreter.configure_jit(interpreter.JIT_DEFAULTS)
     if opts.jit:
         try:
             interpreter.configure_jit(opts.jit)
