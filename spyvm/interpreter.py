@@ -455,6 +455,10 @@ class Interpreter(object):
             new_ctx.set_slot(i, ctx.get_slot(base + i))
         if num_temps < argcount:
             num_temps = argcount
+        if num_temps > new_ctx.slot_count():
+            raise StackUnderflow
+        for i in range(argcount, num_temps):
+            new_ctx.set_slot(i, space.w_nil)
         new_ctx.sp = num_temps
         ctx.pop_n(argcount + 1)
         return new_ctx

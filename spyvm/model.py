@@ -417,7 +417,8 @@ class W_Context(W_HeapObject):
                'w_closure', 'is_block_context', 'w_home', 'block_nargs',
                'block_startpc', 'w_slot_method', 'w_pending_pc', 'depth', 'dead']
 
-    def __init__(self, space, w_class, is_block_context, stack_size, hash=0):
+    def __init__(self, space, w_class, is_block_context, stack_size, hash=0,
+                 empty_slots=False):
         self = jit.hint(self, access_directly=True, fresh_virtualizable=True)
         W_HeapObject.__init__(self, w_class, hash)
         self.w_sender = space.w_nil
@@ -427,7 +428,12 @@ class W_Context(W_HeapObject):
         # virtualizable, does not force it out of registers.
         self.dead = True
         self.sp = 0
-        self.stack = [space.w_nil] * stack_size
+        if empty_slots:
+            # Slots an activation fills before it reads them (see new_context):
+            # compiled code that allocates the context then stores nothing there.
+            self.stack = [None] * stack_size
+        else:
+            self.stack = [space.w_nil] * stack_size
         self.frame = NO_FRAME
         self.w_method = None           # the method being run (home's for BlockContext)
         self.w_slot_method = space.w_nil  # what instVarAt: 4 answers for a MethodContext
@@ -466,7 +472,7 @@ class W_Context(W_HeapObject):
             self.stack[i] = w_value
 
     def slots(self):
-        """A copy of all slots, for inspection."""
+        """A copy of all slots, for inspection (None: an operand slot never used)."""
         return [self.get_slot(i) for i in range(self.slot_count())]
 
     def push(self, w_value):
@@ -503,10 +509,14 @@ class W_Context(W_HeapObject):
         self.sp -= n
 
     def stack_at(self, i):
-        """Slot i (0-based), checked."""
+        """Slot i (0-based), checked: a temporary index past the activation's
+        slots (a malformed method) finds an operand slot never used."""
         if i < 0 or i >= self.slot_count():
             raise StackUnderflow
-        return self.get_slot(i)
+        w_slot = self.get_slot(i)
+        if w_slot is None:
+            raise StackUnderflow
+        return w_slot
 
     def stack_at_put(self, i, w_value):
         if i < 0 or i >= self.slot_count():
@@ -637,7 +647,10 @@ class W_Context(W_HeapObject):
         i = index0 - constants.CTX_FIXED_SIZE
         if i < 0 or i >= self.slot_count():
             raise IndexError
-        return self.get_slot(i)
+        w_slot = self.get_slot(i)
+        if w_slot is None:
+            return space.w_nil
+        return w_slot
 
     def store(self, space, index0, w_value):
         if index0 == constants.CTX_SENDER:
@@ -744,7 +757,8 @@ class W_Context(W_HeapObject):
         self.w_home = mapping.get(self.w_home, self.w_home)
         for i in range(self.slot_count()):
             w_slot = self.get_slot(i)
-            self.set_slot(i, mapping.get(w_slot, w_slot))
+            if w_slot is not None:
+                self.set_slot(i, mapping.get(w_slot, w_slot))
 
     def as_string(self):
         return "<context pc=%d sp=%d>" % (self.pc, self.sp)
@@ -755,12 +769,16 @@ NO_FRAME = []
 
 
 def new_context(space, w_class, is_block_context, w_method):
-    """A context laid out for running w_method (see W_Context)."""
+    """A context laid out for running w_method (see W_Context). An activation sets
+    its arguments and temporaries (copied values, for a closure) and the stack pointer
+    above them; the operand slots above start empty (None) and are pushed before
+    they are read. Reflection (fetch) reads an empty slot as nil."""
     if w_method.heap_frame:
         w_ctx = W_Context(space, w_class, is_block_context, 0)
         w_ctx.frame = [space.w_nil] * w_method.stack_size()
     else:
-        w_ctx = W_Context(space, w_class, is_block_context, w_method.stack_size())
+        w_ctx = W_Context(space, w_class, is_block_context, w_method.stack_size(),
+                          empty_slots=True)
     w_ctx.w_method = w_method
     return w_ctx
 

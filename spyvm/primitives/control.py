@@ -377,9 +377,9 @@ def prim_context_at(interp, w_ctx, w_index):
     if not isinstance(w_ctx, W_Context) or not isinstance(w_index, W_SmallInteger):
         raise PrimitiveFailed
     i = w_index.value
-    if i < 1 or i > w_ctx.sp:
+    if i < 1 or i > w_ctx.sp or i > w_ctx.slot_count():
         raise PrimitiveFailed
-    return w_ctx.stack_at(i - 1)
+    return w_ctx.fetch(interp.space, constants.CTX_FIXED_SIZE + i - 1)
 
 
 @expose(211, 2)

@@ -56,7 +56,7 @@ def basic_at(space, w_obj, index):
     if isinstance(w_obj, W_PointersObject):
         return w_obj.fetch(space, fixed_size(space, w_obj) + i)
     if isinstance(w_obj, W_Context):
-        return w_obj.stack_at(i)
+        return w_obj.fetch(space, constants.CTX_FIXED_SIZE + i)
     if isinstance(w_obj, W_BytesObject):
         return W_SmallInteger(w_obj.getbyte(i))
     if isinstance(w_obj, W_WordsObject) or isinstance(w_obj, W_Float):

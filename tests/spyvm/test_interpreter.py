@@ -1405,3 +1405,32 @@ def test_an_answer_with_no_room_on_a_full_frame_is_a_fatal_error(vm):
     with pytest.raises(VMFatal) as info:
         interpreter.push_answer(ctx, vm.int(1))
     assert "no room on the stack" in info.value.message
+
+
+def test_activation_leaves_operand_slots_empty_and_reflection_reads_nil(vm):
+    # Compiled code that allocates a context stores nothing above its temporaries:
+    # those slots start empty (None) and are pushed before they are read.
+    w_method = vm.method([PUSH_1, PUSH_2, RETURN_TOP], num_args=1, num_temps=3)
+    ctx = vm.start(w_method, args_w=[vm.int(7)])
+    assert ctx.slot_count() == 3 + 2 + constants.FRAME_SLACK
+    assert ctx.sp == 3
+    assert ctx.get_slot(0).value == 7
+    assert ctx.get_slot(1) is vm.space.w_nil and ctx.get_slot(2) is vm.space.w_nil
+    assert [ctx.get_slot(i) for i in range(3, ctx.slot_count())] == \
+        [None] * (ctx.slot_count() - 3)
+    # The image sees nil there, through instVarAt: and at:.
+    assert ctx.fetch(vm.space, constants.CTX_FIXED_SIZE + 4) is vm.space.w_nil
+    from spyvm.primitives.objects import basic_at
+    assert basic_at(vm.space, ctx, 5) is vm.space.w_nil
+    # A temporary index past the temporaries (a malformed method) is a clean error.
+    with pytest.raises(model.StackUnderflow):
+        ctx.stack_at(4)
+    assert vm.run(ctx).value == 2
+
+
+def test_a_malformed_temp_read_of_an_empty_slot_is_a_fatal_error(vm):
+    ctx = vm.start(vm.method([PUSH_SELF, PUSH_SELF, POP, push_temp(3), RETURN_TOP],
+                             num_temps=1))
+    with pytest.raises(VMFatal) as info:
+        vm.run(ctx)
+    assert "malformed method" in info.value.message
