@@ -28,37 +28,54 @@ def _byte(bytes, i):
     return -1
 
 
+def _fixed_effects():
+    """(length, pops, pushes, falls through) of the bytecodes whose effect does not
+    depend on their operand bytes; None for the others."""
+    table = [None] * 256
+    for b in range(0, 256):
+        if b < 96 or 112 <= b < 120 or b == 136 or b == 137:
+            table[b] = (1, 0, 1, True)       # pushes: variables, literals, constants
+        elif b < 112 or b == 135:
+            table[b] = (1, 1, 0, True)       # pop-and-store, pop
+        elif b < 124:
+            table[b] = (1, 0, 0, False)      # return receiver/true/false/nil
+        elif b < 126:
+            table[b] = (1, 1, 0, False)      # return top, block return
+        elif b in (128, 129, 130):
+            table[b] = (2, 1 if b == 130 else 0, 1 if b == 128 else 0, True)
+        elif 139 <= b <= 142:
+            table[b] = (3, 1 if b == 142 else 0, 1 if b == 140 else 0, True)
+        elif 176 <= b < 208:
+            table[b] = (1, SPECIAL_ARGCOUNTS[b - 176] + 1, 1, True)
+        elif b >= 208:
+            table[b] = (1, (b - 208) // 16 + 1, 1, True)   # literal sends, 0-2 args
+    return table
+
+
+FIXED_EFFECTS = _fixed_effects()
+NOT_UNDERSTOOD = (0, 0, 0, -1, False, -1, 0)
+
+
 def _step(bytes, pc):
     """(length, pops, pushes, jump target or -1, falls through, closure body or -1,
     closure body's starting depth). length 0: not understood."""
     b = ord(bytes[pc])
-    if b < 96:
-        return 1, 0, 1, -1, True, -1, 0          # pushes of variables and literals
-    if b < 112:
-        return 1, 1, 0, -1, True, -1, 0          # pop-and-store
-    if b < 120:
-        return 1, 0, 1, -1, True, -1, 0          # push self/true/false/nil/-1/0/1/2
-    if b < 124:
-        return 1, 0, 0, -1, False, -1, 0         # return receiver/true/false/nil
-    if b == 124 or b == 125:
-        return 1, 1, 0, -1, False, -1, 0         # return top, block return
+    fixed = FIXED_EFFECTS[b]
+    if fixed is not None:
+        length, pops, pushes, falls = fixed
+        return length, pops, pushes, -1, falls, -1, 0
     if b < 128:
-        return 0, 0, 0, -1, False, -1, 0
-    if b == 128:
-        return 2, 0, 1, -1, True, -1, 0
-    if b == 129:
-        return 2, 0, 0, -1, True, -1, 0
-    if b == 130:
-        return 2, 1, 0, -1, True, -1, 0
-    if b == 131 or b == 133:
+        return NOT_UNDERSTOOD                # 126 and 127 are unused
+    if b == 131 or b == 133 or b == 134:        # extended sends: args in the operand
         d = _byte(bytes, pc + 1)
         if d < 0:
-            return 0, 0, 0, -1, False, -1, 0
-        return 2, (d >> 5) + 1, 1, -1, True, -1, 0
+            return NOT_UNDERSTOOD
+        nargs = (d >> 6) if b == 134 else (d >> 5)
+        return 2, nargs + 1, 1, -1, True, -1, 0
     if b == 132:
         d1 = _byte(bytes, pc + 1)
         if d1 < 0 or _byte(bytes, pc + 2) < 0:
-            return 0, 0, 0, -1, False, -1, 0
+            return NOT_UNDERSTOOD
         op = d1 >> 5
         if op <= 1:
             return 3, (d1 & 31) + 1, 1, -1, True, -1, 0
@@ -67,36 +84,19 @@ def _step(bytes, pc):
         if op == 6:
             return 3, 1, 0, -1, True, -1, 0
         return 3, 0, 0, -1, True, -1, 0
-    if b == 134:
-        d = _byte(bytes, pc + 1)
-        if d < 0:
-            return 0, 0, 0, -1, False, -1, 0
-        return 2, (d >> 6) + 1, 1, -1, True, -1, 0
-    if b == 135:
-        return 1, 1, 0, -1, True, -1, 0
-    if b == 136 or b == 137:
-        return 1, 0, 1, -1, True, -1, 0
     if b == 138:
         d = _byte(bytes, pc + 1)
         if d < 0:
-            return 0, 0, 0, -1, False, -1, 0
+            return NOT_UNDERSTOOD
         if d & 128:
             return 2, d & 127, 1, -1, True, -1, 0
         return 2, 0, 1, -1, True, -1, 0
-    if b == 139:
-        return 3, 0, 0, -1, True, -1, 0
-    if b == 140:
-        return 3, 0, 1, -1, True, -1, 0
-    if b == 141:
-        return 3, 0, 0, -1, True, -1, 0
-    if b == 142:
-        return 3, 1, 0, -1, True, -1, 0
     if b == 143:
         d = _byte(bytes, pc + 1)
         hi = _byte(bytes, pc + 2)
         lo = _byte(bytes, pc + 3)
         if d < 0 or hi < 0 or lo < 0:
-            return 0, 0, 0, -1, False, -1, 0
+            return NOT_UNDERSTOOD
         num_copied = d >> 4
         num_args = d & 15
         block_size = (hi << 8) | lo
@@ -108,18 +108,12 @@ def _step(bytes, pc):
         return 1, 1, 0, _jump_target(pc, 1, (b & 7) + 1), True, -1, 0
     d = _byte(bytes, pc + 1)
     if b < 176 and d < 0:
-        return 0, 0, 0, -1, False, -1, 0
+        return NOT_UNDERSTOOD
     if b < 168:
         return 2, 0, 0, _jump_target(pc, 2, ((b & 7) - 4) * 256 + d), False, -1, 0
     if b < 176:
         return 2, 1, 0, _jump_target(pc, 2, (b & 3) * 256 + d), True, -1, 0
-    if b < 208:
-        return 1, SPECIAL_ARGCOUNTS[b - 176] + 1, 1, -1, True, -1, 0
-    if b < 224:
-        return 1, 1, 1, -1, True, -1, 0
-    if b < 240:
-        return 1, 2, 1, -1, True, -1, 0
-    return 1, 3, 1, -1, True, -1, 0
+    return NOT_UNDERSTOOD
 
 
 def max_slots(bytes, start, num_temps, limit):
