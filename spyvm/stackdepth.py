@@ -30,8 +30,8 @@ def _byte(bytes, i):
 
 def _fixed_effects():
     """(length, pops, pushes, falls through) of the bytecodes whose effect does not
-    depend on their operand bytes; None for the others."""
-    table = [None] * 256
+    depend on their operand bytes; length 0 for the others."""
+    table = [(0, 0, 0, False)] * 256
     for b in range(0, 256):
         if b < 96 or 112 <= b < 120 or b == 136 or b == 137:
             table[b] = (1, 0, 1, True)       # pushes: variables, literals, constants
@@ -60,9 +60,8 @@ def _step(bytes, pc):
     """(length, pops, pushes, jump target or -1, falls through, closure body or -1,
     closure body's starting depth). length 0: not understood."""
     b = ord(bytes[pc])
-    fixed = FIXED_EFFECTS[b]
-    if fixed is not None:
-        length, pops, pushes, falls = fixed
+    length, pops, pushes, falls = FIXED_EFFECTS[b]
+    if length > 0:
         return length, pops, pushes, -1, falls, -1, 0
     if b < 128:
         return NOT_UNDERSTOOD                # 126 and 127 are unused
