@@ -30,7 +30,7 @@ def jitpolicy(driver):
 # suite, 4, 8 and 16 MB nurseries run alike except where a large structure lives
 # across minor collections (Storage's trees, WordFreq's dictionaries), which every
 # minor collection copies out: 213 ms at 4 MB, 150 ms at 16 MB; peak memory stays
-# 30-65 MB. The Xen guest reports its L2 (about 1 MB) and keeps RPython's defaults.
+# 30-65 MB. The Xen guest reports its L2 cache, below the cap: RPython's defaults.
 # PYPY_GC_NURSERY and PYPY_GC_MIN still override both.
 NURSERY_MAX = 16 * 1024 * 1024
 MIN_HEAP_WHEN_CAPPED = 32 * 1024 * 1024

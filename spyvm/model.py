@@ -398,8 +398,9 @@ class W_Context(W_HeapObject):
 
     `pc` is a 0-based index into the method's bytecode string (-1 when the Smalltalk
     pc is nil, i.e. the context has returned); `stack` holds arguments, temporaries and
-    the operand stack, `sp` is the Smalltalk stackp. The six fixed slots are mapped by
-    fetch/store so the image can reflect on contexts as ordinary objects.
+    the operand stack (None in an operand slot never pushed: see new_context), `sp` is
+    the Smalltalk stackp. The six fixed slots are mapped by fetch/store so the image
+    can reflect on contexts as ordinary objects.
 
     The context an interpreter loop runs is the JIT's virtualizable: compiled code
     keeps pc, sp and the stack in registers and writes them back only when
