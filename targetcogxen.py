@@ -36,19 +36,27 @@ NURSERY_MAX = 16 * 1024 * 1024
 MIN_HEAP_WHEN_CAPPED = 32 * 1024 * 1024
 
 
+class CapState(object):
+    active = False      # the nursery estimate was capped
+
+
 def cap_nursery_size():
     from rpython.memory.gc import env
     estimate = env.estimate_best_nursery_size
     if getattr(estimate, "capped", False):
         return
     read_uint = env.read_uint_from_env
+    # The GC asks for the estimate (unless PYPY_GC_NURSERY is set), then PYPY_GC_MIN.
+    capped = CapState()
 
     def capped_estimate():
-        return min(estimate(), NURSERY_MAX)
+        size = estimate()
+        capped.active = size > NURSERY_MAX
+        return min(size, NURSERY_MAX)
 
     def read_uint_with_min_heap(varname):
         value = read_uint(varname)
-        if value == 0 and varname == "PYPY_GC_MIN" and estimate() > NURSERY_MAX:
+        if value == 0 and varname == "PYPY_GC_MIN" and capped.active:
             return MIN_HEAP_WHEN_CAPPED
         return value
     capped_estimate.capped = True

@@ -288,6 +288,11 @@ class Interpreter(object):
         ctx = jit.hint(ctx, access_directly=True)
         w_method = ctx.w_method
         if w_method is not None and not ctx.fits_method():
+            if ctx.sp > w_method.stack_size():
+                # More live slots than the method's bytecodes can make (a context
+                # built or edited by hand): laying it out would drop some.
+                raise VMFatal("malformed context: stack pointer %d beyond the %d slots "
+                              "of %s" % (ctx.sp, w_method.stack_size(), self.method_name(ctx)))
             ctx.fit_stack(self.space)
         while True:
             pc = ctx.pc

@@ -166,3 +166,21 @@ def test_case_with_jit_off(case, tmpdir):
     remove_tree(folder)
     assert not problems, "%s: %s\n%s" % (case["name"], "; ".join(problems),
                                          result.describe())
+
+
+def nursery_size(tmpdir, extra_env):
+    log = str(tmpdir.join("gc.log"))
+    env = {"PYPYLOG": "gc-set-nursery-size:" + log}
+    env.update(extra_env)
+    result = run_script(tmpdir, "jit-hot-loop.st", env=env)
+    assert result.stdout == HOT_LOOP
+    with open(log) as f:
+        sizes = [int(line.split(":")[1]) for line in f if line.startswith("nursery size:")]
+    return sizes[-1]       # the first is the GC's start-up nursery
+
+
+def test_gc_nursery_is_capped_and_overridable(tmpdir):
+    # targetcogxen.py caps the nursery RPython sizes from the CPU's cache (half the
+    # 260 MB L3 on a current Xeon) at 16 MB; PYPY_GC_NURSERY still decides.
+    assert 0 < nursery_size(tmpdir, {}) <= 16 * 1024 * 1024
+    assert nursery_size(tmpdir, {"PYPY_GC_NURSERY": "2MB"}) == 2 * 1024 * 1024

@@ -1434,3 +1434,22 @@ def test_a_malformed_temp_read_of_an_empty_slot_is_a_fatal_error(vm):
     with pytest.raises(VMFatal) as info:
         vm.run(ctx)
     assert "malformed method" in info.value.message
+
+
+def test_a_context_deeper_than_its_method_allows_is_a_fatal_error(vm):
+    # Frames are sized from the bytecodes; a context built by hand with more live
+    # slots than its method can make is refused instead of losing slots.
+    w_method = vm.method([PUSH_1, RETURN_TOP])
+    ctx = W_Context(vm.space, vm.space.w_MethodContext, False, 16)
+    ctx.w_method = w_method
+    ctx.w_slot_method = w_method
+    ctx.start_at(0)
+    ctx.sp = w_method.stack_size() + 1
+    with pytest.raises(VMFatal) as info:
+        vm.interp.loop(ctx, None, 0)
+    assert "malformed context: stack pointer" in info.value.message
+    # Within its method's slots it is laid out and runs.
+    ctx.sp = 0
+    ctx.w_sender = vm.interp.base_context(vm.space.w_nil, [])
+    vm.interp.top_context = ctx.w_sender
+    assert vm.run(ctx).value == 1

@@ -98,7 +98,7 @@ def test_frames_fall_back_to_the_header():
 
 def symbol(name):
     w_symbol = model.W_BytesObject(None, len(name))
-    w_symbol.bytes = list(name)
+    w_symbol.set_string(name)
     return w_symbol
 
 
