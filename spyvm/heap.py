@@ -22,12 +22,21 @@ def _as_object(gcref):
 
 
 def all_objects(interp):
-    """Every heap object the image can reach (and possibly some garbage)."""
+    """Every heap object the image can reach (and possibly some garbage).
+
+    Contexts found are handed to the image: they count as escaped, and a linked
+    sender becomes an ordinary reference (see W_Context)."""
     if not we_are_translated():
         import gc
-        return [o for o in gc.get_objects() if isinstance(o, W_HeapObject)
-                and o.w_class is not None]
-    return rgc.do_get_objects(_as_object)
+        objects_w = [o for o in gc.get_objects() if isinstance(o, W_HeapObject)
+                     and o.w_class is not None]
+    else:
+        objects_w = rgc.do_get_objects(_as_object)
+    for w_obj in objects_w:
+        if isinstance(w_obj, W_Context):
+            w_obj.sender()
+            w_obj.mark_escaped()
+    return objects_w
 
 
 def can_become(w_obj):

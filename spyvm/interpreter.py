@@ -55,7 +55,8 @@ def configure_jit(text):
 
 class Unwind(Exception):
     """Control leaves the running context for target, which is not one of its
-    callees: a return (w_value: the answer to push there) or a switch (None)."""
+    callees: a return (w_value: the answer to push there) or a switch (None).
+    Target None: a linked context returns w_value to the loop that called it."""
 
     def __init__(self, target, w_value):
         self.target = target
@@ -261,7 +262,6 @@ class Interpreter(object):
         """Run from ctx until TopLevelReturn or Exit propagates."""
         while True:
             try:
-                # Both calls of loop pass a hinted context: one graph, one portal.
                 self.loop(jit.hint(ctx, access_directly=True), None, 0)
             except Unwind as u:
                 # Control went to a context no running loop holds: it runs at the
@@ -302,7 +302,7 @@ class Interpreter(object):
             try:
                 new_ctx = self.step_at(ctx, pc, w_method)
             except Unwind as u:
-                if u.target is w_caller:
+                if u.target is None or u.target is w_caller:
                     return u.w_value
                 raise
             if new_ctx is ctx:
@@ -311,17 +311,39 @@ class Interpreter(object):
                                             self=self, w_caller=w_caller, level=level)
                 continue
             if level < MAX_NESTING and new_ctx.w_sender is ctx:
-                try:
-                    w_value = self.loop(jit.hint(new_ctx, access_directly=True), ctx,
-                                        level + 1)
-                except Unwind as u:
-                    if u.target is not ctx:
-                        raise
-                    w_value = u.w_value
+                w_value = self.run_callee(ctx, new_ctx, level)
                 if w_value is not None:
                     push_answer(ctx, w_value)
                 continue
             raise Unwind(new_ctx, None)
+
+    def run_callee(self, ctx, new_ctx, level):
+        """Run new_ctx, just activated by ctx, in a nested loop; answer the value it
+        returns to ctx (None: control came back to ctx without one).
+
+        new_ctx holds ctx by a virtual reference (linked) unless the image may
+        hold ctx (escaped, or the context the VM's send started from): when the
+        JIT compiles the nested loop as a call, ctx can then stay in registers.
+        The link lasts exactly as long as the nested loop."""
+        if ctx.escaped or ctx is self.top_context:
+            return self.run_nested(ctx, new_ctx, ctx, level)
+        vref = jit.virtual_ref(ctx)
+        new_ctx.link_sender(vref)
+        try:
+            return self.run_nested(ctx, new_ctx, None, level)
+        finally:
+            new_ctx.unlink_sender()
+            jit.virtual_ref_finish(vref, ctx)
+
+    def run_nested(self, ctx, new_ctx, w_caller, level):
+        try:
+            # Both calls of loop pass a hinted context: one graph, one portal.
+            return self.loop(jit.hint(new_ctx, access_directly=True), w_caller,
+                             level + 1)
+        except Unwind as u:
+            if u.target is not ctx:
+                raise
+            return u.w_value
 
     def step(self, ctx):
         """Run ctx's next bytecode; answer the context to continue in (for tests:
@@ -558,7 +580,7 @@ class Interpreter(object):
                     owner = "(%s)" % space.class_name(w_class)
                 lines.append("%s%s%s>>%s" % (
                     prefix, space.class_name(w_rcvr_class), owner, selector))
-            w_c = w_c.w_sender
+            w_c = w_c.sender()
         return lines
 
     # --- returns --------------------------------------------------------------
@@ -576,7 +598,7 @@ class Interpreter(object):
                 raise TopLevelReturn(w_value)
             return self.cannot_return(ctx, w_value)
         # The target must be on the sender chain.
-        w_c = ctx.w_sender
+        w_c = ctx.sender()
         w_unwind = None
         while w_c is not w_target:
             if not isinstance(w_c, W_Context):
@@ -584,13 +606,13 @@ class Interpreter(object):
             if w_unwind is None and w_c.w_method is not None and \
                     w_c.w_method.primitive == 198:
                 w_unwind = w_c
-            w_c = w_c.w_sender
+            w_c = w_c.sender()
         if w_unwind is not None:
             return self.about_to_return(ctx, w_value, w_unwind)
         w_c = ctx
         while w_c is not w_target:
             assert isinstance(w_c, W_Context)
-            w_next = w_c.w_sender
+            w_next = w_c.sender()
             w_c.mark_dead(space)
             w_c = w_next
         if w_target is self.top_context:
@@ -600,6 +622,12 @@ class Interpreter(object):
 
     def local_return(self, ctx, w_value):
         """Return to the sender (method return, or a block's return to its caller)."""
+        if ctx.is_linked():
+            # The sender is the calling loop's context: running, so alive, and
+            # not reachable by the image (see run_callee). Left untouched.
+            ctx.mark_dead(self.space)
+            ctx.pc = -1
+            raise Unwind(None, w_value)
         w_sender = ctx.w_sender
         if isinstance(w_sender, W_Context) and not w_sender.is_dead():
             ctx.mark_dead(self.space)
@@ -616,13 +644,13 @@ class Interpreter(object):
             w_home = ctx.w_home
             if not isinstance(w_home, W_Context) or w_home.is_dead():
                 return self.cannot_return(ctx, w_value)
-            return self.return_to(ctx, w_value, w_home.w_sender)
+            return self.return_to(ctx, w_value, w_home.sender())
         if ctx.w_closure is self.space.w_nil or not self.space.uses_closures:
             return self.local_return(ctx, w_value)
         w_home = self.closure_home(ctx)
         if w_home is None or w_home.is_dead():
             return self.cannot_return(ctx, w_value)
-        return self.return_to(ctx, w_value, w_home.w_sender)
+        return self.return_to(ctx, w_value, w_home.sender())
 
     @jit.unroll_safe
     def closure_home(self, ctx):
@@ -641,11 +669,13 @@ class Interpreter(object):
         return None
 
     def cannot_return(self, ctx, w_value):
+        ctx.mark_escaped()
         ctx.push(ctx)
         ctx.push(w_value)
         return self.send(ctx, self.space.special(constants.SO_CANNOT_RETURN), 1)
 
     def about_to_return(self, ctx, w_value, w_unwind):
+        ctx.mark_escaped()
         ctx.push(ctx)
         ctx.push(w_value)
         ctx.push(w_unwind)
@@ -958,6 +988,7 @@ def bc_dup(interp, ctx, b):
 
 
 def bc_push_this_context(interp, ctx, b):
+    ctx.mark_escaped()
     ctx.push(ctx)
     return ctx
 
@@ -1027,6 +1058,7 @@ def bc_push_closure(interp, ctx, b):
     block_size = (hi << 8) | lo
     w_closure = W_PointersObject(space.w_BlockClosure,
                                  constants.CLOSURE_FIXED_SIZE + num_copied, space.w_nil)
+    ctx.mark_escaped()
     w_closure.slots[constants.CLOSURE_OUTER_CONTEXT] = ctx
     w_closure.slots[constants.CLOSURE_STARTPC] = space.wrap_int(
         ctx.pc + ctx.w_method.literal_bytes() + 1)

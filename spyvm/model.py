@@ -412,17 +412,29 @@ class W_Context(W_HeapObject):
     reading another loop's registers would force that loop out of compiled code.
     Exactly one of the two lists holds the slots; all access goes through
     slot_count, get_slot and set_slot.
+
+    The sender is `w_sender`, or, while w_sender is None, the context behind the
+    JIT virtual reference `sender_ref` ("linked"). A context is linked only while
+    it runs in a nested loop called by its sender's loop (Interpreter.run_callee):
+    compiled code that must allocate the callee (a call it does not inline) then
+    leaves the sender in registers; reading the sender (sender()) forces it out.
+    `escaped` marks a context the image may hold a reference to, other than
+    through a sender chain (thisContext, a closure's outer context, a process):
+    its callees are not linked, since the image could end it while they run.
     """
     _virtualizable_ = ['pc', 'sp', 'stack[*]']
-    _attrs_ = ['w_sender', 'pc', 'sp', 'stack', 'frame', 'w_method', 'w_receiver',
-               'w_closure', 'is_block_context', 'w_home', 'block_nargs',
-               'block_startpc', 'w_slot_method', 'w_pending_pc', 'depth', 'dead']
+    _attrs_ = ['w_sender', 'sender_ref', 'escaped', 'pc', 'sp', 'stack', 'frame',
+               'w_method', 'w_receiver', 'w_closure', 'is_block_context', 'w_home',
+               'block_nargs', 'block_startpc', 'w_slot_method', 'w_pending_pc',
+               'depth', 'dead']
 
     def __init__(self, space, w_class, is_block_context, stack_size, hash=0,
                  empty_slots=False):
         self = jit.hint(self, access_directly=True, fresh_virtualizable=True)
         W_HeapObject.__init__(self, w_class, hash)
         self.w_sender = space.w_nil
+        self.sender_ref = jit.vref_None
+        self.escaped = False
         self.pc = -1
         # Returned, or never started: the Smalltalk pc is nil. Kept apart from pc
         # so that checking a sender or home, which may be another loop's
@@ -614,6 +626,36 @@ class W_Context(W_HeapObject):
         self.pc = pc
         self.dead = pc < 0
 
+    # --- sender -------------------------------------------------------------
+
+    def sender(self):
+        """The sender (a context, or nil); a linked one becomes an ordinary
+        reference, forced out of compiled code if it was still in registers."""
+        w_sender = self.w_sender
+        if w_sender is None:
+            w_sender = self.sender_ref()
+            assert w_sender is not None
+            self.w_sender = w_sender
+        return w_sender
+
+    def is_linked(self):
+        return self.w_sender is None
+
+    def link_sender(self, vref):
+        """Hold the sender, the calling loop's context, by vref (see the class)."""
+        self.sender_ref = vref
+        self.w_sender = None
+
+    def unlink_sender(self):
+        """Its loop is over: a context that did not return (a process switch, an
+        exception) keeps its sender as an ordinary reference, read while the
+        reference is still valid."""
+        if self.w_sender is None:
+            self.sender()
+
+    def mark_escaped(self):
+        self.escaped = True
+
     def mark_dead(self, space):
         """It has returned: nil sender and pc (the pc field itself is left alone)."""
         self.w_sender = space.w_nil
@@ -626,7 +668,10 @@ class W_Context(W_HeapObject):
 
     def fetch(self, space, index0):
         if index0 == constants.CTX_SENDER:
-            return self.w_sender
+            w_sender = self.sender()
+            if isinstance(w_sender, W_Context):
+                w_sender.mark_escaped()
+            return w_sender
         if index0 == constants.CTX_PC:
             return self.smalltalk_pc(space)
         if index0 == constants.CTX_STACKP:
@@ -706,7 +751,8 @@ class W_Context(W_HeapObject):
 
     @jit.dont_look_inside
     def copy_from(self, other):
-        self.w_sender = other.w_sender
+        self.w_sender = other.sender()
+        self.escaped = True               # a copy made for the image
         self.pc = other.pc
         self.dead = other.dead
         self.sp = other.sp
@@ -727,7 +773,8 @@ class W_Context(W_HeapObject):
     @jit.dont_look_inside
     def swap_with(self, other):
         """Exchange everything but the Python identity (for become:)."""
-        self.w_sender, other.w_sender = other.w_sender, self.w_sender
+        self.w_sender, other.w_sender = other.sender(), self.sender()
+        self.escaped = other.escaped = True
         self.pc, other.pc = other.pc, self.pc
         self.dead, other.dead = other.dead, self.dead
         self.sp, other.sp = other.sp, self.sp
@@ -747,7 +794,8 @@ class W_Context(W_HeapObject):
     @jit.dont_look_inside
     def remap(self, mapping):
         """Replace references per mapping (one-way become:)."""
-        self.w_sender = mapping.get(self.w_sender, self.w_sender)
+        w_sender = self.sender()
+        self.w_sender = mapping.get(w_sender, w_sender)
         w_slot_method = mapping.get(self.w_slot_method, self.w_slot_method)
         if w_slot_method is not self.w_slot_method:
             self.w_slot_method = w_slot_method

@@ -141,6 +141,7 @@ class Scheduler(object):
         w_processor = self.processor()
         w_old = w_processor.fetch(space, constants.SCHEDULER_ACTIVE_PROCESS)
         if self.is_process(w_old):
+            ctx.mark_escaped()
             w_old.store(space, constants.PROCESS_SUSPENDED_CONTEXT, ctx)
         w_processor.store(space, constants.SCHEDULER_ACTIVE_PROCESS, w_new)
         w_ctx = w_new.fetch(space, constants.PROCESS_SUSPENDED_CONTEXT)

@@ -160,6 +160,7 @@ def prim_snapshot(interp, ctx, argcount, w_method):
     w_rcvr = ctx.top()
     w_process = interp.scheduler.active_process()
     ctx.settop(space.w_true)
+    ctx.mark_escaped()
     w_process.store(space, constants.PROCESS_SUSPENDED_CONTEXT, ctx)
     data = ""
     try:

@@ -1453,3 +1453,121 @@ def test_a_context_deeper_than_its_method_allows_is_a_fatal_error(vm):
     ctx.w_sender = vm.interp.base_context(vm.space.w_nil, [])
     vm.interp.top_context = ctx.w_sender
     assert vm.run(ctx).value == 1
+
+
+# --- linked senders (the JIT's virtual references) ---------------------------------------
+
+@pytest.fixture
+def loop_vm(mini_image):
+    """Linked senders exist only in the nested loops."""
+    return Machine(mini_image, "loop")
+
+
+def spy_on(vm, w_method, seen, action=None):
+    """Record (context, linked?) at each bytecode of w_method the loops run."""
+    step_at = vm.interp.step_at
+
+    def spying_step_at(c, pc, w_running):
+        if w_running is w_method:
+            if action is not None:
+                action(c)
+            seen.append((c, c.is_linked()))
+        return step_at(c, pc, w_running)
+    vm.interp.step_at = spying_step_at
+
+
+def caller_and_callee(vm, callee_bytes, caller_prefix=(), callee_literals=()):
+    """A class with #callee; a caller method that sends it to a fresh instance."""
+    w_class = vm.make_class("Linked")
+    w_callee = vm.define(w_class, "callee", callee_bytes, literals=callee_literals)
+    w_caller = vm.method(list(caller_prefix) + [PUSH_SELF, send0(0), RETURN_TOP],
+                         literals=[vm.sym("callee")])
+    return vm.start(w_caller, vm.new(w_class)), w_callee
+
+
+def test_a_callee_holds_its_sender_by_a_link_while_its_loop_runs(loop_vm):
+    vm = loop_vm
+    ctx, w_callee = caller_and_callee(vm, [PUSH_1, PUSH_2, SEND_PLUS, RETURN_TOP])
+    seen = []
+    spy_on(vm, w_callee, seen)
+    assert vm.value(vm.run(ctx)) == 3
+    assert len(seen) == 4 and all(linked for _, linked in seen)
+    w_callee_ctx = seen[0][0]
+    # It returned without reading its sender: dead, nil sender, no link left.
+    assert w_callee_ctx.is_dead() and not w_callee_ctx.is_linked()
+    assert w_callee_ctx.w_sender is vm.space.w_nil
+    assert not ctx.escaped
+
+
+def test_reading_a_linked_sender_answers_the_calling_context(vm):
+    # `thisContext sender` in the callee (ContextPart>>sender, a quick primitive).
+    ctx, _ = caller_and_callee(vm, [PUSH_CONTEXT, send0(0), RETURN_TOP],
+                               callee_literals=[vm.sym("sender")])
+    assert vm.run(ctx) is ctx
+    # The image holds the caller now: its later callees are not linked.
+    assert ctx.escaped
+
+
+def test_callees_of_a_context_the_image_holds_are_not_linked(loop_vm):
+    vm = loop_vm
+    ctx, w_callee = caller_and_callee(vm, [PUSH_1, RETURN_TOP],
+                                      caller_prefix=[PUSH_CONTEXT, POP])
+    seen = []
+    spy_on(vm, w_callee, seen)
+    assert vm.value(vm.run(ctx)) == 1
+    assert seen and not any(linked for _, linked in seen)
+
+
+def test_block_copy_marks_the_home_escaped(vm):
+    ctx = vm.start(vm.method(block_6502([PUSH_1, BLOCK_RETURN]) + [RETURN_TOP]))
+    w_block = vm.run(ctx)
+    assert w_block.w_home is ctx and ctx.escaped
+
+
+def test_a_closure_marks_its_outer_context_escaped(cvm):
+    # [1] as a BlockClosure: pushClosure (no copied values, no arguments, 2 bytes).
+    ctx = cvm.start(cvm.method([PUSH_CLOSURE, 0x00, 0, 2, PUSH_1, BLOCK_RETURN,
+                                RETURN_TOP]))
+    w_closure = cvm.run(ctx)
+    assert w_closure.fetch(cvm.space, constants.CLOSURE_OUTER_CONTEXT) is ctx
+    assert ctx.escaped
+
+
+def test_a_loop_left_without_a_return_leaves_an_ordinary_sender(loop_vm, monkeypatch):
+    # With one level of nesting the callee's own send is handed to the outermost
+    # loop: the callee's loop ends by an Unwind while it is still alive, and from
+    # then on holds its sender (the caller) directly.
+    vm = loop_vm
+    monkeypatch.setattr(interpreter, "MAX_NESTING", 1)
+    w_class = vm.make_class("Linked")
+    w_inner = vm.define(w_class, "inner", [PUSH_2, RETURN_TOP])
+    w_callee = vm.define(w_class, "callee", [PUSH_SELF, send0(0), RETURN_TOP],
+                         literals=[vm.sym("inner")])
+    w_caller = vm.method([PUSH_SELF, send0(0), RETURN_TOP], literals=[vm.sym("callee")])
+    ctx = vm.start(w_caller, vm.new(w_class))
+    callee_seen, inner_seen = [], []
+    spy_on(vm, w_callee, callee_seen)
+    step_at = vm.interp.step_at
+
+    def at_inner(c, pc, w_running):
+        if w_running is w_inner:
+            w_callee_ctx = c.w_sender
+            inner_seen.append((w_callee_ctx.is_linked(), w_callee_ctx.w_sender))
+        return step_at(c, pc, w_running)
+    vm.interp.step_at = at_inner
+    assert vm.value(vm.run(ctx)) == 2
+    assert callee_seen[0][1]                      # linked while nested
+    assert inner_seen and all(not linked and w_sender is ctx
+                              for linked, w_sender in inner_seen)
+
+
+def test_walking_the_heap_turns_links_into_ordinary_senders(loop_vm):
+    from spyvm import heap
+    vm = loop_vm
+    ctx, w_callee = caller_and_callee(vm, [PUSH_1, RETURN_TOP])
+    seen = []
+    spy_on(vm, w_callee, seen,
+           action=lambda c: c.is_linked() and heap.all_objects(vm.interp))
+    assert vm.value(vm.run(ctx)) == 1
+    assert [linked for _, linked in seen] == [False, False]
+    assert ctx.escaped
