@@ -6,6 +6,7 @@ are recorded here; everything that depends on them asks the space.
 
 from rpython.rlib.rarithmetic import intmask, r_uint
 from rpython.rlib import rbigint as rbigint_mod
+from rpython.rlib import jit
 
 from spyvm import constants, model
 
@@ -275,7 +276,9 @@ class ObjSpace(object):
         if not isinstance(w_class, model.W_PointersObject) or \
                 w_class.size() <= constants.CLASS_FORMAT:
             raise WrappingError("not a class")
-        w_format = w_class.fetch(self, constants.CLASS_FORMAT)
+        # A class keeps its format object: traces guard on it and fold the decoding
+        # (at:, at:put: and new: ask on every call).
+        w_format = jit.promote(w_class.fetch(self, constants.CLASS_FORMAT))
         if not isinstance(w_format, model.W_SmallInteger):
             raise WrappingError("bad class format")
         fmt = w_format.value
