@@ -419,8 +419,9 @@ class W_Context(W_HeapObject):
     compiled code that must allocate the callee (a call it does not inline) then
     leaves the sender in registers; reading the sender (sender()) forces it out.
     `escaped` marks a context the image may hold a reference to, other than
-    through a sender chain (thisContext, a closure's outer context, a process):
-    its callees are not linked, since the image could end it while they run.
+    through a sender chain (thisContext, a block's home, a closure's outer
+    context, a suspended process, a heap walk): its callees are not linked,
+    since the image could end it while they run.
     """
     _virtualizable_ = ['pc', 'sp', 'stack[*]']
     _attrs_ = ['w_sender', 'sender_ref', 'escaped', 'pc', 'sp', 'stack', 'frame',

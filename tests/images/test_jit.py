@@ -8,6 +8,8 @@ with `make translate`, -Ojit).
 - recursion without end is a Smalltalk-level error, not a crash;
 - blocks that write their home's temporaries from inside do: loops (NBody, Bounce
   of the benchmark suite) never force a compiled frame out of registers;
+- the sender chain of compiled recursive calls (linked senders) reads, unwinds and
+  switches processes as the interpreter does;
 - every image case of cases.py behaves the same with `--jit off`.
 
 Untranslated, or against a build without the JIT, these tests are skipped: they
@@ -152,6 +154,25 @@ def test_recursion_compiled_and_bounded(tmpdir):
     assert result.status == 1, result.describe()
     assert result.stderr.startswith("cogxen: "), result.describe()
     assert compiled_loops(log)[0] >= 1
+
+
+SENDERS = "78000\n75000\n12500\n500\n"
+
+
+@pytest.mark.parametrize("options", [[], ["--jit", "off"]], ids=["jit", "jit-off"])
+def test_sender_chain_read_and_unwound_from_compiled_calls(tmpdir, options):
+    # Compiled recursive calls keep their callers' contexts in registers (callees
+    # hold their senders by virtual references): thisContext sender at the bottom,
+    # a non-local return through them and a process switch inside them must find
+    # the chain the interpreter finds.
+    log = str(tmpdir.join("jit.log"))
+    result = run_script(tmpdir, "jit-senders.st", options,
+                        env={"PYPYLOG": "jit-log-opt:" + log})
+    assert (result.status, result.stdout, result.stderr) == (0, SENDERS, ""), \
+        result.describe()
+    if not options:
+        with open(log) as f:
+            assert "call_assembler" in f.read(), "no compiled call: the test misses its aim"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
