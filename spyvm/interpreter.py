@@ -302,7 +302,9 @@ class Interpreter(object):
             try:
                 new_ctx = self.step_at(ctx, pc, w_method)
             except Unwind as u:
-                if u.target is None or u.target is w_caller:
+                # A linked context's return (target None) ends here too: its loop
+                # runs with w_caller None.
+                if u.target is w_caller:
                     return u.w_value
                 raise
             if new_ctx is ctx:
@@ -322,17 +324,18 @@ class Interpreter(object):
         returns to ctx (None: control came back to ctx without one).
 
         new_ctx holds ctx by a virtual reference (linked) unless the image may
-        hold ctx (escaped, or the context the VM's send started from): when the
-        JIT compiles the nested loop as a call, ctx can then stay in registers.
-        The link lasts exactly as long as the nested loop."""
-        if ctx.escaped or ctx is self.top_context:
+        hold ctx (escaped): when the JIT compiles the nested loop as a call, ctx
+        can then stay in registers. The link lasts exactly as long as the nested
+        loop: a callee that did not return (a process switch, an exception) keeps
+        its sender as an ordinary reference, read while the reference is valid."""
+        if ctx.escaped:
             return self.run_nested(ctx, new_ctx, ctx, level)
         vref = jit.virtual_ref(ctx)
         new_ctx.link_sender(vref)
         try:
             return self.run_nested(ctx, new_ctx, None, level)
         finally:
-            new_ctx.unlink_sender()
+            new_ctx.sender()
             jit.virtual_ref_finish(vref, ctx)
 
     def run_nested(self, ctx, new_ctx, w_caller, level):
@@ -622,21 +625,19 @@ class Interpreter(object):
 
     def local_return(self, ctx, w_value):
         """Return to the sender (method return, or a block's return to its caller)."""
-        if ctx.is_linked():
-            # The sender is the calling loop's context: running, so alive, and
-            # not reachable by the image (see run_callee). Left untouched.
-            ctx.mark_dead(self.space)
-            ctx.pc = -1
-            raise Unwind(None, w_value)
+        # Linked (w_sender None): the sender is the calling loop's context, running
+        # and so alive, and not held by the image (see run_callee); the return goes
+        # to that loop (Unwind target None) without touching it.
         w_sender = ctx.w_sender
-        if isinstance(w_sender, W_Context) and not w_sender.is_dead():
-            ctx.mark_dead(self.space)
-            ctx.pc = -1
-            if w_sender is self.top_context:
-                w_sender.push(w_value)
-                raise TopLevelReturn(w_value)
-            raise Unwind(w_sender, w_value)
-        return self.cannot_return(ctx, w_value)
+        if w_sender is not None and (not isinstance(w_sender, W_Context) or
+                                     w_sender.is_dead()):
+            return self.cannot_return(ctx, w_value)
+        ctx.mark_dead(self.space)
+        ctx.pc = -1
+        if w_sender is not None and w_sender is self.top_context:
+            w_sender.push(w_value)
+            raise TopLevelReturn(w_value)
+        raise Unwind(w_sender, w_value)
 
     def method_return(self, ctx, w_value):
         """^ value: from a method, or non-locally from a block to its home's sender."""

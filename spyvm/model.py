@@ -419,9 +419,10 @@ class W_Context(W_HeapObject):
     compiled code that must allocate the callee (a call it does not inline) then
     leaves the sender in registers; reading the sender (sender()) forces it out.
     `escaped` marks a context the image may hold a reference to, other than
-    through a sender chain (thisContext, a block's home, a closure's outer
-    context, a suspended process, a heap walk): its callees are not linked,
-    since the image could end it while they run.
+    through a sender chain: every context but an activation's (new_context) from
+    the start, and an activation once it is seen (thisContext, a block's home, a
+    closure's outer context, a suspended process, a heap walk). Its callees are
+    not linked, since the image could end it while they run.
     """
     _virtualizable_ = ['pc', 'sp', 'stack[*]']
     _attrs_ = ['w_sender', 'sender_ref', 'escaped', 'pc', 'sp', 'stack', 'frame',
@@ -435,7 +436,9 @@ class W_Context(W_HeapObject):
         W_HeapObject.__init__(self, w_class, hash)
         self.w_sender = space.w_nil
         self.sender_ref = jit.vref_None
-        self.escaped = False
+        # Made by hand, loaded, cloned or instantiated by the image: held by it.
+        # new_context (activations) clears this.
+        self.escaped = True
         self.pc = -1
         # Returned, or never started: the Smalltalk pc is nil. Kept apart from pc
         # so that checking a sender or home, which may be another loop's
@@ -647,13 +650,6 @@ class W_Context(W_HeapObject):
         self.sender_ref = vref
         self.w_sender = None
 
-    def unlink_sender(self):
-        """Its loop is over: a context that did not return (a process switch, an
-        exception) keeps its sender as an ordinary reference, read while the
-        reference is still valid."""
-        if self.w_sender is None:
-            self.sender()
-
     def mark_escaped(self):
         self.escaped = True
 
@@ -753,7 +749,6 @@ class W_Context(W_HeapObject):
     @jit.dont_look_inside
     def copy_from(self, other):
         self.w_sender = other.sender()
-        self.escaped = True               # a copy made for the image
         self.pc = other.pc
         self.dead = other.dead
         self.sp = other.sp
@@ -775,7 +770,6 @@ class W_Context(W_HeapObject):
     def swap_with(self, other):
         """Exchange everything but the Python identity (for become:)."""
         self.w_sender, other.w_sender = other.sender(), self.sender()
-        self.escaped = other.escaped = True
         self.pc, other.pc = other.pc, self.pc
         self.dead, other.dead = other.dead, self.dead
         self.sp, other.sp = other.sp, self.sp
@@ -830,6 +824,7 @@ def new_context(space, w_class, is_block_context, w_method):
         w_ctx = W_Context(space, w_class, is_block_context, w_method.stack_size(),
                           empty_slots=True)
     w_ctx.w_method = w_method
+    w_ctx.escaped = False
     return w_ctx
 
 

@@ -25,6 +25,7 @@ def prim_block_copy(interp, ctx, argcount, w_method):
     if w_home.w_method is None or w_home.is_block_context:
         raise PrimitiveFailed
     w_block = new_context(space, space.w_BlockContext, True, w_home.w_method)
+    w_block.mark_escaped()           # the block is handed to the image
     w_home.mark_escaped()
     w_block.w_home = w_home
     w_block.w_receiver = w_home.w_receiver

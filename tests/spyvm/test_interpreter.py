@@ -1571,3 +1571,20 @@ def test_walking_the_heap_turns_links_into_ordinary_senders(loop_vm):
     assert vm.value(vm.run(ctx)) == 1
     assert [linked for _, linked in seen] == [False, False]
     assert ctx.escaped
+
+
+def test_only_activations_start_unescaped(vm, mini_image):
+    # Contexts made any other way are the image's from the start: loaded ones,
+    # `MethodContext new:`, clones, the VM's base context, a BlockContext from
+    # blockCopy:. Their callees hold them directly.
+    ctx = vm.start(vm.method([PUSH_1, RETURN_TOP]))
+    assert not ctx.escaped
+    assert vm.interp.top_context.escaped
+    loaded = [w for w in mini_image.objects_w if isinstance(w, W_Context)]
+    assert loaded and all(w.escaped for w in loaded)
+    w_new = vm.send(vm.space.w_MethodContext, "new:", vm.int(4))
+    assert isinstance(w_new, W_Context) and w_new.escaped
+    assert vm.send(ctx, "shallowCopy").escaped
+    w_block = vm.run(vm.start(vm.method(block_6502([PUSH_1, BLOCK_RETURN]) +
+                                        [RETURN_TOP])))
+    assert w_block.escaped
