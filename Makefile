@@ -58,6 +58,7 @@ help:
 	@echo '                      (default: --eval '"'3 + 4'"' on mini.image)'
 	@echo 'make bench            tinyBenchmarks + the images/bench suite on mini.image, CogXen vs squeak-vm'
 	@echo '                      ($$COGXEN_VM or $(VM); BENCH_ARGS=--help lists the options)'
+	@echo 'make bench-heap       load, save and allInstances of 20 and 200 MB images, CogXen vs squeak-vm'
 	@echo 'make clean            remove $(BUILD)/ and Python caches; distclean also $(VENV)/'
 	@echo 'Variables: RPYOPT PYTEST_ARGS TESTS IMAGE ARGS SCRIPT COGXEN_IMAGES PYTHON2 V=1'
 
@@ -134,6 +135,17 @@ bench: venv
 	@[ -f '$(IMAGE)' ] || { echo "make bench: image not found: $(IMAGE) (set IMAGE= or COGXEN_IMAGES=)" >&2; exit 2; }
 	@$(if $(COGXEN_VM),,[ -x $(VM) ] || $(MAKE) $(VM))
 	@$(PY) tools/bench.py --image '$(IMAGE)' $(if $(COGXEN_VM),--vm '$(COGXEN_VM)',--vm '$(VM)') $(BENCH_ARGS)
+
+# `make bench-heap`: tools/benchheap.py grows copies of $(IMAGE) to 20 and 200 MB
+# and times loading, saving and `allInstances` with the VM under test and squeak-vm
+# side by side (whole processes, peak memory from wait4).  BENCH_HEAP_ARGS=--help.
+BENCH_HEAP_ARGS ?=
+
+.PHONY: bench-heap
+bench-heap: venv
+	@[ -f '$(IMAGE)' ] || { echo "make bench-heap: image not found: $(IMAGE) (set IMAGE= or COGXEN_IMAGES=)" >&2; exit 2; }
+	@$(if $(COGXEN_VM),,[ -x $(VM) ] || $(MAKE) $(VM))
+	@$(PY) tools/benchheap.py --image '$(IMAGE)' $(if $(COGXEN_VM),--vm '$(COGXEN_VM)',--vm '$(VM)') $(BENCH_HEAP_ARGS)
 
 # --- the Xen guest (xenport/) ----------------------------------------------------
 # `make xen` compiles the generated C of the translation that made $(VM) (the

@@ -89,12 +89,18 @@ class W_Character(W_Object):
 
 
 class W_HeapObject(W_Object):
-    """An object with a class pointer and an identity hash."""
-    _attrs_ = ['w_class', 'hash']
+    """An object with a class pointer and an identity hash.
+
+    save_oop belongs to the image writers: while an image is being written, -1
+    once the object is listed, then its place in the file (the writer's encoding,
+    never 0); 0 otherwise. A field, rather than a table of the objects, keeps saving a big heap
+    fast and its memory near the image's size."""
+    _attrs_ = ['w_class', 'hash', 'save_oop']
 
     def __init__(self, w_class, hash=0):
         self.w_class = w_class
         self.hash = hash
+        self.save_oop = 0
 
     def getclass(self, space):
         return self.w_class

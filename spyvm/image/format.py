@@ -1,6 +1,7 @@
 """Image header detection: which format, which byte order, and the common result type."""
 
 from rpython.rlib.rarithmetic import r_uint, intmask
+from rpython.rlib.rstring import StringBuilder
 
 from spyvm import constants
 
@@ -44,8 +45,9 @@ class ImageReader(object):
 
 
 class ImageWriter(object):
-    """Base of the writers: words into self.out (a list of chars) in the image's
-    byte order (self.little_endian), the mirror of ImageReader."""
+    """Base of the writers: the image's bytes, front to back, into self.out (a
+    StringBuilder of the file's size), words in the image's byte order
+    (self.little_endian): the mirror of ImageReader."""
 
     def check_method_header(self, w_method, new_header, family):
         """A method's header must suit the format written and agree with its literals."""
@@ -62,18 +64,109 @@ class ImageWriter(object):
                              % (family, w_method.header_num_literals(header),
                                 len(w_method.literals)))
 
-    def put(self, pos, value):
+    # --- output: the file is produced front to back, in one buffer of its exact size
+
+    def start_output(self, total):
+        self.out = StringBuilder(total)
+        self.out_size = total
+
+    def word(self, value):
+        """A 32-bit word in the image's byte order."""
         out = self.out
         if self.little_endian:
-            out[pos] = chr(value & 0xff)
-            out[pos + 1] = chr((value >> 8) & 0xff)
-            out[pos + 2] = chr((value >> 16) & 0xff)
-            out[pos + 3] = chr((value >> 24) & 0xff)
+            out.append(chr(value & 0xff))
+            out.append(chr((value >> 8) & 0xff))
+            out.append(chr((value >> 16) & 0xff))
+            out.append(chr((value >> 24) & 0xff))
         else:
-            out[pos] = chr((value >> 24) & 0xff)
-            out[pos + 1] = chr((value >> 16) & 0xff)
-            out[pos + 2] = chr((value >> 8) & 0xff)
-            out[pos + 3] = chr(value & 0xff)
+            out.append(chr((value >> 24) & 0xff))
+            out.append(chr((value >> 16) & 0xff))
+            out.append(chr((value >> 8) & 0xff))
+            out.append(chr(value & 0xff))
+
+    def half(self, value):
+        """A 16-bit half-word in the image's byte order."""
+        out = self.out
+        if self.little_endian:
+            out.append(chr(value & 0xff))
+            out.append(chr((value >> 8) & 0xff))
+        else:
+            out.append(chr((value >> 8) & 0xff))
+            out.append(chr(value & 0xff))
+
+    def word64(self, low, high):
+        """A 64-bit word given as its 32-bit halves, in the image's byte order."""
+        if self.little_endian:
+            self.word(low)
+            self.word(high)
+        else:
+            self.word(high)
+            self.word(low)
+
+    def chars(self, chars):
+        """Bytes kept in memory order (byte objects, bytecodes)."""
+        out = self.out
+        for c in chars:
+            out.append(c)
+
+    def string(self, s):
+        """A string's bytes (bytecodes)."""
+        self.out.append(s)
+
+    def zeros(self, n):
+        if n > 0:
+            self.out.append_multiple_char("\x00", n)
+
+    def position(self):
+        return self.out.getlength()
+
+    def finish_output(self):
+        out = self.out
+        if out.getlength() != self.out_size:
+            raise ImageError("internal error: wrote %d bytes of an image of %d"
+                             % (out.getlength(), self.out_size))
+        self.out = None
+        return out.build()
+
+
+# Oops are found through a table of the first object at or after each block of
+# BLOCK_BYTES of the memory, then a short scan: a few bytes per object instead of a
+# dictionary entry.
+BLOCK_SHIFT = 6
+
+
+class OopTable(object):
+    """oop -> position in file order, for the ascending oops of a walk of the
+    memory: the readers' index of the objects they load."""
+
+    def __init__(self, oops, old_base, data_size):
+        self.oops = oops
+        self.old_base = old_base
+        self.data_size = data_size
+        nblocks = (data_size >> BLOCK_SHIFT) + 1
+        first = [0] * nblocks
+        i = 0
+        n = len(oops)
+        for block in range(nblocks):
+            start = old_base + (block << BLOCK_SHIFT)
+            while i < n and oops[i] < start:
+                i += 1
+            first[block] = i
+        self.first = first
+
+    def find(self, oop):
+        """The position of the object at oop, or -1."""
+        rel = oop - self.old_base
+        if rel < 0 or rel >= self.data_size or rel & 3:
+            return -1
+        oops = self.oops
+        n = len(oops)
+        i = self.first[rel >> BLOCK_SHIFT]
+        while i < n and oops[i] < oop:
+            i += 1
+        if i < n and oops[i] == oop:
+            return i
+        return -1
 
 
 def raw_word32(data, pos, little_endian):

@@ -43,7 +43,7 @@ from rpython.rlib import longlong2float
 
 from spyvm import constants, model
 from spyvm.objspace import ObjSpace
-from spyvm.image.format import ImageError, ImageReader, LoadedImage
+from spyvm.image.format import ImageError, ImageReader, LoadedImage, OopTable
 
 # Class index puns (SpurMemoryManager).
 FREE_CLASS_INDEX = 0
@@ -136,7 +136,8 @@ class SpurLoader(object):
         self.little_endian = little_endian
         self.header = SpurHeader(self)
         self.chunks = []        # every non-free chunk, in file order
-        self.by_oop = {}
+        self.oops = []          # their oops (ascending), for self.table
+        self.table = None
         self.hidden_roots = None
         self.nil_oop = -1
         self.float_chunk = None
@@ -194,6 +195,7 @@ class SpurLoader(object):
             swizzle += span * self.word_size
         if len(self.chunks) <= HIDDEN_ROOTS_INDEX:
             raise ImageError("corrupt image: only %d objects" % len(self.chunks))
+        self.table = OopTable(self.oops, h.old_base, self.oops[-1] - h.old_base + 8)
 
     def overflow_count(self, lo, hi):
         """The slot count in an overflow header word (its top byte is 255)."""
@@ -234,20 +236,26 @@ class SpurLoader(object):
                 hash = hi & 0x3fffff
                 chunk = SpurChunk(pos + swizzle, body_pos, num_slots, fmt, class_index, hash)
                 self.chunks.append(chunk)
-                self.by_oop[chunk.oop] = chunk
+                self.oops.append(chunk.oop)
             pos = next_pos
 
     # --- finding objects -------------------------------------------------------
 
+    def chunk_or_none(self, oop):
+        i = self.table.find(oop)
+        if i < 0:
+            return None
+        return self.chunks[i]
+
     def chunk_at(self, oop):
         """The chunk an oop leads to, following forwarders (any kind of chunk)."""
-        chunk = self.by_oop.get(oop, None)
+        chunk = self.chunk_or_none(oop)
         count = 0
         while chunk is not None and chunk.class_index == FORWARDED_CLASS_INDEX:
             count += 1
             if count > MAX_FORWARDING or chunk.num_slots < 1:
                 raise ImageError("corrupt image: bad forwarder at oop %d" % chunk.oop)
-            chunk = self.by_oop.get(self.slot_word(chunk, 0), None)
+            chunk = self.chunk_or_none(self.slot_word(chunk, 0))
         if chunk is None:
             raise ImageError("corrupt image: pointer %d leads to no object" % oop)
         return chunk

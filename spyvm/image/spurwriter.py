@@ -108,13 +108,6 @@ SMALLINT_MAX = (1 << 30) - 1
 CHARACTER_MAX = 0x3fffffff
 WORD_LIMIT = 1 << 32
 
-# What an entry of the object list is.
-KIND_OBJECT = 0
-KIND_FREE_LISTS = 1
-KIND_HIDDEN_ROOTS = 2
-KIND_CLASS_PAGE = 3
-KIND_REMEMBERED_SET = 4
-
 
 def image_bytes(space, loaded, objects_w=None, old_base=-1):
     """The bytes of a Spur 32-bit image of the space, in loaded's byte order.
@@ -127,10 +120,15 @@ def image_bytes(space, loaded, objects_w=None, old_base=-1):
     to it.
     """
     writer = SpurWriter(space, loaded, old_base)
-    writer.collect(objects_w)
-    writer.assign_class_indices()
-    writer.layout()
-    return writer.write()
+    try:
+        writer.collect(objects_w)
+        writer.assign_class_indices()
+        writer.layout()
+        return writer.write()
+    finally:
+        for w_obj in writer.objects_w:
+            assert isinstance(w_obj, model.W_HeapObject)
+            w_obj.save_oop = 0
 
 
 def _good_base(old_base):
@@ -163,35 +161,29 @@ class SpurWriter(ImageWriter):
         self.little_endian = loaded.little_endian
         self.old_base = old_base
         # The real objects, in the order they are written after the hidden ones
-        # (nil, false and true first).
+        # (nil, false and true first); each one's oop (plus one) is its save_oop.
         self.objects_w = []
-        self.seen = {}
         # Class table: index -> class, class -> its (main) index.
         self.class_table = {}
         self.class_index_of = {}
         self.next_free_index = FIRST_FREE_CLASS_INDEX
         self.class_specs = {}     # class -> Spur format its format word says (-1: none)
         self.page_used = [False] * CLASS_TABLE_PAGES
-        # Every chunk in file order; parallel lists.
-        self.kinds = []
-        self.entry_objs = []      # the object (None for hidden ones)
-        self.pages = []           # page number of a class table page (else -1)
-        self.formats = []
-        self.num_slots = []
-        self.class_indices = []
-        self.hashes = []
-        self.oops = []
-        self.index = {}           # real object -> its entry
-        self.page_entries = [-1] * CLASS_TABLE_PAGES
-        self.remembered_set_entry = -1
+        # Where the hidden chunks go.
+        self.free_lists_oop = 0
+        self.hidden_roots_oop = 0
+        self.page_oops = [0] * CLASS_TABLE_PAGES
+        self.remembered_set_oop = 0
+        self.next_offset = 0
         self.data_size = 0
-        self.out = ["\x00"]
+        self.out = None
 
     # --- which objects ---------------------------------------------------------------
 
     def add(self, w_obj):
-        if w_obj not in self.seen:
-            self.seen[w_obj] = None
+        assert isinstance(w_obj, model.W_HeapObject)
+        if w_obj.save_oop == 0:
+            w_obj.save_oop = -1
             self.objects_w.append(w_obj)
 
     def collect(self, objects_w):
@@ -267,7 +259,7 @@ class SpurWriter(ImageWriter):
         return index
 
     def written(self, w_obj):
-        return isinstance(w_obj, model.W_HeapObject) and w_obj in self.seen
+        return isinstance(w_obj, model.W_HeapObject) and w_obj.save_oop != 0
 
     def assign_class_indices(self):
         space = self.space
@@ -407,17 +399,8 @@ class SpurWriter(ImageWriter):
 
     # --- layout ----------------------------------------------------------------------
 
-    def add_entry(self, kind, w_obj, page, fmt, nslots, class_index, hash):
-        self.kinds.append(kind)
-        self.entry_objs.append(w_obj)
-        self.pages.append(page)
-        self.formats.append(fmt)
-        self.num_slots.append(nslots)
-        self.class_indices.append(class_index)
-        self.hashes.append(hash)
-        return len(self.kinds) - 1
-
-    def add_object_entry(self, w_obj):
+    def object_header(self, w_obj):
+        """(Spur format, slot count, class index, hash) of a real object."""
         fmt, nslots = self.object_format(w_obj)
         w_class = w_obj.w_class
         assert isinstance(w_class, model.W_HeapObject)
@@ -430,39 +413,42 @@ class SpurWriter(ImageWriter):
         if hash < 0 or hash > HASH_MASK:
             raise ImageError("cannot write a Spur image: identity hash %d does not fit "
                              "22 bits" % hash)
-        self.index[w_obj] = self.add_entry(KIND_OBJECT, w_obj, -1, fmt, nslots,
-                                           class_index, hash)
+        return fmt, nslots, class_index, hash
+
+    def place(self, nslots):
+        """The oop of the next chunk, of nslots slots."""
+        offset = self.next_offset
+        if nslots >= OVERFLOW_SLOTS:
+            offset += 8
+        oop = self.old_base + offset
+        offset += 8 + chunk_body_bytes(nslots)
+        if self.old_base + offset + BRIDGE_BYTES >= WORD_LIMIT:
+            raise ImageError("cannot write a Spur image: its objects do not fit in "
+                             "32-bit addresses")
+        self.next_offset = offset
+        return oop
+
+    def place_object(self, i):
+        w_obj = self.objects_w[i]
+        fmt, nslots, class_index, hash = self.object_header(w_obj)
+        w_obj.save_oop = self.place(nslots) + 1     # plus one: never 0
 
     def layout(self):
+        """Every chunk's oop, in file order; the headers are worked out again when
+        written."""
         objects_w = self.objects_w
         self.page_used[0] = True        # the puns' page is always there
         for i in range(3):
-            self.add_object_entry(objects_w[i])
-        self.add_entry(KIND_FREE_LISTS, None, -1, SPUR_WORDS, FREE_LISTS_SLOTS,
-                       WORD_CLASS_INDEX_PUN, 0)
-        self.add_entry(KIND_HIDDEN_ROOTS, None, -1, SPUR_VARIABLE,
-                       CLASS_TABLE_PAGES + HIDDEN_ROOT_SLOTS, ARRAY_CLASS_INDEX_PUN, 0)
+            self.place_object(i)
+        self.free_lists_oop = self.place(FREE_LISTS_SLOTS)
+        self.hidden_roots_oop = self.place(CLASS_TABLE_PAGES + HIDDEN_ROOT_SLOTS)
         for page in range(CLASS_TABLE_PAGES):
             if self.page_used[page]:
-                self.page_entries[page] = self.add_entry(
-                    KIND_CLASS_PAGE, None, page, SPUR_VARIABLE, CLASS_TABLE_PAGE_SIZE,
-                    ARRAY_CLASS_INDEX_PUN, 0)
-        self.remembered_set_entry = self.add_entry(
-            KIND_REMEMBERED_SET, None, -1, SPUR_WORDS, REMEMBERED_SET_SLOTS,
-            WORD_CLASS_INDEX_PUN, 0)
+                self.page_oops[page] = self.place(CLASS_TABLE_PAGE_SIZE)
+        self.remembered_set_oop = self.place(REMEMBERED_SET_SLOTS)
         for i in range(3, len(objects_w)):
-            self.add_object_entry(objects_w[i])
-        offset = 0
-        for i in range(len(self.kinds)):
-            nslots = self.num_slots[i]
-            if nslots >= OVERFLOW_SLOTS:
-                offset += 8
-            self.oops.append(self.old_base + offset)
-            offset += 8 + chunk_body_bytes(nslots)
-            if self.old_base + offset + BRIDGE_BYTES >= WORD_LIMIT:
-                raise ImageError("cannot write a Spur image: its objects do not fit in "
-                                 "32-bit addresses")
-        self.data_size = offset + BRIDGE_BYTES
+            self.place_object(i)
+        self.data_size = self.next_offset + BRIDGE_BYTES
 
     # --- encoding --------------------------------------------------------------------
 
@@ -485,138 +471,124 @@ class SpurWriter(ImageWriter):
 
     def oop_of(self, w_ref):
         if isinstance(w_ref, model.W_HeapObject):
-            i = self.index.get(w_ref, -1)
-            if i < 0:
+            oop = w_ref.save_oop - 1
+            if oop < 0:
                 raise ImageError("cannot write a Spur image: an object refers to one "
                                  "that is not being written")
-            return self.oops[i]
+            return oop
         return self.immediate_word(w_ref)
 
     def write(self):
-        total = HEADER_SIZE + self.data_size
-        self.out = ["\x00"] * total
+        self.start_output(HEADER_SIZE + self.data_size)
         space = self.space
         loaded = self.loaded
         flags = loaded.flags & ~2
         if self.little_endian:
             flags |= 2          # floats are in platform order, and that is little-endian
-        self.put(0, constants.FORMAT_SPUR_32)
-        self.put(4, HEADER_SIZE)
-        self.put(8, self.data_size)
-        self.put(12, self.old_base)
-        self.put(16, self.oop_of(space.w_special_objects))
-        self.put(20, loaded.last_hash)
-        self.put(24, loaded.saved_window_size)
-        self.put(28, flags)
-        self.put(32, 0)                             # extra VM memory
-        self.put16(36, DEFAULT_STACK_PAGES)         # then 16 bits of cog code size: 0
-        self.put(40, 0)                             # eden bytes
-        self.put(44, 0)                             # max external semaphores | unused
-        self.put(48, self.data_size)                # first segment size
-        for i in range(len(self.kinds)):
-            self.write_entry(i)
-        bridge = HEADER_SIZE + self.data_size - BRIDGE_BYTES
-        self.put64(bridge, BRIDGE_LOW, BRIDGE_HIGH)
-        self.put64(bridge + 8, 0, 0)                # no next segment
-        out = self.out
-        self.out = []
-        return "".join(out)
+        self.word(constants.FORMAT_SPUR_32)
+        self.word(HEADER_SIZE)
+        self.word(self.data_size)
+        self.word(self.old_base)
+        self.word(self.oop_of(space.w_special_objects))
+        self.word(loaded.last_hash)
+        self.word(loaded.saved_window_size)
+        self.word(flags)
+        self.word(0)                                # extra VM memory
+        self.half(DEFAULT_STACK_PAGES)
+        self.half(0)                                # cog code size
+        self.word(0)                                # eden bytes
+        self.word(0)                                # max external semaphores | unused
+        self.word(self.data_size)                   # first segment size
+        self.zeros(HEADER_SIZE - self.position())
+        objects_w = self.objects_w
+        for i in range(3):
+            self.write_object(objects_w[i])
+        # The free lists are all zero words.
+        self.chunk_header(FREE_LISTS_SLOTS, SPUR_WORDS, WORD_CLASS_INDEX_PUN, 0, 0)
+        self.zeros(chunk_body_bytes(FREE_LISTS_SLOTS))
+        self.write_hidden_roots()
+        for page in range(CLASS_TABLE_PAGES):
+            if self.page_used[page]:
+                self.write_class_page(page)
+        # The remembered set: pinned, all zero words.
+        self.chunk_header(REMEMBERED_SET_SLOTS, SPUR_WORDS, WORD_CLASS_INDEX_PUN, 0,
+                          PINNED_BIT)
+        self.zeros(chunk_body_bytes(REMEMBERED_SET_SLOTS))
+        for i in range(3, len(objects_w)):
+            self.write_object(objects_w[i])
+        self.word64(BRIDGE_LOW, BRIDGE_HIGH)
+        self.word64(0, 0)                           # no next segment
+        return self.finish_output()
 
-    def put16(self, pos, value):
-        out = self.out
-        if self.little_endian:
-            out[pos] = chr(value & 0xff)
-            out[pos + 1] = chr((value >> 8) & 0xff)
-        else:
-            out[pos] = chr((value >> 8) & 0xff)
-            out[pos + 1] = chr(value & 0xff)
-
-    def put64(self, pos, low, high):
-        """A 64-bit word given as its 32-bit halves, in the image's byte order."""
-        if self.little_endian:
-            self.put(pos, low)
-            self.put(pos + 4, high)
-        else:
-            self.put(pos, high)
-            self.put(pos + 4, low)
-
-    def write_entry(self, i):
-        nslots = self.num_slots[i]
-        pos = HEADER_SIZE + self.oops[i] - self.old_base
+    def chunk_header(self, nslots, fmt, class_index, hash, extra_low):
         if nslots >= OVERFLOW_SLOTS:
-            self.put64(pos - 8, nslots, OVERFLOW_HIGH)
+            self.word64(nslots, OVERFLOW_HIGH)
             count = OVERFLOW_SLOTS
         else:
             count = nslots
-        kind = self.kinds[i]
-        low = self.class_indices[i] | (self.formats[i] << 24)
-        if kind == KIND_REMEMBERED_SET:
-            low |= PINNED_BIT
-        self.put64(pos, low, self.hashes[i] | (count << 24))
-        body = pos + 8
-        if kind == KIND_OBJECT:
-            w_obj = self.entry_objs[i]
-            assert isinstance(w_obj, model.W_HeapObject)
-            self.write_body(w_obj, body)
-        elif kind == KIND_HIDDEN_ROOTS:
-            nil_oop = self.oop_of(self.space.w_nil)
-            for page in range(CLASS_TABLE_PAGES):
-                entry = self.page_entries[page]
-                if entry >= 0:
-                    self.put(body + WORD_SIZE * page, self.oops[entry])
-                else:
-                    self.put(body + WORD_SIZE * page, nil_oop)
-            for j in range(CLASS_TABLE_PAGES, CLASS_TABLE_PAGES + HIDDEN_ROOT_SLOTS):
-                if j == REMEMBERED_SET_ROOT:
-                    self.put(body + WORD_SIZE * j, self.oops[self.remembered_set_entry])
-                else:
-                    self.put(body + WORD_SIZE * j, nil_oop)
-        elif kind == KIND_CLASS_PAGE:
-            nil_oop = self.oop_of(self.space.w_nil)
-            first = self.pages[i] * CLASS_TABLE_PAGE_SIZE
-            for j in range(CLASS_TABLE_PAGE_SIZE):
-                w_class = self.class_table.get(first + j, None)
-                if w_class is None:
-                    self.put(body + WORD_SIZE * j, nil_oop)
-                else:
-                    self.put(body + WORD_SIZE * j, self.oop_of(w_class))
-        # The free lists and the remembered set are all zero words.
+        self.word64(class_index | (fmt << 24) | extra_low, hash | (count << 24))
 
-    def write_body(self, w_obj, pos):
+    def pad_body(self, nslots, written_bytes):
+        self.zeros(chunk_body_bytes(nslots) - written_bytes)
+
+    def write_hidden_roots(self):
+        nslots = CLASS_TABLE_PAGES + HIDDEN_ROOT_SLOTS
+        self.chunk_header(nslots, SPUR_VARIABLE, ARRAY_CLASS_INDEX_PUN, 0, 0)
+        nil_oop = self.oop_of(self.space.w_nil)
+        for page in range(CLASS_TABLE_PAGES):
+            if self.page_used[page]:
+                self.word(self.page_oops[page])
+            else:
+                self.word(nil_oop)
+        for j in range(CLASS_TABLE_PAGES, nslots):
+            if j == REMEMBERED_SET_ROOT:
+                self.word(self.remembered_set_oop)
+            else:
+                self.word(nil_oop)
+        self.pad_body(nslots, nslots * WORD_SIZE)
+
+    def write_class_page(self, page):
+        self.chunk_header(CLASS_TABLE_PAGE_SIZE, SPUR_VARIABLE, ARRAY_CLASS_INDEX_PUN, 0, 0)
+        nil_oop = self.oop_of(self.space.w_nil)
+        first = page * CLASS_TABLE_PAGE_SIZE
+        for j in range(CLASS_TABLE_PAGE_SIZE):
+            w_class = self.class_table.get(first + j, None)
+            if w_class is None:
+                self.word(nil_oop)
+            else:
+                self.word(self.oop_of(w_class))
+        self.pad_body(CLASS_TABLE_PAGE_SIZE, CLASS_TABLE_PAGE_SIZE * WORD_SIZE)
+
+    def write_object(self, w_obj):
+        fmt, nslots, class_index, hash = self.object_header(w_obj)
+        self.chunk_header(nslots, fmt, class_index, hash, 0)
+        start = self.position()
+        self.write_body(w_obj)
+        self.pad_body(nslots, self.position() - start)
+
+    def write_body(self, w_obj):
         space = self.space
         if isinstance(w_obj, model.W_Context):
             for j in range(w_obj.size()):
-                self.put(pos + WORD_SIZE * j, self.oop_of(w_obj.fetch(space, j)))
+                self.word(self.oop_of(w_obj.fetch(space, j)))
         elif isinstance(w_obj, model.W_PointersObject):
-            slots = w_obj.slots
-            for j in range(len(slots)):
-                self.put(pos + WORD_SIZE * j, self.oop_of(slots[j]))
+            for w_slot in w_obj.slots:
+                self.word(self.oop_of(w_slot))
         elif isinstance(w_obj, model.W_Float):
             bits = r_uint(longlong2float.float2longlong(w_obj.value))
             low = intmask(bits & r_uint(0xffffffff))
             high = intmask((bits >> 32) & r_uint(0xffffffff))
-            self.put64(pos, low, high)      # platform order: as a 64-bit word
+            self.word64(low, high)      # platform order: as a 64-bit word
         elif isinstance(w_obj, model.W_WordsObject):
-            words = w_obj.words
-            for j in range(len(words)):
-                self.put(pos + WORD_SIZE * j, intmask(words[j]))
+            for word in w_obj.words:
+                self.word(intmask(word))
         elif isinstance(w_obj, model.W_BytesObject):
-            self.copy_chars(pos, w_obj.bytes)
+            self.chars(w_obj.bytes)
         elif isinstance(w_obj, model.W_CompiledMethod):
-            self.put(pos, ((w_obj.header << 1) | 1) & 0xffffffff)
-            literals = w_obj.literals
-            for j in range(len(literals)):
-                self.put(pos + WORD_SIZE * (j + 1), self.oop_of(literals[j]))
-            start = pos + WORD_SIZE * (len(literals) + 1)
-            bytecodes = w_obj.bytes
-            out = self.out
-            for j in range(len(bytecodes)):
-                out[start + j] = bytecodes[j]
-
-    def copy_chars(self, pos, chars):
-        out = self.out
-        for j in range(len(chars)):
-            out[pos + j] = chars[j]
+            self.word(((w_obj.header << 1) | 1) & 0xffffffff)
+            for w_literal in w_obj.literals:
+                self.word(self.oop_of(w_literal))
+            self.string(w_obj.bytes)
 
 
 def chunk_body_bytes(nslots):

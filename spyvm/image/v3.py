@@ -11,7 +11,7 @@ from rpython.rlib.rarithmetic import r_uint, intmask
 
 from spyvm import constants, model
 from spyvm.objspace import ObjSpace
-from spyvm.image.format import ImageError, ImageReader, LoadedImage
+from spyvm.image.format import ImageError, ImageReader, LoadedImage, OopTable
 
 HEADER_TYPE_SIZE_AND_CLASS = 0
 HEADER_TYPE_CLASS = 1
@@ -19,18 +19,93 @@ HEADER_TYPE_FREE = 2
 HEADER_TYPE_SHORT = 3
 
 
-class Chunk(object):
-    """One object as laid out in the file, before it becomes a W_Object."""
+class ObjectHeader(object):
+    """One object's header words, decoded from the file. A loader keeps one and
+    decodes each object into it again when it needs it, so that loading keeps no
+    record per object beyond its oop and its W_Object."""
 
-    def __init__(self, oop, body_pos, body_words, fmt, class_oop, compact_index, hash):
-        self.oop = oop
-        self.body_pos = body_pos      # file offset of the first body word
-        self.body_words = body_words
-        self.format = fmt
-        self.class_oop = class_oop
+    def __init__(self):
+        self.htype = 0
+        self.oop = 0
+        self.body_pos = 0       # file offset of the first body word
+        self.body_words = 0
+        self.format = 0
+        self.class_oop = 0
+        self.compact_index = 0
+        self.hash = 0
+        self.next_pos = 0       # file offset of the next object's first header word
+
+    def decode(self, reader, header, pos):
+        """Decode the object whose first header word is at pos; False for a free
+        chunk (next_pos says where the next object starts). ImageError for anything
+        that is not a well-formed object inside the object memory."""
+        end = header.header_size + header.data_size
+        first = reader.word32(pos)
+        htype = first & 3
+        if htype == HEADER_TYPE_SIZE_AND_CLASS:
+            size_bytes = first & ~3
+            class_word = reader.word32(pos + 4)
+            base_pos = pos + 8
+            if class_word & 3 != HEADER_TYPE_SIZE_AND_CLASS:
+                raise ImageError("corrupt object header at offset %d" % pos)
+        elif htype == HEADER_TYPE_CLASS:
+            class_word = first
+            base_pos = pos + 4
+            size_bytes = -1
+        elif htype == HEADER_TYPE_SHORT:
+            class_word = 0
+            base_pos = pos
+            size_bytes = -1
+        else:
+            # A free chunk: the rest of the word is its size in bytes.
+            size_bytes = first & ~3
+            if size_bytes <= 0:
+                raise ImageError("corrupt free chunk at offset %d" % pos)
+            self.next_pos = pos + size_bytes
+            return False
+        if base_pos + 4 > end:
+            raise ImageError("image truncated: object at offset %d runs past the end" % pos)
+        base = reader.word32(base_pos)
+        if base & 3 != htype:
+            raise ImageError("corrupt object header at offset %d" % pos)
+        if size_bytes < 0:
+            size_bytes = base & 0xfc
+        if size_bytes < 4:
+            raise ImageError("corrupt object size at offset %d" % pos)
+        next_pos = base_pos + size_bytes
+        if next_pos > end:
+            raise ImageError("image truncated: object at offset %d runs past the end" % pos)
+        compact_index = (base >> 12) & 0x1f
+        if htype == HEADER_TYPE_SHORT and compact_index == 0:
+            raise ImageError("corrupt object header at offset %d: no class" % pos)
+        self.htype = htype
+        self.oop = base_pos - header.header_size + header.old_base
+        self.body_pos = base_pos + 4
+        self.body_words = size_bytes / 4 - 1
+        self.format = (base >> 8) & 0xf
+        self.class_oop = class_word & ~3
         self.compact_index = compact_index
-        self.hash = hash
-        self.w_object = None
+        self.hash = (base >> 17) & 0xfff
+        self.next_pos = next_pos
+        return True
+
+    def decode_oop(self, reader, header, oop):
+        """Decode the object at oop, which a walk of the memory found."""
+        base_pos = oop - header.old_base + header.header_size
+        htype = reader.word32(base_pos) & 3
+        if htype == HEADER_TYPE_SIZE_AND_CLASS:
+            self.decode(reader, header, base_pos - 8)
+        elif htype == HEADER_TYPE_CLASS:
+            self.decode(reader, header, base_pos - 4)
+        else:
+            self.decode(reader, header, base_pos)
+
+    def header_words(self):
+        if self.htype == HEADER_TYPE_SHORT:
+            return 1
+        if self.htype == HEADER_TYPE_CLASS:
+            return 2
+        return 3
 
 
 class V3Header(object):
@@ -55,56 +130,34 @@ class V3Header(object):
                              % (self.data_size, length - self.header_size))
 
 
+def walk_objects(reader, header):
+    """The oops of the objects of the memory, in file order (so ascending)."""
+    oops = []
+    obj = ObjectHeader()
+    pos = header.header_size
+    end = header.header_size + header.data_size
+    while pos < end:
+        if obj.decode(reader, header, pos):
+            oops.append(obj.oop)
+        pos = obj.next_pos
+    return oops
+
+
 def parse_chunks(reader, header):
-    """Walk the object memory; answer the chunks in file order."""
+    """Every object's decoded header, in file order (for tools that rewrite files)."""
     chunks = []
     pos = header.header_size
     end = header.header_size + header.data_size
     while pos < end:
-        first = reader.word32(pos)
-        htype = first & 3
-        if htype == HEADER_TYPE_SIZE_AND_CLASS:
-            size_bytes = first & ~3
-            class_word = reader.word32(pos + 4)
-            base_pos = pos + 8
-            if class_word & 3 != HEADER_TYPE_SIZE_AND_CLASS:
-                raise ImageError("corrupt object header at offset %d" % pos)
-        elif htype == HEADER_TYPE_CLASS:
-            class_word = first
-            base_pos = pos + 4
-            size_bytes = -1
-        elif htype == HEADER_TYPE_SHORT:
-            class_word = 0
-            base_pos = pos
-            size_bytes = -1
-        else:
-            # A free chunk: the rest of the word is its size in bytes.
-            size_bytes = first & ~3
-            if size_bytes <= 0:
-                raise ImageError("corrupt free chunk at offset %d" % pos)
-            pos += size_bytes
-            continue
-        base = reader.word32(base_pos)
-        if base & 3 != htype:
-            raise ImageError("corrupt object header at offset %d" % pos)
-        if size_bytes < 0:
-            size_bytes = base & 0xfc
-        if size_bytes < 4:
-            raise ImageError("corrupt object size at offset %d" % pos)
-        next_pos = base_pos + size_bytes
-        if next_pos > end:
-            raise ImageError("image truncated: object at offset %d runs past the end" % pos)
-        fmt = (base >> 8) & 0xf
-        compact_index = (base >> 12) & 0x1f
-        if htype == HEADER_TYPE_SHORT and compact_index == 0:
-            raise ImageError("corrupt object header at offset %d: no class" % pos)
-        oop = base_pos - header.header_size + header.old_base
-        hash = (base >> 17) & 0xfff
-        chunks.append(Chunk(oop, base_pos + 4, size_bytes / 4 - 1, fmt,
-                            class_word & ~3, compact_index, hash))
-        pos = next_pos
+        obj = ObjectHeader()
+        if obj.decode(reader, header, pos):
+            chunks.append(obj)
+        pos = obj.next_pos
     return chunks
 
+
+# Loading shares the SmallIntegers 0..SHARED_SMALL_INTS-1 (they are immutable).
+SHARED_SMALL_INTS = 1024
 
 class V3Loader(object):
 
@@ -113,151 +166,172 @@ class V3Loader(object):
         self.version = version
         self.little_endian = little_endian
         self.header = V3Header(self.reader)
-        self.chunks = parse_chunks(self.reader, self.header)
-        self.by_oop = {}
-        for chunk in self.chunks:
-            self.by_oop[chunk.oop] = chunk
+        self.oops = walk_objects(self.reader, self.header)
+        self.table = OopTable(self.oops, self.header.old_base, self.header.data_size)
+        self.objects_w = [None] * len(self.oops)    # parallel to oops
+        self.obj = ObjectHeader()                   # the object being decoded
         self.space = ObjSpace(4, False, version)
+        self.small_ints = [model.W_SmallInteger(i) for i in range(SHARED_SMALL_INTS)]
 
-    def chunk_at(self, oop):
-        chunk = self.by_oop.get(oop, None)
-        if chunk is None:
+    def index_of(self, oop):
+        i = self.table.find(oop)
+        if i < 0:
             raise ImageError("corrupt image: pointer %d leads to no object" % oop)
-        return chunk
+        return i
 
-    def body_word(self, chunk, index):
-        return self.reader.word32(chunk.body_pos + 4 * index)
+    def decode_at(self, oop):
+        """Decode the object at oop into self.obj; answer its position."""
+        i = self.index_of(oop)
+        self.obj.decode_oop(self.reader, self.header, oop)
+        return i
+
+    def body_word(self, index):
+        """Body word index of the object last decoded."""
+        return self.reader.word32(self.obj.body_pos + 4 * index)
 
     def load(self):
-        specials = self.chunk_at(self.header.special_objects_oop)
-        if specials.format > 4 or specials.body_words <= constants.SO_COMPACT_CLASSES:
+        obj = self.obj
+        specials_index = self.decode_at(self.header.special_objects_oop)
+        if obj.format > 4 or obj.body_words <= constants.SO_COMPACT_CLASSES:
             raise ImageError("corrupt image: bad special objects array")
-        nil_oop = self.body_word(specials, constants.SO_NIL)
-        self.float_oop = self.body_word(specials, constants.SO_FLOAT_CLASS)
-        self.mctx_oop = self.body_word(specials, constants.SO_METHODCONTEXT_CLASS)
-        self.bctx_oop = self.body_word(specials, constants.SO_BLOCKCONTEXT_CLASS)
-        compact = self.chunk_at(self.body_word(specials, constants.SO_COMPACT_CLASSES))
-        self.compact_oops = [self.body_word(compact, i) for i in range(compact.body_words)]
-        nil_chunk = self.chunk_at(nil_oop)
+        nil_oop = self.body_word(constants.SO_NIL)
+        self.float_oop = self.body_word(constants.SO_FLOAT_CLASS)
+        self.mctx_oop = self.body_word(constants.SO_METHODCONTEXT_CLASS)
+        self.bctx_oop = self.body_word(constants.SO_BLOCKCONTEXT_CLASS)
+        compact_oop = self.body_word(constants.SO_COMPACT_CLASSES)
+        self.decode_at(compact_oop)
+        self.compact_oops = [self.body_word(i) for i in range(obj.body_words)]
+        nil_index = self.decode_at(nil_oop)
         # nil first: context shells fill their slots with it.
-        if nil_chunk.format > 4:
+        if obj.format > 4:
             raise ImageError("corrupt image: nil is not a pointers object")
-        w_nil = model.W_PointersObject(None, nil_chunk.body_words, None, nil_chunk.hash)
+        w_nil = model.W_PointersObject(None, obj.body_words, None, obj.hash)
         self.space.w_nil = w_nil
-        nil_chunk.w_object = w_nil
-        for chunk in self.chunks:
-            if chunk.w_object is None:
-                chunk.w_object = self.make_shell(chunk)
-        for chunk in self.chunks:
-            self.fill(chunk)
-        if not isinstance(specials.w_object, model.W_PointersObject):
+        objects_w = self.objects_w
+        objects_w[nil_index] = w_nil
+        oops = self.oops
+        for i in range(len(oops)):
+            if objects_w[i] is None:
+                obj.decode_oop(self.reader, self.header, oops[i])
+                objects_w[i] = self.make_shell()
+        for i in range(len(oops)):
+            obj.decode_oop(self.reader, self.header, oops[i])
+            self.fill(objects_w[i])
+        w_specials = objects_w[specials_index]
+        if not isinstance(w_specials, model.W_PointersObject):
             raise ImageError("corrupt image: bad special objects array")
-        self.space.install_special_objects(specials.w_object)
+        self.space.install_special_objects(w_specials)
         if not isinstance(self.space.w_nil, model.W_PointersObject) or \
                 self.space.w_true is self.space.w_false:
             raise ImageError("corrupt image: bad special objects")
         # Block contexts take method and receiver from their home: fill those last.
-        for chunk in self.chunks:
-            w_obj = chunk.w_object
-            if isinstance(w_obj, model.W_Context) and not w_obj.is_block_context:
-                self.fill_context(chunk, w_obj)
-        for chunk in self.chunks:
-            w_obj = chunk.w_object
-            if isinstance(w_obj, model.W_Context) and w_obj.is_block_context:
-                self.fill_context(chunk, w_obj)
-        objects_w = [chunk.w_object for chunk in self.chunks]
+        for blocks in [False, True]:
+            for i in range(len(oops)):
+                w_obj = objects_w[i]
+                if isinstance(w_obj, model.W_Context) and w_obj.is_block_context == blocks:
+                    obj.decode_oop(self.reader, self.header, oops[i])
+                    self.fill_context(w_obj)
         h = self.header
         return LoadedImage(self.space, self.version, self.little_endian, h.header_size,
-                           specials.w_object, h.last_hash, h.saved_window_size, h.flags,
+                           w_specials, h.last_hash, h.saved_window_size, h.flags,
                            objects_w, h.old_base)
 
-    def class_oop_of(self, chunk):
-        if chunk.compact_index != 0:
-            i = chunk.compact_index - 1
+    def class_oop(self):
+        obj = self.obj
+        if obj.compact_index != 0:
+            i = obj.compact_index - 1
             if i >= len(self.compact_oops):
                 raise ImageError("corrupt image: bad compact class index %d"
-                                 % chunk.compact_index)
+                                 % obj.compact_index)
             return self.compact_oops[i]
-        return chunk.class_oop
+        return obj.class_oop
 
-    def make_shell(self, chunk):
+    def make_shell(self):
         space = self.space
-        fmt = chunk.format
-        n = chunk.body_words
-        class_oop = self.class_oop_of(chunk)
+        obj = self.obj
+        fmt = obj.format
+        n = obj.body_words
+        class_oop = self.class_oop()
         if fmt <= 4:
             if (class_oop == self.mctx_oop or class_oop == self.bctx_oop) and \
                     fmt == 3 and n >= constants.CTX_FIXED_SIZE:
                 return model.W_Context(space, None, class_oop == self.bctx_oop,
-                                       n - constants.CTX_FIXED_SIZE, chunk.hash)
-            w_obj = model.W_PointersObject(None, n, None, chunk.hash)
+                                       n - constants.CTX_FIXED_SIZE, obj.hash)
+            w_obj = model.W_PointersObject(None, n, None, obj.hash)
             w_obj.weak = fmt == 4
             return w_obj
         if fmt == 6:
             if class_oop == self.float_oop and n == 2:
-                return model.W_Float(None, 0.0, chunk.hash)
-            return model.W_WordsObject(None, n, chunk.hash)
+                return model.W_Float(None, 0.0, obj.hash)
+            return model.W_WordsObject(None, n, obj.hash)
         if 8 <= fmt <= 11:
             nbytes = n * 4 - (fmt & 3)
             if nbytes < 0:
                 raise ImageError("corrupt image: bad byte object size")
-            return model.W_BytesObject(None, nbytes, chunk.hash)
+            return model.W_BytesObject(None, nbytes, obj.hash)
         if fmt >= 12:
-            return model.W_CompiledMethod(None, 4, False, chunk.hash)
+            return model.W_CompiledMethod(None, 4, False, obj.hash)
         raise ImageError("corrupt image: unknown object format %d" % fmt)
 
     def decode_oop(self, word):
         if word & 1:
-            return model.W_SmallInteger(_signed31(word))
-        return self.chunk_at(word).w_object
+            value = _signed31(word)
+            if 0 <= value < SHARED_SMALL_INTS:
+                return self.small_ints[value]
+            return model.W_SmallInteger(value)
+        return self.objects_w[self.index_of(word)]
 
-    def fill(self, chunk):
-        w_obj = chunk.w_object
+    def fill(self, w_obj):
+        """Fill the shell of the object last decoded."""
+        obj = self.obj
         assert isinstance(w_obj, model.W_HeapObject)
-        w_obj.w_class = self.chunk_at(self.class_oop_of(chunk)).w_object
+        w_obj.w_class = self.objects_w[self.index_of(self.class_oop())]
         if isinstance(w_obj, model.W_Context):
             return
+        reader = self.reader
         if isinstance(w_obj, model.W_PointersObject):
-            for i in range(chunk.body_words):
-                w_obj.slots[i] = self.decode_oop(self.body_word(chunk, i))
+            pos = obj.body_pos
+            for i in range(obj.body_words):
+                w_obj.slots[i] = self.decode_oop(reader.word32(pos + 4 * i))
         elif isinstance(w_obj, model.W_Float):
-            hi = r_uint(self.body_word(chunk, 0))
-            lo = r_uint(self.body_word(chunk, 1))
+            hi = r_uint(self.body_word(0))
+            lo = r_uint(self.body_word(1))
             if self.version == constants.FORMAT_V3_CLOSURES_FLOATS_NATIVE and \
                     self.little_endian:
                 hi, lo = lo, hi
             from rpython.rlib import longlong2float
             w_obj.value = longlong2float.longlong2float(intmask((hi << 32) | lo))
         elif isinstance(w_obj, model.W_WordsObject):
-            for i in range(chunk.body_words):
-                w_obj.words[i] = r_uint(self.body_word(chunk, i))
+            for i in range(obj.body_words):
+                w_obj.words[i] = r_uint(self.body_word(i))
         elif isinstance(w_obj, model.W_BytesObject):
-            data = self.reader.data
-            start = chunk.body_pos
+            data = reader.data
+            start = obj.body_pos
             for i in range(len(w_obj.bytes)):
                 w_obj.bytes[i] = data[start + i]
         elif isinstance(w_obj, model.W_CompiledMethod):
-            self.fill_method(chunk, w_obj)
+            self.fill_method(w_obj)
 
-    def fill_method(self, chunk, w_method):
-        header_word = self.body_word(chunk, 0)
+    def fill_method(self, w_method):
+        obj = self.obj
+        header_word = self.body_word(0)
         if header_word & 1 == 0:
             raise ImageError("corrupt image: compiled method without header")
         header = _signed31(header_word)
         nlits = w_method.header_num_literals(header)
-        nbytes = chunk.body_words * 4 - (chunk.format & 3) - (nlits + 1) * 4
+        nbytes = obj.body_words * 4 - (obj.format & 3) - (nlits + 1) * 4
         if nbytes < 0:
             raise ImageError("corrupt image: compiled method literals exceed its size")
-        w_method.literals = [self.decode_oop(self.body_word(chunk, i + 1))
+        w_method.literals = [self.decode_oop(self.body_word(i + 1))
                              for i in range(nlits)]
-        start = chunk.body_pos + (nlits + 1) * 4
+        start = obj.body_pos + (nlits + 1) * 4
         assert start >= 0 and nbytes >= 0
         w_method.set_bytes(self.reader.data[start:start + nbytes])
         w_method.set_header(header)
 
-    def fill_context(self, chunk, w_ctx):
+    def fill_context(self, w_ctx):
         space = self.space
-        slots = [self.decode_oop(self.body_word(chunk, i)) for i in range(chunk.body_words)]
+        slots = [self.decode_oop(self.body_word(i)) for i in range(self.obj.body_words)]
         w_ctx.w_sender = slots[constants.CTX_SENDER]
         if w_ctx.is_block_context:
             w_ctx.block_nargs = space.unwrap_int_or(slots[constants.BCTX_NARGS], 0)

@@ -56,31 +56,17 @@ def image_bytes(space, loaded, objects_w=None, old_base=-1):
     holds something a V3 image cannot represent.
     """
     writer = V3Writer(space, loaded, old_base)
-    if objects_w is None:
-        writer.set_objects(reachable_objects(space))
-    else:
-        writer.set_objects(objects_w)
-    return writer.write()
+    try:
+        if objects_w is None:
+            writer.objects_w = _reach(space)
+        else:
+            writer.set_objects(objects_w)
+        return writer.write()
+    finally:
+        _unmark(writer.objects_w)
 
 
 # --- what refers to what -----------------------------------------------------------
-
-def references(space, w_obj):
-    """The objects w_obj refers to, its class first (immediates included)."""
-    refs = []
-    assert isinstance(w_obj, model.W_HeapObject)
-    refs.append(w_obj.w_class)
-    if isinstance(w_obj, model.W_Context):
-        for i in range(w_obj.size()):
-            refs.append(context_slot(space, w_obj, i))
-    elif isinstance(w_obj, model.W_PointersObject):
-        for w_slot in w_obj.slots:
-            refs.append(w_slot)
-    elif isinstance(w_obj, model.W_CompiledMethod):
-        for w_literal in w_obj.literals:
-            refs.append(w_literal)
-    return refs
-
 
 def context_slot(space, w_ctx, index0):
     """What a context's slot holds in the file: what fetch answers, except that a
@@ -105,26 +91,58 @@ def context_slot(space, w_ctx, index0):
 
 def reachable_objects(space):
     """Heap objects reachable from the special objects array, breadth-first from it."""
+    order = []
+    try:
+        order = _reach(space)
+    finally:
+        _unmark(order)
+    return order
+
+
+def _reach(space):
+    """The reachable objects in breadth-first order, each marked as listed
+    (save_oop -1: see W_HeapObject); the caller unmarks them."""
     w_root = space.w_special_objects
     if not isinstance(w_root, model.W_HeapObject):
         raise ImageError("cannot write an image: the space has no special objects array")
-    seen = {}
-    order = []
-    seen[w_root] = None
-    order.append(w_root)
-    i = 0
-    while i < len(order):
-        w_obj = order[i]
-        i += 1
-        for w_ref in references(space, w_obj):
-            if isinstance(w_ref, model.W_HeapObject):
-                if w_ref not in seen:
-                    seen[w_ref] = None
-                    order.append(w_ref)
-            else:
-                # Immediates are checked when written; anything else cannot be.
-                _check_immediate(w_ref)
+    order = [w_root]
+    w_root.save_oop = -1
+    try:
+        i = 0
+        while i < len(order):
+            w_obj = order[i]
+            i += 1
+            assert isinstance(w_obj, model.W_HeapObject)
+            _reach_ref(w_obj.w_class, order)
+            if isinstance(w_obj, model.W_Context):
+                for j in range(w_obj.size()):
+                    _reach_ref(context_slot(space, w_obj, j), order)
+            elif isinstance(w_obj, model.W_PointersObject):
+                for w_slot in w_obj.slots:
+                    _reach_ref(w_slot, order)
+            elif isinstance(w_obj, model.W_CompiledMethod):
+                for w_literal in w_obj.literals:
+                    _reach_ref(w_literal, order)
+    except ImageError:
+        _unmark(order)
+        raise
     return order
+
+
+def _reach_ref(w_ref, order):
+    if isinstance(w_ref, model.W_HeapObject):
+        if w_ref.save_oop == 0:
+            w_ref.save_oop = -1
+            order.append(w_ref)
+    else:
+        # Immediates are checked when written; anything else cannot be.
+        _check_immediate(w_ref)
+
+
+def _unmark(objects_w):
+    for w_obj in objects_w:
+        assert isinstance(w_obj, model.W_HeapObject)
+        w_obj.save_oop = 0
 
 
 def _check_immediate(w_ref):
@@ -164,30 +182,22 @@ class V3Writer(ImageWriter):
         self.version = loaded.version
         self.little_endian = loaded.little_endian
         self.old_base = old_base
-        self.objects_w = []
-        self.index = {}           # object -> position in objects_w
-        # Parallel to objects_w.
-        self.oops = []
-        self.formats = []
-        self.body_words = []
-        self.header_types = []
-        self.compact_indices = []
+        self.objects_w = []       # in file order; each one's oop is its save_oop
         self.data_size = 0
         self.compact = {}         # class -> compact class index (1-based)
-        self.out = ["\x00"]
+        self.out = None
 
     def set_objects(self, objects_w):
-        objects = []
+        objects = self.objects_w
         for w_obj in objects_w:
             if not isinstance(w_obj, model.W_HeapObject):
                 _check_immediate(w_obj)
                 raise ImageError("cannot write a V3 image: an immediate is not an "
                                  "object of the heap")
-            if w_obj in self.index:
+            if w_obj.save_oop != 0:
                 raise ImageError("cannot write a V3 image: an object is listed twice")
-            self.index[w_obj] = len(objects)
+            w_obj.save_oop = -1
             objects.append(w_obj)
-        self.objects_w = objects
 
     # --- layout ---------------------------------------------------------------------
 
@@ -246,32 +256,32 @@ class V3Writer(ImageWriter):
     def check_method(self, w_method):
         self.check_method_header(w_method, False, "V3")
 
+    def header_of(self, w_obj):
+        """(format, body words, header type, compact class index) of w_obj."""
+        fmt, nbody = self.object_format(w_obj)
+        w_class = w_obj.w_class
+        compact_index = 0
+        if isinstance(w_class, model.W_HeapObject):
+            compact_index = self.compact.get(w_class, 0)
+        if nbody + 1 <= MAX_SHORT_WORDS:
+            if compact_index != 0:
+                htype = HEADER_TYPE_SHORT
+            else:
+                htype = HEADER_TYPE_CLASS
+        else:
+            htype = HEADER_TYPE_SIZE_AND_CLASS
+        return fmt, nbody, htype, compact_index
+
     def layout(self):
+        """The oop of every object; the headers are worked out again when written."""
         self.find_compact_classes()
         offset = 0
         for w_obj in self.objects_w:
             assert isinstance(w_obj, model.W_HeapObject)
-            fmt, nbody = self.object_format(w_obj)
-            w_class = w_obj.w_class
-            compact_index = 0
-            if isinstance(w_class, model.W_HeapObject):
-                compact_index = self.compact.get(w_class, 0)
-            if nbody + 1 <= MAX_SHORT_WORDS:
-                if compact_index != 0:
-                    htype = HEADER_TYPE_SHORT
-                    nheader = 1
-                else:
-                    htype = HEADER_TYPE_CLASS
-                    nheader = 2
-            else:
-                htype = HEADER_TYPE_SIZE_AND_CLASS
-                nheader = 3
-            oop = self.old_base + offset + (nheader - 1) * 4
-            self.oops.append(oop)
-            self.formats.append(fmt)
-            self.body_words.append(nbody)
-            self.header_types.append(htype)
-            self.compact_indices.append(compact_index)
+            fmt, nbody, htype, compact_index = self.header_of(w_obj)
+            nheader = _header_words(htype)
+            # Plus one: an image may be based at 0, and 0 means unlisted.
+            w_obj.save_oop = self.old_base + offset + (nheader - 1) * 4 + 1
             offset += (nheader + nbody) * 4
             if self.old_base + offset >= WORD_LIMIT:
                 raise ImageError("cannot write a V3 image: its objects do not fit in "
@@ -289,59 +299,53 @@ class V3Writer(ImageWriter):
                                  "31 bits" % value)
             return ((value << 1) | 1) & 0xffffffff
         if isinstance(w_ref, model.W_HeapObject):
-            i = self.index.get(w_ref, -1)
-            if i < 0:
+            oop = w_ref.save_oop - 1
+            if oop < 0:
                 raise ImageError("cannot write a V3 image: an object refers to one that "
                                  "is not being written")
-            return self.oops[i]
+            return oop
         _check_immediate(w_ref)
         raise ImageError("cannot write a V3 image: a reference has no V3 form")
 
     def write(self):
         self.layout()
-        total = HEADER_SIZE + self.data_size
-        out = ['\x00'] * total
-        self.out = out
         w_specials = self.space.w_special_objects
-        if not isinstance(w_specials, model.W_HeapObject) or w_specials not in self.index:
+        if not isinstance(w_specials, model.W_HeapObject) or w_specials.save_oop <= 0:
             raise ImageError("cannot write a V3 image: the special objects array is not "
                              "among the objects written")
         loaded = self.loaded
-        self.put(0, self.version)
-        self.put(4, HEADER_SIZE)
-        self.put(8, self.data_size)
-        self.put(12, self.old_base)
-        self.put(16, self.oop_of(w_specials))
-        self.put(20, loaded.last_hash)
-        self.put(24, loaded.saved_window_size)
-        self.put(28, loaded.flags)
-        self.put(32, 0)                      # extra VM memory
+        self.start_output(HEADER_SIZE + self.data_size)
+        self.word(self.version)
+        self.word(HEADER_SIZE)
+        self.word(self.data_size)
+        self.word(self.old_base)
+        self.word(self.oop_of(w_specials))
+        self.word(loaded.last_hash)
+        self.word(loaded.saved_window_size)
+        self.word(loaded.flags)
+        self.word(0)                         # extra VM memory
+        self.zeros(HEADER_SIZE - self.position())
         for i in range(len(self.objects_w)):
             self.write_object(i)
-        self.out = []
-        return "".join(out)
+        return self.finish_output()
 
     def write_object(self, i):
         w_obj = self.objects_w[i]
         assert isinstance(w_obj, model.W_HeapObject)
-        oop = self.oops[i]
-        htype = self.header_types[i]
-        nbody = self.body_words[i]
-        base_pos = oop - self.old_base + HEADER_SIZE
+        fmt, nbody, htype, compact_index = self.header_of(w_obj)
         if htype != HEADER_TYPE_SHORT:
             class_word = self.class_oop(w_obj)
-            if htype == HEADER_TYPE_CLASS:
-                self.put(base_pos - 4, class_word | HEADER_TYPE_CLASS)
+            if htype == HEADER_TYPE_SIZE_AND_CLASS:
+                self.word(((nbody + 1) * 4) | HEADER_TYPE_SIZE_AND_CLASS)
+                self.word(class_word | HEADER_TYPE_SIZE_AND_CLASS)
             else:
-                self.put(base_pos - 8, ((nbody + 1) * 4) | HEADER_TYPE_SIZE_AND_CLASS)
-                self.put(base_pos - 4, class_word | HEADER_TYPE_SIZE_AND_CLASS)
+                self.word(class_word | HEADER_TYPE_CLASS)
         size_field = 0
         if htype != HEADER_TYPE_SIZE_AND_CLASS:
             size_field = (nbody + 1) << 2
-        base = htype | size_field | (self.formats[i] << 8) | \
-            (self.compact_indices[i] << 12) | ((w_obj.hash & HASH_MASK) << 17)
-        self.put(base_pos, base)
-        self.write_body(w_obj, base_pos + 4)
+        self.word(htype | size_field | (fmt << 8) | (compact_index << 12) |
+                  ((w_obj.hash & HASH_MASK) << 17))
+        self.write_body(w_obj, fmt, nbody)
 
     def class_oop(self, w_obj):
         w_class = w_obj.w_class
@@ -349,43 +353,41 @@ class V3Writer(ImageWriter):
             raise ImageError("cannot write a V3 image: an object has no class")
         return self.oop_of(w_class)
 
-    def write_body(self, w_obj, pos):
+    def write_body(self, w_obj, fmt, nbody):
         space = self.space
         if isinstance(w_obj, model.W_Context):
             for j in range(w_obj.size()):
-                self.put(pos + 4 * j, self.oop_of(context_slot(space, w_obj, j)))
+                self.word(self.oop_of(context_slot(space, w_obj, j)))
         elif isinstance(w_obj, model.W_PointersObject):
-            slots = w_obj.slots
-            for j in range(len(slots)):
-                self.put(pos + 4 * j, self.oop_of(slots[j]))
+            for w_slot in w_obj.slots:
+                self.word(self.oop_of(w_slot))
         elif isinstance(w_obj, model.W_Float):
             hi = intmask(w_obj.getword(0))
             lo = intmask(w_obj.getword(1))
             if self.version == constants.FORMAT_V3_CLOSURES_FLOATS_NATIVE and \
                     self.little_endian:
-                self.put(pos, lo)
-                self.put(pos + 4, hi)
+                self.word(lo)
+                self.word(hi)
             else:
-                self.put(pos, hi)
-                self.put(pos + 4, lo)
+                self.word(hi)
+                self.word(lo)
         elif isinstance(w_obj, model.W_WordsObject):
-            words = w_obj.words
-            for j in range(len(words)):
-                self.put(pos + 4 * j, intmask(words[j]))
+            for word in w_obj.words:
+                self.word(intmask(word))
         elif isinstance(w_obj, model.W_BytesObject):
-            self.copy_bytes(pos, w_obj.bytes)
+            self.chars(w_obj.bytes)
+            self.zeros(fmt & 3)
         elif isinstance(w_obj, model.W_CompiledMethod):
-            self.put(pos, ((w_obj.header << 1) | 1) & 0xffffffff)
-            literals = w_obj.literals
-            for j in range(len(literals)):
-                self.put(pos + 4 * (j + 1), self.oop_of(literals[j]))
-            bytecodes = w_obj.bytes
-            start = pos + 4 * (len(literals) + 1)
-            out = self.out
-            for j in range(len(bytecodes)):
-                out[start + j] = bytecodes[j]
+            self.word(((w_obj.header << 1) | 1) & 0xffffffff)
+            for w_literal in w_obj.literals:
+                self.word(self.oop_of(w_literal))
+            self.string(w_obj.bytes)
+            self.zeros(fmt & 3)
 
-    def copy_bytes(self, pos, chars):
-        out = self.out
-        for j in range(len(chars)):
-            out[pos + j] = chars[j]
+
+def _header_words(htype):
+    if htype == HEADER_TYPE_SHORT:
+        return 1
+    if htype == HEADER_TYPE_CLASS:
+        return 2
+    return 3

@@ -223,7 +223,7 @@ def test_hashes_and_class_index():
     assert roots.class_index == spur.ARRAY_CLASS_INDEX_PUN
     assert roots.num_slots == 4096 + 8
     # The special objects array sits at the oop the header names.
-    assert loader.by_oop[loader.header.special_objects_oop].w_object is image.w_special_objects
+    assert loader.chunk_at(loader.header.special_objects_oop).w_object is image.w_special_objects
 
 
 @needs_headless

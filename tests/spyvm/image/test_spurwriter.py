@@ -198,11 +198,11 @@ def test_header_hidden_objects_and_bridge(headless_data):
     used = [i for i in range(4096) if pages[i] != nil_oop]
     assert used == [0, 1]
     for i in used:
-        page = loader.by_oop[pages[i]]
+        page = loader.chunk_at(pages[i])
         assert (page.class_index, page.format, page.num_slots) == (16, 2, 1024)
     assert [chunks[5].oop, chunks[6].oop] == [pages[0], pages[1]]
     tail = [loader.slot_word(roots, 4096 + i) for i in range(8)]
-    remembered = loader.by_oop[tail[3]]
+    remembered = loader.chunk_at(tail[3])
     assert remembered is chunks[7]
     assert (remembered.class_index, remembered.format, remembered.num_slots) == \
         (18, 10, 2048)
@@ -211,7 +211,7 @@ def test_header_hidden_objects_and_bridge(headless_data):
     # The class table: the puns of headless.image, then every class at its hash.
     loaded2 = loader.load()
     space2 = loaded2.space
-    first_page = loader.by_oop[pages[0]]
+    first_page = loader.chunk_at(pages[0])
     entries = dict((i, loader.slot_word(first_page, i)) for i in range(1024)
                    if loader.slot_word(first_page, i) != nil_oop)
     assert loader.class_chunk(1).w_object is space2.w_SmallInteger
@@ -561,6 +561,8 @@ def test_refusals(headless_data):
     refuses(loaded, "22 bits")
     w_array.slots[1] = space.w_nil
     spurwriter.image_bytes(space, loaded)       # fine again
+    # Refused or not, a write leaves no object marked (W_HeapObject.save_oop).
+    assert set(w.save_oop for w in loaded.objects_w + [w_array, w_method]) == set([0])
     v3 = in_byte_order(loaded, True)
     v3.version = constants.FORMAT_V3_CLOSURES
     refuses(v3, "cannot write image format")

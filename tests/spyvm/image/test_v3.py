@@ -538,3 +538,29 @@ def test_unknown_version(kind, images):
 
 def test_garbage_is_not_an_image():
     assert read_error("\x00" * 200) == "unknown image format (version word 0 / 0)"
+
+
+# --- finding objects by oop ----------------------------------------------------------
+
+def test_pointers_between_objects_lead_to_no_object(images):
+    # A pointer into the middle of an object is as corrupt as one past the end.
+    data = images.data("mini.image", "le")
+    header, little = header_of(data)
+    reader = ImageReader(data, little)
+    specials = [c for c in v3.parse_chunks(reader, header)
+                if c.oop == header.special_objects_oop][0]
+    pos = specials.body_pos + 4 * constants.SO_NIL
+    inside = specials.oop + 4
+    assert read_error(put_word(data, pos, inside, little)) == \
+        "corrupt image: pointer %d leads to no object" % inside
+
+
+def test_loaded_small_integers_are_shared(images):
+    image = read_image(images.data("mini.image", "le"))
+    values = {}
+    for w_obj in image.objects_w:
+        if isinstance(w_obj, model.W_PointersObject):
+            for w_slot in w_obj.slots:
+                if isinstance(w_slot, model.W_SmallInteger):
+                    values.setdefault(w_slot.value, set()).add(id(w_slot))
+    assert len(values[0]) == 1 and len(values[1]) == 1

@@ -715,3 +715,19 @@ def test_refuses_other_formats_and_spaces():
     tiny = Tiny()
     tiny.space.is_spur = True
     assert "V3" in refusal(tiny)
+
+
+def test_writes_leave_no_mark_on_the_objects():
+    # The writer numbers objects in a field of their own (save_oop); whether a write
+    # succeeds or is refused half-way, every object is unmarked afterwards, so that
+    # the next save starts from a clean heap.
+    tiny = Tiny()
+    objects_w = v3writer.reachable_objects(tiny.space)
+    tiny.write()
+    refusal(tiny, objects_w + [objects_w[3]])
+    w_bad = tiny.add_root(model.W_PointersObject(tiny.w_Array, 2, None, 5))
+    refusal(tiny)
+    w_bad.slots[0] = w_bad.slots[1] = tiny.space.w_nil
+    tiny.write()
+    assert [w.save_oop for w in v3writer.reachable_objects(tiny.space)] == \
+        [0] * len(objects_w + [w_bad])
