@@ -19,17 +19,13 @@
 #include "xenport/boot.h"
 #include "xenport/cmdline.h"
 #include "xenport/files.h"
+#include "xenport/kernel.h"
 #include "xenport/mm.h"
 #include "xenport/platform.h"
 
 #define MAIN_STACK_SIZE (8UL * 1024 * 1024)
 #define BOOT_MAPPED_LIMIT (4ULL << 30)     /* what the boot page tables cover */
 
-extern int main(int argc, char **argv);
-extern void xp_tls_init(void);
-extern uint64_t xp_tsc_hz;
-extern const char *xp_tsc_source;
-extern uint64_t xp_tls_size;
 
 static struct xp_boot_info *boot;
 static uint64_t boot_ns_at_main;
@@ -38,8 +34,8 @@ static int show_info;
 /* With --xen-info, the timeline at exit (stdio's exit() calls this). */
 void xp_kernel_exit_report(int status)
 {
-    if (show_info && xp_platform.report)
-        xp_platform.report();
+    if (show_info && xp_platform->report)
+        xp_platform->report();
     if (show_info)
         xp_printk("xenport: exit status %d at %lu us (main() at %lu us)\n", status,
                   (unsigned long)(xp_monotonic_ns() / 1000),
@@ -55,10 +51,10 @@ static void info(const char *image, int argc, char **argv)
 {
     struct xp_mm_stats st;
     xp_mm_stats(&st);
-    xp_printk("xenport: boot protocol %s, platform %s\n", boot->protocol, xp_platform.name);
-    xp_printk("xenport: console out=%s err=%s in=%s\n", xp_platform.out->name,
-              xp_platform.err->name, xp_platform.in ? xp_platform.in->name : "none");
-    xp_printk("xenport: clock %s, TSC %lu kHz (%s)\n", xp_platform.clock->name,
+    xp_printk("xenport: boot protocol %s, platform %s\n", boot->protocol, xp_platform_name());
+    xp_printk("xenport: console out=%s err=%s in=%s\n", xp_console_name(xp_platform->out),
+              xp_console_name(xp_platform->err), xp_console_name(xp_platform->in));
+    xp_printk("xenport: clock %s, TSC %lu kHz (%s)\n", xp_platform->clock->name,
               (unsigned long)(xp_tsc_hz / 1000), xp_tsc_source);
     for (int i = 0; i < boot->nr_ram; i++)
         xp_printk("xenport: RAM 0x%09lx-0x%09lx (%lu KiB)\n",
@@ -177,7 +173,6 @@ static void *alloc_table_page(void)
 void xp_kernel_main(struct xp_boot_info *bi)
 {
     boot = bi;
-    extern char xp_boot_stack[];
     xp_stack_low = (uint64_t)(uintptr_t)xp_boot_stack;
     xp_stack_high = xp_stack_low + 64 * 1024;
 
