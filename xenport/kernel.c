@@ -84,6 +84,16 @@ static int recurse(int n)
     return recurse(n + 1) + pad[0];
 }
 
+static const char *const fault_kinds[] = { "unmapped", "null", "stack", "ud", "div", 0 };
+
+static int known_fault(const char *kind)
+{
+    for (int i = 0; fault_kinds[i]; i++)
+        if (strcmp(kind, fault_kinds[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static void fault(const char *kind)
 {
     xp_printk("xenport: --xen-fault=%s: crashing on purpose\n", kind);
@@ -126,6 +136,12 @@ static void run_main(void *unused)
             fault_kind = "unmapped";
         } else if (strncmp(w, "--xen-fault=", 12) == 0) {
             fault_kind = w + 12;
+            /* A typo must not crash some other way than the one asked for. */
+            if (!known_fault(fault_kind)) {
+                xp_printk("xenport: unknown fault kind in %s (known: unmapped, null, "
+                          "stack, ud, div)\n", w);
+                xp_exit(2);
+            }
         } else if (strcmp(w, "--xen-no-image") == 0) {
             no_image = 1;
         } else if (strncmp(w, "--xen-", 6) == 0) {
