@@ -45,7 +45,9 @@ static int ring_wait_consumed(XENCONS_RING_IDX space_needed, uint64_t timeout_ns
         if (xen_monotonic_ns() >= deadline)
             return 0;
         xen_evtchn_notify(ring_port);
-        xen_wait(deadline);
+        /* Not only until the backend's event: xenconsoled may not send one. */
+        uint64_t soon = xen_monotonic_ns() + 10000000ULL;
+        xen_wait(soon < deadline ? soon : deadline);
     }
 }
 
@@ -175,6 +177,8 @@ int xen_console_init(void)
         return -1;
     ring_port = (evtchn_port_t)port;
     ring = (volatile struct xencons_interface *)(uintptr_t)(pfn << 12);
+    /* Its events (input, output taken) only wake a waiting reader or writer. */
+    xen_evtchn_bind(ring_port, 0, 0);
     return 0;
 }
 

@@ -2,10 +2,11 @@
  *
  *   platform.c   detection (CPUID), the hypercall page, the platform
  *                description of PVH on Xen, set-up in order
- *   events.c     shared_info, event channels: pending bits, notify
+ *   events.c     shared_info, event channels: the upcall and its dispatcher
+ *   upcall.S     the upcall's entry stub; blocking with interrupts on
  *   clock.c      Xen system time (pvclock) and the wall clock
  *   console.c    the PV console ring, port 0xe9
- *   sched.c      idle (sleeping in Xen) and shutdown
+ *   sched.c      idle (blocking in Xen until a timer or an event), shutdown
  *
  * hypercall.h has the typed hypercalls; xen-abi.h the public headers.
  */
@@ -34,6 +35,32 @@ int xen_shared_info_init(void);
 extern volatile struct shared_info *xen_shared_info;
 void xen_evtchn_notify(evtchn_port_t port);
 void xen_evtchn_clear(evtchn_port_t port);
+/* The upcall on the PVH callback vector (HVM_PARAM_CALLBACK_IRQ); 0 when
+   Xen took it. */
+int xen_events_init(void);
+extern int xen_upcalls_ready;
+extern uint64_t xen_nr_upcalls, xen_nr_events;
+/* A handler runs in the upcall (interrupts off, inside xen_block): it should
+   only note what happened; the code that waits looks again after idle. */
+typedef void (*xen_evtchn_handler)(evtchn_port_t port, void *arg);
+/* Route port's events to handler (NULL: they only wake idle) and unmask it. */
+int xen_evtchn_bind(evtchn_port_t port, xen_evtchn_handler handler, void *arg);
+int xen_evtchn_bind_virq(uint32_t virq, xen_evtchn_handler handler, void *arg,
+                         evtchn_port_t *port);
+/* The bound ports (for SCHEDOP_poll when there is no upcall); how many. */
+int xen_evtchn_ports(evtchn_port_t *ports, int max);
+
+/* --- upcall.S --- */
+/* What the upcall stub saved: the caller-saved registers, then the CPU's frame. */
+struct xen_upcall_frame {
+    uint64_t r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+extern char xen_upcall_stub[], xen_block_call[];
+void xen_upcall(struct xen_upcall_frame *f);
+/* SCHEDOP_block with interrupts on (only there); returns with them off.
+   entry: the sched_op stub of the hypercall page (sched.c passes it). */
+void xen_block(const void *entry, int cmd);
 
 /* --- clock.c --- */
 void xen_clock_init(void);
@@ -53,11 +80,16 @@ void xen_console_report(void);
 extern const struct xp_console_ops xen_out_console, xen_err_console, xen_in_console;
 
 /* --- sched.c --- */
-/* Sleep in Xen until the console's event channel fires or Xen's clock reaches
-   deadline_ns (monotonic; 0: no deadline); may return early. */
+/* VIRQ_TIMER for the single-shot timer; 0 when idle can block. */
+int xen_sched_init(void);
+/* Sleep in Xen until an event arrives or Xen's clock reaches deadline_ns
+   (monotonic; 0: no deadline); may return early. */
 void xen_wait(uint64_t deadline_ns);
 void xen_idle(uint64_t until_ns);
 void xen_sched_report(void);
+/* Keep an upcall from leaving the vCPU blocked with its event handled. */
+void xen_block_fixup(struct xen_upcall_frame *f);
 __attribute__((noreturn)) void xen_exit(int status);
+__attribute__((noreturn)) void xen_shutdown(unsigned reason);
 
 #endif

@@ -55,8 +55,11 @@ int xen_platform_init(void)
     if (xen_shared_info_init() != 0)
         return -1;
     xen_clock_init();
+    /* Without the upcall, idle polls the bound ports instead of blocking. */
+    xen_events_init();
     if (xen_console_init() != 0)
         xp_printk("xenport: no PV console (HVM_PARAM_CONSOLE_PFN): output on port 0xe9 only\n");
+    xen_sched_init();
     return 0;
 }
 
