@@ -9,6 +9,9 @@
  *   --xen-fault[=KIND]  crash on purpose just before main() to show the crash
  *                       report: unmapped (default), null, stack, ud, div
  *   --xen-no-image      do not insert the boot image's path into argv
+ *   --xen-selftest      check the platform's drivers (under Xen: the grant
+ *                       table, xenstore, xenbus) instead of running main();
+ *                       the exit status is the number of failures
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -124,7 +127,7 @@ static void run_main(void *unused)
         xp_printk("xenport: bad command line: %s\n", error);
         xp_exit(2);
     }
-    int i = 0, no_image = 0;
+    int i = 0, no_image = 0, selftest = 0;
     const char *fault_kind = 0;
     for (; i < nwords; i++) {
         const char *w = words[i];
@@ -144,9 +147,11 @@ static void run_main(void *unused)
             }
         } else if (strcmp(w, "--xen-no-image") == 0) {
             no_image = 1;
+        } else if (strcmp(w, "--xen-selftest") == 0) {
+            selftest = 1;
         } else if (strncmp(w, "--xen-", 6) == 0) {
             xp_printk("xenport: unknown option %s (known: --xen-info, --xen-fault[=unmapped|"
-                      "null|stack|ud|div], --xen-no-image)\n", w);
+                      "null|stack|ud|div], --xen-no-image, --xen-selftest)\n", w);
             xp_exit(2);
         } else {
             break;
@@ -168,6 +173,14 @@ static void run_main(void *unused)
         info(image, argc, argv);
     if (fault_kind)
         fault(fault_kind);
+    if (selftest) {
+        if (!xp_platform->selftest) {
+            xp_printk("xenport: --xen-selftest: platform %s has no self-test\n",
+                      xp_platform_name());
+            exit(2);
+        }
+        exit(xp_platform->selftest() ? 1 : 0);
+    }
     boot_ns_at_main = xp_monotonic_ns();
     int status = main(argc, argv);
     /* Bad input without an image: say where the image should have come from. */

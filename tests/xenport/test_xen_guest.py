@@ -43,6 +43,37 @@ def images_dir():
         os.path.normpath(os.path.join(REPO, "..", "shared", "images"))
 
 
+FOREVER = "--eval '(Delay forMilliseconds: 1000000) wait'"
+# dom0 asks a guest that waits forever to stop, once the guest says it can
+# take requests (control/feature-poweroff; libxl also wants its event
+# callback set) and is waiting.
+READY = """
+d=$(xl domid "$name")
+n=0
+until [ "$(xenstore-read /local/domain/$d/control/feature-poweroff 2>/dev/null)" = 1 ]; do
+    n=$((n + 1)); [ $n -gt 150 ] && break; sleep 0.2
+done
+note ready $(up)
+sleep 1
+"""
+STOP_ACTION = READY + """
+note sent $(up)
+xl %s "$name" >/tmp/xl-stop.log 2>&1
+note xl-status $?
+note written $(up)
+"""
+# An unknown control/shutdown request and a sysrq, then xl shutdown.
+REQUESTS_ACTION = READY + """
+xenstore-write /local/domain/$d/control/shutdown bogus
+xl sysrq "$name" h
+sleep 1
+note acked [$(xenstore-read /local/domain/$d/control/shutdown)]
+note features $(xenstore-read /local/domain/$d/control/feature-poweroff) \
+    $(xenstore-read /local/domain/$d/control/feature-reboot)
+xl shutdown "$name"
+"""
+
+
 def cases(mini):
     corrupt = mini[:64] + b"\xff" * 4096 + mini[64 + 4096:]
     return [
@@ -54,7 +85,11 @@ def cases(mini):
         xenrun.Case("corrupt", "--eval '3 + 4'", corrupt[:len(corrupt) // 3]),
         xenrun.Case("fault", "--xen-fault", mini),
         xenrun.Case("idle", "--xen-info --eval '(Delay forMilliseconds: %d) wait. 42'"
-                    % (IDLE_DELAY_S * 1000), mini, action=IDLE_ACTION),
+                    % (IDLE_DELAY_S * 1000), mini, limit=120, action=IDLE_ACTION),
+        xenrun.Case("selftest", "--xen-selftest", mini),
+        xenrun.Case("shutdown", FOREVER, mini, action=STOP_ACTION % "shutdown"),
+        xenrun.Case("reboot", FOREVER, mini, action=STOP_ACTION % "reboot"),
+        xenrun.Case("requests", FOREVER, mini, action=REQUESTS_ACTION),
     ]
 
 
@@ -88,7 +123,8 @@ def write_timings(run):
         run.seconds, ", TIMED OUT" if run.timed_out else "")]
     if run.dom0_ready is not None:
         lines.append("  dom0 ready: %.1f s after QEMU started" % run.dom0_ready)
-    for name in ("eval", "delay", "corrupt", "fault", "idle"):
+    for name in ("eval", "delay", "corrupt", "fault", "idle", "selftest", "shutdown", "reboot",
+                 "requests"):
         c = run.cases.get(name)
         if not c:
             continue
@@ -96,6 +132,12 @@ def write_timings(run):
         if "unpaused" in t and "end" in t and "created" in t:
             lines.append("  %-8s xl create -p %.2f s, unpause to shutdown seen %.2f s, %s" % (
                 name, t["created"] - t["begin"], t["end"] - t["unpaused"], c.reason))
+    for name in ("shutdown", "reboot"):
+        c = run.cases.get(name)
+        if c and "sent" in c.notes and "end" in c.times:
+            lines.append("  %-8s xl %s to shutdown seen %.2f s (from its return %.2f s), %s" % (
+                name, name, c.times["end"] - float(c.notes["sent"][0]),
+                c.times["end"] - float(c.notes.get("written", c.notes["sent"])[0]), c.reason))
     c = run.cases.get("idle")
     if c and "cputime" in c.notes:
         lines.append("  idle     %s" % describe_cputime(c.notes["cputime"]))
@@ -193,6 +235,55 @@ def test_a_sleeping_guest_costs_under_2_percent(xen):
     assert "cputime" in c.notes, c.describe()
     cpu, wall = cputime(c.notes["cputime"])
     assert cpu <= 0.02 * wall + 0.1, describe_cputime(c.notes["cputime"])
+
+
+def test_selftest_grant_table_and_xenstore(xen):
+    """--xen-selftest: the grant table (allocator, GNTTABOP_copy through a
+    grant to ourselves), xenstore (read, write, directory, rm, errors,
+    transactions, watches) and the xenbus front-end states, against Xen."""
+    c = case(xen, "selftest")
+    lines = c.console_lines()
+    assert "xenport: selftest: 0 failures" in lines, c.describe()
+    assert not [l for l in lines if "selftest FAILED" in l], c.describe()
+    assert len([l for l in lines if l.startswith("xenport: selftest ok: ")]) >= 20, c.describe()
+    assert c.reason == "poweroff" and c.exit_status() == 0, c.describe()
+
+
+def stop_seconds(c):
+    """From the request in xenstore (xl has written it and returned) to dom0
+    seeing the guest shut down (dom0 polls every 50 ms)."""
+    return c.times["end"] - float(c.notes["written"][0])
+
+
+def test_xl_shutdown_powers_off_a_waiting_guest(xen):
+    c = case(xen, "shutdown")
+    """The request, not the Delay of 1000 s, ended it: within the case's limit.
+    The time from the request to the shutdown is in timings.txt."""
+    assert c.notes.get("xl-status") == ["0"], c.describe()
+    assert c.reason == "poweroff", c.describe()
+    assert "xenport: the toolstack asks for poweroff" in c.console_lines(), c.describe()
+    assert c.exit_status() == 0, c.describe()
+    assert stop_seconds(c) >= 0, c.describe()
+
+
+def test_xl_reboot_is_a_reboot(xen):
+    c = case(xen, "reboot")
+    assert c.notes.get("xl-status") == ["0"], c.describe()
+    assert c.reason == "reboot", c.describe()
+    assert "xenport: the toolstack asks for reboot" in c.console_lines(), c.describe()
+    assert c.exit_status() == 0, c.describe()
+    assert stop_seconds(c) >= 0, c.describe()
+
+
+def test_unknown_requests_are_answered(xen):
+    c = case(xen, "requests")
+    lines = c.console_lines()
+    assert "xenport: the toolstack asks for 'bogus': not supported, ignored" in lines, \
+        c.describe()
+    assert "xenport: sysrq 'h' from the toolstack: not supported, ignored" in lines, c.describe()
+    assert c.notes.get("acked") == ["[]"], c.describe()
+    assert c.notes.get("features") == ["1", "1"], c.describe()
+    assert c.reason == "poweroff", c.describe()
 
 
 def test_corrupt_image_is_a_crash_with_the_message(xen):

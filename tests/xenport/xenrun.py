@@ -275,6 +275,8 @@ def build_dom0_initramfs(files, out_path):
     for name, path in sorted(files.tools.items()):
         c.file(os.path.join(TOOLS_DIR, name), _read(path), 0o755)
     c.file("usr/bin/xenstore-read", _read(files.xenstore_read), 0o755)
+    # One program: it acts by the name it is called by.
+    c.symlink("usr/bin/xenstore-write", "xenstore-read")
     c.file("etc/xen/xl.conf", _read(files.xl_conf))
     for name, path in sorted(files.modules.items()):
         c.file("modules/%s.ko" % name, _read(path))

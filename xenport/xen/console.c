@@ -129,7 +129,8 @@ static size_t ring_read(char *buf, size_t len, int block)
         }
         if (n || eof || !block)
             return n;
-        xen_wait(0);
+        /* idle, not xen_wait: a reader waiting for input still hears xl shutdown. */
+        xen_idle(0);
     }
 }
 

@@ -7,6 +7,11 @@
  *   clock.c      Xen system time (pvclock) and the wall clock
  *   console.c    the PV console ring, port 0xe9
  *   sched.c      idle (blocking in Xen until a timer or an event), shutdown
+ *   gnttab.c     grant tables (v1) and their allocator
+ *   xenstore.c   the xenstore client (xenbus.h), xs_parse.c its message parser
+ *   xenbus.c     a front end's state machine (xenbus.h)
+ *   control.c    the toolstack's requests: control/shutdown, control/sysrq
+ *   selftest.c   --xen-selftest: the grant table and xenstore against Xen
  *
  * hypercall.h has the typed hypercalls; xen-abi.h the public headers.
  */
@@ -78,6 +83,30 @@ void xen_console_drain(void);
 int xen_console_port(evtchn_port_t *port);
 void xen_console_report(void);
 extern const struct xp_console_ops xen_out_console, xen_err_console, xen_in_console;
+
+/* --- gnttab.c --- */
+int xen_gnttab_init(void);
+int xen_gnttab_ready(void);
+unsigned xen_gnttab_nr_free(void);
+/* Grant domid access to frame (read-only or not): 0 and *ref, or -1 when
+   the table is full or absent. */
+int xen_gnttab_grant(domid_t domid, uint64_t frame, int readonly, grant_ref_t *ref);
+/* End the access: 0, or -1 while the other side still maps the page. */
+int xen_gnttab_end(grant_ref_t ref);
+/* Copy len bytes from a page domid granted us (GNTTABOP_copy): 0 or the error. */
+int xen_gnttab_copy_from(domid_t domid, grant_ref_t ref, void *dest, uint16_t len);
+
+/* --- control.c --- */
+/* Say what the guest understands, watch control/; 0 when xenstore is there. */
+int xen_control_init(void);
+/* After idle: act on a request nobody else takes (never returns then). */
+void xen_control_poll(void);
+/* SCHEDOP_shutdown's reason for exit status 0 (reboot when asked). */
+extern unsigned xen_shutdown_reason;
+
+/* --- selftest.c --- */
+/* --xen-selftest: exercise the grant table and xenstore; failures. */
+int xen_selftest(void);
 
 /* --- sched.c --- */
 /* VIRQ_TIMER for the single-shot timer; 0 when idle can block. */

@@ -13,6 +13,7 @@
 
 #include "xen/guest.h"
 #include "xen/hypercall.h"
+#include "xen/xenbus.h"
 #include "xenport/x86.h"
 
 int xen_hypercalls_ready;
@@ -60,6 +61,13 @@ int xen_platform_init(void)
     if (xen_console_init() != 0)
         xp_printk("xenport: no PV console (HVM_PARAM_CONSOLE_PFN): output on port 0xe9 only\n");
     xen_sched_init();
+    if (xen_gnttab_init() != 0)
+        xp_printk("xenport: no grant table: front ends cannot share pages\n");
+    if (xs_init() != 0)
+        xp_printk("xenport: no xenstore (HVM_PARAM_STORE_PFN): the toolstack cannot reach "
+                  "the guest\n");
+    else
+        xen_control_init();
     return 0;
 }
 
@@ -98,4 +106,5 @@ const struct xp_platform xp_pvh_xen_platform = {
     .exit = xen_exit,
     .idle = xen_idle,
     .report = report,
+    .selftest = xen_selftest,
 };

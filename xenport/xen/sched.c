@@ -106,6 +106,7 @@ void xen_wait(uint64_t deadline_ns)
 void xen_idle(uint64_t until_ns)
 {
     xen_wait(until_ns);
+    xen_control_poll();
 }
 
 void xen_sched_report(void)
@@ -128,7 +129,7 @@ void xen_exit(int status)
         xp_cpu_reset();
     }
     xen_console_drain();
-    xen_shutdown(status == 0 ? SHUTDOWN_poweroff : SHUTDOWN_crash);
+    xen_shutdown(status == 0 ? xen_shutdown_reason : SHUTDOWN_crash);
 }
 
 void xen_shutdown(unsigned reason)

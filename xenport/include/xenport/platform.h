@@ -49,6 +49,9 @@ struct xp_platform {
     void (*idle)(uint64_t until_ns);
     /* Optional: print the platform's own counters (--xen-info, at exit). */
     void (*report)(void);
+    /* Optional: check the platform's drivers against the machine
+       (--xen-selftest); the number of failures. */
+    int (*selftest)(void);
 };
 
 /* The environment's description; until the entry chooses one, a platform
@@ -86,6 +89,17 @@ uint64_t xp_monotonic_ns(void);
 int64_t xp_boot_epoch_seconds(void);
 /* Nanoseconds since the epoch. */
 uint64_t xp_realtime_ns(void);
+
+/* The toolstack's request to stop the guest (xl shutdown, xl reboot), for a
+   program that wants to run its own shutdown first: XP_SHUTDOWN_NONE, or the
+   request, which is then taken (answered once).  Until a program calls
+   xp_shutdown_take_over(), xenport stops the guest by itself (exit(0), then
+   poweroff or reboot) as soon as a request comes.  Outside Xen: always NONE. */
+#define XP_SHUTDOWN_NONE     0
+#define XP_SHUTDOWN_POWEROFF 1
+#define XP_SHUTDOWN_REBOOT   2
+int xp_shutdown_request(void);
+void xp_shutdown_take_over(void);
 
 /* Standard input with one byte of look-ahead (console.c): whether a read
    would not block, and a read (blocking until a line or EOF). */
