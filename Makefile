@@ -46,7 +46,7 @@ VM_SOURCES := $(TARGET) $(shell find spyvm -name '*.py' 2>/dev/null) requirement
 
 help:
 	@echo 'make setup            Debian packages (as root) + $(VENV) (Python 2.7, rpython, pytest)'
-	@echo 'make test             test-quick, test-translated, then qemu-test (what CI runs)'
+	@echo 'make test             test-quick, test-translated, qemu-test, then xen-test (what CI runs)'
 	@echo 'make test-quick       untranslated tests: pytest $(TESTS)'
 	@echo 'make test-translated  the tests again against $(VM) (COGXEN_VM set), translating if needed'
 	@echo 'make translate        translate $(TARGET) to $(VM) if out of date (RPYOPT=$(RPYOPT))'
@@ -81,6 +81,7 @@ test:
 	@$(MAKE) test-quick
 	@$(MAKE) test-translated
 	@$(MAKE) qemu-test
+	@$(MAKE) xen-test
 
 test-quick: venv
 	@echo '== untranslated tests: $(TESTS)'

@@ -30,7 +30,6 @@ static struct fd fds[MAX_FDS] = {
     [0] = { 1, 0, 0 }, [1] = { 1, 0, 0 }, [2] = { 1, 0, 0 },
 };
 
-extern int64_t xp_boot_epoch_seconds(void);
 
 void xp_files_add(const char *path, const char *data, size_t size)
 {
@@ -309,13 +308,12 @@ ssize_t read(int fd, void *buf, size_t n)
     if (!f)
         return -1;
     if (!f->file) {
-        if (fd != 0 || !xp_platform.in || !xp_platform.in->read) {
+        if (fd != 0 || !xp_platform->in || !xp_platform->in->read) {
             if (fd == 0)
                 return 0;           /* no input: end of file */
             errno = EBADF;
             return -1;
         }
-        extern size_t xp_stdin_read(char *buf, size_t len);
         return (ssize_t)xp_stdin_read(buf, n);
     }
     size_t left = f->file->size - f->pos;

@@ -5,18 +5,56 @@
 #include "libc/format.h"
 #include "xenport/platform.h"
 
-struct xp_platform xp_platform;
+static __attribute__((noreturn)) void no_exit(int status)
+{
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+static const struct xp_platform no_platform = {
+    .name = "none",
+    .exit = no_exit,
+};
+
+const struct xp_platform *xp_platform = &no_platform;
+uint64_t xp_tsc_hz;
+const char *xp_tsc_source = "none";
+
+void xp_platform_select(const struct xp_platform *p)
+{
+    xp_platform = p;
+}
+
+const char *xp_platform_name(void)
+{
+    return xp_platform->describe ? xp_platform->describe() : xp_platform->name;
+}
+
+const char *xp_console_name(const struct xp_console_ops *c)
+{
+    const char *where = c ? (c->where ? c->where() : c->name) : 0;
+    return where ? where : "none";
+}
+
+/* Standard input's console, or NULL when there is none (now). */
+static const struct xp_console_ops *input(void)
+{
+    const struct xp_console_ops *c = xp_platform->in;
+    if (!c || !c->read || (c->where && !c->where()))
+        return 0;
+    return c;
+}
 
 void xp_write_out(const char *buf, size_t len)
 {
-    if (xp_platform.out)
-        xp_platform.out->write(buf, len);
+    if (xp_platform->out)
+        xp_platform->out->write(buf, len);
 }
 
 void xp_write_err(const char *buf, size_t len)
 {
-    if (xp_platform.err)
-        xp_platform.err->write(buf, len);
+    if (xp_platform->err)
+        xp_platform->err->write(buf, len);
 }
 
 void xp_puts_err(const char *s)
@@ -68,12 +106,10 @@ void xp_printk(const char *fmt, ...)
     va_end(ap);
 }
 
-extern void xp_stdio_flush_all(void);
-
 void xp_exit(int status)
 {
-    if (xp_platform.exit)
-        xp_platform.exit(status);
+    if (xp_platform->exit)
+        xp_platform->exit(status);
     for (;;)
         __asm__ volatile("cli; hlt");
 }
@@ -94,9 +130,25 @@ void xp_panic(const char *fmt, ...)
 
 uint64_t xp_monotonic_ns(void)
 {
-    if (xp_platform.clock)
-        return xp_platform.clock->monotonic_ns();
+    if (xp_platform->clock)
+        return xp_platform->clock->monotonic_ns();
     return 0;
+}
+
+static int64_t wall_clock_offset_ns(void)
+{
+    const struct xp_clock_ops *c = xp_platform->clock;
+    return c && c->wall_clock_offset_ns ? c->wall_clock_offset_ns() : 0;
+}
+
+int64_t xp_boot_epoch_seconds(void)
+{
+    return wall_clock_offset_ns() / 1000000000LL;
+}
+
+uint64_t xp_realtime_ns(void)
+{
+    return (uint64_t)((int64_t)xp_monotonic_ns() + wall_clock_offset_ns());
 }
 
 /* Standard input, with one byte of look-ahead so that select() can ask
@@ -108,9 +160,10 @@ int xp_stdin_ready(void)
 {
     if (stdin_has_peek)
         return 1;
-    if (!xp_platform.in || !xp_platform.in->read)
+    const struct xp_console_ops *in = input();
+    if (!in)
         return 1;                        /* no input at all: reads answer EOF at once */
-    if (xp_platform.in->read(&stdin_peek, 1, 0) == 1) {
+    if (in->read(&stdin_peek, 1, 0) == 1) {
         stdin_has_peek = 1;
         return 1;
     }
@@ -126,9 +179,8 @@ size_t xp_stdin_read(char *buf, size_t len)
         stdin_has_peek = 0;
         if (buf[0] == '\n' || len == 1)
             return 1;
-        return 1 + xp_platform.in->read(buf + 1, len - 1, 0);
+        return 1 + input()->read(buf + 1, len - 1, 0);
     }
-    if (!xp_platform.in || !xp_platform.in->read)
-        return 0;
-    return xp_platform.in->read(buf, len, 1);
+    const struct xp_console_ops *in = input();
+    return in ? in->read(buf, len, 1) : 0;
 }

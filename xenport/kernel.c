@@ -9,6 +9,9 @@
  *   --xen-fault[=KIND]  crash on purpose just before main() to show the crash
  *                       report: unmapped (default), null, stack, ud, div
  *   --xen-no-image      do not insert the boot image's path into argv
+ *   --xen-selftest      check the platform's drivers (under Xen: the grant
+ *                       table, xenstore, xenbus) instead of running main();
+ *                       the exit status is the number of failures
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,17 +22,13 @@
 #include "xenport/boot.h"
 #include "xenport/cmdline.h"
 #include "xenport/files.h"
+#include "xenport/kernel.h"
 #include "xenport/mm.h"
 #include "xenport/platform.h"
 
 #define MAIN_STACK_SIZE (8UL * 1024 * 1024)
 #define BOOT_MAPPED_LIMIT (4ULL << 30)     /* what the boot page tables cover */
 
-extern int main(int argc, char **argv);
-extern void xp_tls_init(void);
-extern uint64_t xp_tsc_hz;
-extern const char *xp_tsc_source;
-extern uint64_t xp_tls_size;
 
 static struct xp_boot_info *boot;
 static uint64_t boot_ns_at_main;
@@ -38,8 +37,8 @@ static int show_info;
 /* With --xen-info, the timeline at exit (stdio's exit() calls this). */
 void xp_kernel_exit_report(int status)
 {
-    if (show_info && xp_platform.report)
-        xp_platform.report();
+    if (show_info && xp_platform->report)
+        xp_platform->report();
     if (show_info)
         xp_printk("xenport: exit status %d at %lu us (main() at %lu us)\n", status,
                   (unsigned long)(xp_monotonic_ns() / 1000),
@@ -55,10 +54,10 @@ static void info(const char *image, int argc, char **argv)
 {
     struct xp_mm_stats st;
     xp_mm_stats(&st);
-    xp_printk("xenport: boot protocol %s, platform %s\n", boot->protocol, xp_platform.name);
-    xp_printk("xenport: console out=%s err=%s in=%s\n", xp_platform.out->name,
-              xp_platform.err->name, xp_platform.in ? xp_platform.in->name : "none");
-    xp_printk("xenport: clock %s, TSC %lu kHz (%s)\n", xp_platform.clock->name,
+    xp_printk("xenport: boot protocol %s, platform %s\n", boot->protocol, xp_platform_name());
+    xp_printk("xenport: console out=%s err=%s in=%s\n", xp_console_name(xp_platform->out),
+              xp_console_name(xp_platform->err), xp_console_name(xp_platform->in));
+    xp_printk("xenport: clock %s, TSC %lu kHz (%s)\n", xp_platform->clock->name,
               (unsigned long)(xp_tsc_hz / 1000), xp_tsc_source);
     for (int i = 0; i < boot->nr_ram; i++)
         xp_printk("xenport: RAM 0x%09lx-0x%09lx (%lu KiB)\n",
@@ -86,6 +85,16 @@ static int recurse(int n)
     volatile char pad[256];
     pad[0] = (char)n;
     return recurse(n + 1) + pad[0];
+}
+
+static const char *const fault_kinds[] = { "unmapped", "null", "stack", "ud", "div", 0 };
+
+static int known_fault(const char *kind)
+{
+    for (int i = 0; fault_kinds[i]; i++)
+        if (strcmp(kind, fault_kinds[i]) == 0)
+            return 1;
+    return 0;
 }
 
 static void fault(const char *kind)
@@ -118,7 +127,7 @@ static void run_main(void *unused)
         xp_printk("xenport: bad command line: %s\n", error);
         xp_exit(2);
     }
-    int i = 0, no_image = 0;
+    int i = 0, no_image = 0, selftest = 0;
     const char *fault_kind = 0;
     for (; i < nwords; i++) {
         const char *w = words[i];
@@ -130,11 +139,19 @@ static void run_main(void *unused)
             fault_kind = "unmapped";
         } else if (strncmp(w, "--xen-fault=", 12) == 0) {
             fault_kind = w + 12;
+            /* A typo must not crash some other way than the one asked for. */
+            if (!known_fault(fault_kind)) {
+                xp_printk("xenport: unknown fault kind in %s (known: unmapped, null, "
+                          "stack, ud, div)\n", w);
+                xp_exit(2);
+            }
         } else if (strcmp(w, "--xen-no-image") == 0) {
             no_image = 1;
+        } else if (strcmp(w, "--xen-selftest") == 0) {
+            selftest = 1;
         } else if (strncmp(w, "--xen-", 6) == 0) {
             xp_printk("xenport: unknown option %s (known: --xen-info, --xen-fault[=unmapped|"
-                      "null|stack|ud|div], --xen-no-image)\n", w);
+                      "null|stack|ud|div], --xen-no-image, --xen-selftest)\n", w);
             xp_exit(2);
         } else {
             break;
@@ -156,6 +173,14 @@ static void run_main(void *unused)
         info(image, argc, argv);
     if (fault_kind)
         fault(fault_kind);
+    if (selftest) {
+        if (!xp_platform->selftest) {
+            xp_printk("xenport: --xen-selftest: platform %s has no self-test\n",
+                      xp_platform_name());
+            exit(2);
+        }
+        exit(xp_platform->selftest() ? 1 : 0);
+    }
     boot_ns_at_main = xp_monotonic_ns();
     int status = main(argc, argv);
     /* Bad input without an image: say where the image should have come from. */
@@ -177,7 +202,6 @@ static void *alloc_table_page(void)
 void xp_kernel_main(struct xp_boot_info *bi)
 {
     boot = bi;
-    extern char xp_boot_stack[];
     xp_stack_low = (uint64_t)(uintptr_t)xp_boot_stack;
     xp_stack_high = xp_stack_low + 64 * 1024;
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "xenport/boot.h"
+#include "xenport/kernel.h"
 #include "xenport/mm.h"
 #include "xenport/platform.h"
 #include "xenport/x86.h"

@@ -10,7 +10,10 @@ out.
 Exit status: xenport leaves through isa-debug-exit, so QEMU exits with
 (status << 1) | 1; any other QEMU exit (0 after a reset, a QEMU error) has no
 guest status and is reported as NO_STATUS with QEMU's own stderr kept in
-Result.qemu_stderr.
+Result.qemu_stderr.  QEMU's own failures (a missing kernel, an initrd too large
+for the memory) also exit with 1, which would read as guest status 0: when
+QEMU's stderr holds its error lines, the status is NO_STATUS and the lines are
+Result.qemu_error.
 
 The image cases pack the image and the script into one cpio archive (the
 initrd is one module): xenport exposes its files under / and puts the first
@@ -78,6 +81,23 @@ def command_line(words):
     return " ".join(shell_quote(w) for w in words)
 
 
+def qemu_errors(qemu_stderr):
+    """QEMU's own error lines ("qemu: ..." or "qemu-system-x86_64: ..."), not
+    its warnings."""
+    prefixes = ("qemu:", os.path.basename(QEMU) + ":")
+    return [line for line in qemu_stderr.splitlines()
+            if line.startswith(prefixes) and "warning:" not in line]
+
+
+def guest_status(qemu_status, qemu_stderr):
+    """The guest's exit status from QEMU's, or NO_STATUS."""
+    if qemu_status is None or qemu_status <= 0 or not qemu_status & 1:
+        return NO_STATUS
+    if qemu_status == 1 and qemu_errors(qemu_stderr):
+        return NO_STATUS
+    return qemu_status >> 1
+
+
 class Result(object):
     def __init__(self, argv, status, stdout, stderr, qemu_stderr, seconds, timed_out,
                  qemu_status):
@@ -89,16 +109,19 @@ class Result(object):
         self.seconds = seconds
         self.timed_out = timed_out
         self.qemu_status = qemu_status
+        # QEMU's own failure: no guest ran (or it did not finish).
+        self.qemu_error = "\n".join(qemu_errors(qemu_stderr)) if status == NO_STATUS else ""
 
     def describe(self, limit=3000):
         def cut(text):
             if len(text) > limit:
                 return text[:limit] + "\n...(%d more characters)" % (len(text) - limit)
             return text
-        return ("command: %s\nguest status: %s (QEMU exit %s)%s after %.1f s\n"
+        return ("command: %s\nguest status: %s (QEMU exit %s)%s%s after %.1f s\n"
                 "--- stdout:\n%s\n--- stderr:\n%s\n--- QEMU's stderr:\n%s"
                 % (" ".join(shell_quote(a) for a in self.argv), self.status,
                    self.qemu_status, " (TIMED OUT, killed)" if self.timed_out else "",
+                   " (QEMU FAILED: %s)" % self.qemu_error if self.qemu_error else "",
                    self.seconds, cut(self.stdout), cut(self.stderr), cut(self.qemu_stderr)))
 
 
@@ -181,9 +204,9 @@ class Boot(object):
         import shutil
         shutil.rmtree(self.folder, ignore_errors=True)
         rc = self.process.returncode
-        status = (rc >> 1) if (rc is not None and rc > 0 and rc & 1) else NO_STATUS
-        self.result = Result(self.argv, status, _text(stdout), _text(stderr),
-                             _text(qemu_stderr), seconds, self.timed_out, rc)
+        qemu_stderr = _text(qemu_stderr)
+        self.result = Result(self.argv, guest_status(rc, qemu_stderr), _text(stdout),
+                             _text(stderr), qemu_stderr, seconds, self.timed_out, rc)
         return self.result
 
 

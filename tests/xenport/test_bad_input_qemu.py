@@ -123,3 +123,20 @@ def test_snapshot_cannot_be_written(kernel):
     assert r.status == 1, r.describe()
     assert "cogxen: error:" in r.stderr, r.describe()
     assert "xenport: CPU exception" not in r.stderr
+
+
+@pytest.mark.parametrize("word", ["--xen-fault=bogus", "--xen-fault="])
+def test_unknown_fault_kind_is_refused(kernel, word):
+    """A misspelt kind is bad input, not some other crash (issue 15)."""
+    r = run_kernel(kernel, initrd=mini(), cmdline="%s --eval '3 + 4'" % word, timeout=QUICK)
+    assert_quick_failure(r, 2)
+    assert "xenport: unknown fault kind in %s" % word in r.stderr, r.describe()
+    assert "CPU exception" not in r.stderr
+    assert r.stdout == ""
+
+
+def test_selftest_needs_a_platform_that_has_one(kernel):
+    """--xen-selftest checks Xen's drivers; on a PC there are none to check."""
+    r = run_kernel(kernel, initrd=mini(), cmdline="--xen-selftest", timeout=QUICK)
+    assert_quick_failure(r, 2)
+    assert "xenport: --xen-selftest: platform pvh has no self-test" in r.stderr, r.describe()

@@ -1,5 +1,5 @@
 """Sleeping under plain QEMU: the VM's waits halt the CPU (hlt) until the local
-APIC's one-shot timer fires, instead of spinning on the TSC (lapic.c).  A one
+APIC's one-shot timer fires, instead of spinning on the TSC (pc/lapic.c).  A one
 second Delay then costs QEMU a fraction of a second of CPU time and still lasts
 a second.
 """

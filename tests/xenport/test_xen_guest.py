@@ -22,11 +22,56 @@ import xenrun
 
 WORK = os.environ.get("COGXEN_XEN_WORK") or os.path.join(REPO, "build", "xen-test")
 DELAY_MS = 300
+# The idle case: a guest waiting IDLE_DELAY_S on a Delay; dom0 reads its CPU
+# time (`xl list` Time(s)) IDLE_FROM_S and IDLE_FROM_S + IDLE_WINDOW_S after
+# unpausing it, well inside the Delay (the image is up within 2 s).
+IDLE_DELAY_S = 10
+IDLE_FROM_S = 4
+IDLE_WINDOW_S = 5
+IDLE_ACTION = """
+sample() { xl list "$name" 2>/dev/null | awk 'NR == 2 { print $6 }'; }
+sleep %d
+t0=$(sample); u0=$(up)
+sleep %d
+t1=$(sample); u1=$(up)
+note cputime $t0 $t1 $u0 $u1
+""" % (IDLE_FROM_S, IDLE_WINDOW_S)
 
 
 def images_dir():
     return os.environ.get("COGXEN_IMAGES") or \
         os.path.normpath(os.path.join(REPO, "..", "shared", "images"))
+
+
+FOREVER = "--eval '(Delay forMilliseconds: 1000000) wait'"
+# dom0 asks a guest that waits forever to stop, once the guest says it can
+# take requests (control/feature-poweroff; libxl also wants its event
+# callback set) and is waiting.
+READY = """
+d=$(xl domid "$name")
+n=0
+until [ "$(xenstore-read /local/domain/$d/control/feature-poweroff 2>/dev/null)" = 1 ]; do
+    n=$((n + 1)); [ $n -gt 150 ] && break; sleep 0.2
+done
+note ready $(up)
+sleep 1
+"""
+STOP_ACTION = READY + """
+note sent $(up)
+xl %s "$name" >/tmp/xl-stop.log 2>&1
+note xl-status $?
+note written $(up)
+"""
+# An unknown control/shutdown request and a sysrq, then xl shutdown.
+REQUESTS_ACTION = READY + """
+xenstore-write /local/domain/$d/control/shutdown bogus
+xl sysrq "$name" h
+sleep 1
+note acked [$(xenstore-read /local/domain/$d/control/shutdown)]
+note features $(xenstore-read /local/domain/$d/control/feature-poweroff) \
+    $(xenstore-read /local/domain/$d/control/feature-reboot)
+xl shutdown "$name"
+"""
 
 
 def cases(mini):
@@ -39,6 +84,12 @@ def cases(mini):
                     % DELAY_MS, mini),
         xenrun.Case("corrupt", "--eval '3 + 4'", corrupt[:len(corrupt) // 3]),
         xenrun.Case("fault", "--xen-fault", mini),
+        xenrun.Case("idle", "--xen-info --eval '(Delay forMilliseconds: %d) wait. 42'"
+                    % (IDLE_DELAY_S * 1000), mini, limit=120, action=IDLE_ACTION),
+        xenrun.Case("selftest", "--xen-selftest", mini),
+        xenrun.Case("shutdown", FOREVER, mini, action=STOP_ACTION % "shutdown"),
+        xenrun.Case("reboot", FOREVER, mini, action=STOP_ACTION % "reboot"),
+        xenrun.Case("requests", FOREVER, mini, action=REQUESTS_ACTION),
     ]
 
 
@@ -72,7 +123,8 @@ def write_timings(run):
         run.seconds, ", TIMED OUT" if run.timed_out else "")]
     if run.dom0_ready is not None:
         lines.append("  dom0 ready: %.1f s after QEMU started" % run.dom0_ready)
-    for name in ("eval", "delay", "corrupt", "fault"):
+    for name in ("eval", "delay", "corrupt", "fault", "idle", "selftest", "shutdown", "reboot",
+                 "requests"):
         c = run.cases.get(name)
         if not c:
             continue
@@ -80,11 +132,32 @@ def write_timings(run):
         if "unpaused" in t and "end" in t and "created" in t:
             lines.append("  %-8s xl create -p %.2f s, unpause to shutdown seen %.2f s, %s" % (
                 name, t["created"] - t["begin"], t["end"] - t["unpaused"], c.reason))
+    for name in ("shutdown", "reboot"):
+        c = run.cases.get(name)
+        if c and "sent" in c.notes and "end" in c.times:
+            lines.append("  %-8s xl %s to shutdown seen %.2f s (from its return %.2f s), %s" % (
+                name, name, c.times["end"] - float(c.notes["sent"][0]),
+                c.times["end"] - float(c.notes.get("written", c.notes["sent"])[0]), c.reason))
+    c = run.cases.get("idle")
+    if c and "cputime" in c.notes:
+        lines.append("  idle     %s" % describe_cputime(c.notes["cputime"]))
     try:
         with open(os.path.join(WORK, "timings.txt"), "w") as f:
             f.write("\n".join(lines) + "\n")
     except (IOError, OSError):
         pass
+
+
+def cputime(note):
+    """(guest CPU seconds, dom0 seconds) over the idle window, from the note."""
+    t0, t1, u0, u1 = [float(x) for x in note]
+    return t1 - t0, u1 - u0
+
+
+def describe_cputime(note):
+    cpu, wall = cputime(note)
+    return "sleeping on a Delay: %.1f s of CPU in %.1f s (%.1f%%; xl list Time(s), 0.1 s steps)" % (
+        cpu, wall, 100.0 * cpu / wall)
 
 
 def case(run, name):
@@ -119,13 +192,98 @@ def test_xen_platform_clock_and_sleeping(xen):
     assert DELAY_MS <= waited < DELAY_MS + 2000, c.describe()
     assert abs(year - time.gmtime().tm_year) <= 1, c.describe()
     assert c.exit_status() == 0, c.describe()
-    # The VM slept in Xen (SCHEDOP_poll with a timeout), not in a busy loop.
-    idle = [re.match(r"^xenport: idle: (\d+) SCHEDOP_poll, (\d+) SCHEDOP_yield$", l)
-            for l in c.console_lines()]
+    # The VM slept in Xen (SCHEDOP_block until the single-shot timer), not in
+    # a busy loop, nor polling.
+    idle = [IDLE_REPORT.match(l) for l in c.console_lines()]
     idle = [m for m in idle if m]
-    assert idle and int(idle[0].group(1)) > 0, c.describe()
+    assert idle, c.describe()
+    blocks, upcalls, events, timer, polls, yields = [int(x) for x in idle[0].groups()]
+    assert blocks > 0 and upcalls > 0 and timer > 0, c.describe()
+    assert polls == 0 and yields == 0, c.describe()
     # The delay ran on Xen's clock: it lasted at least DELAY_MS of dom0's time too.
     assert c.times["end"] - c.times["unpaused"] >= DELAY_MS / 1000.0, c.describe()
+
+
+IDLE_REPORT = re.compile(r"^xenport: idle: (\d+) SCHEDOP_block \((\d+) upcalls, (\d+) events, "
+                         r"(\d+) timer\), (\d+) SCHEDOP_poll, (\d+) SCHEDOP_yield$")
+
+
+def test_a_sleeping_guest_blocks_in_xen(xen):
+    """Each time the VM sleeps, xenport blocks the vCPU once (SCHEDOP_block)
+    and the single-shot timer ends it: no polling, no extra wake-ups."""
+    c = case(xen, "idle")
+    assert c.reason == "poweroff", c.describe()
+    assert "42" in c.console_lines(), c.describe()
+    idle = [m for m in (IDLE_REPORT.match(l) for l in c.console_lines()) if m]
+    assert idle, c.describe()
+    blocks, upcalls, events, timer, polls, yields = [int(x) for x in idle[0].groups()]
+    assert blocks > 0 and polls == 0 and yields == 0, c.describe()
+    # Every block ended by an event (nearly always the timer), none spuriously.
+    assert timer <= blocks <= upcalls + 1, c.describe()
+    assert "cputime" in c.notes, c.describe()
+    cpu, wall = cputime(c.notes["cputime"])
+    assert wall >= IDLE_WINDOW_S - 0.5, c.describe()
+
+
+@pytest.mark.xfail(reason="the image's idle process asks prim 230 (relinquishProcessor) for "
+                          "1 ms sleeps, so the VM wakes about every millisecond (spyvm, issue "
+                          "15 item 9); xenport blocks each time until the deadline it is given")
+def test_a_sleeping_guest_costs_under_2_percent(xen):
+    """A guest waiting on a Delay: under 2% of a CPU by Xen's own accounting
+    (xl list's Time(s), in steps of 0.1 s: one step of rounding is allowed)."""
+    c = case(xen, "idle")
+    assert "cputime" in c.notes, c.describe()
+    cpu, wall = cputime(c.notes["cputime"])
+    assert cpu <= 0.02 * wall + 0.1, describe_cputime(c.notes["cputime"])
+
+
+def test_selftest_grant_table_and_xenstore(xen):
+    """--xen-selftest: the grant table (allocator, GNTTABOP_copy through a
+    grant to ourselves), xenstore (read, write, directory, rm, errors,
+    transactions, watches) and the xenbus front-end states, against Xen."""
+    c = case(xen, "selftest")
+    lines = c.console_lines()
+    assert "xenport: selftest: 0 failures" in lines, c.describe()
+    assert not [l for l in lines if "selftest FAILED" in l], c.describe()
+    assert len([l for l in lines if l.startswith("xenport: selftest ok: ")]) >= 20, c.describe()
+    assert c.reason == "poweroff" and c.exit_status() == 0, c.describe()
+
+
+def stop_seconds(c):
+    """From the request in xenstore (xl has written it and returned) to dom0
+    seeing the guest shut down (dom0 polls every 50 ms)."""
+    return c.times["end"] - float(c.notes["written"][0])
+
+
+def test_xl_shutdown_powers_off_a_waiting_guest(xen):
+    c = case(xen, "shutdown")
+    """The request, not the Delay of 1000 s, ended it: within the case's limit.
+    The time from the request to the shutdown is in timings.txt."""
+    assert c.notes.get("xl-status") == ["0"], c.describe()
+    assert c.reason == "poweroff", c.describe()
+    assert "xenport: the toolstack asks for poweroff" in c.console_lines(), c.describe()
+    assert c.exit_status() == 0, c.describe()
+    assert stop_seconds(c) >= 0, c.describe()
+
+
+def test_xl_reboot_is_a_reboot(xen):
+    c = case(xen, "reboot")
+    assert c.notes.get("xl-status") == ["0"], c.describe()
+    assert c.reason == "reboot", c.describe()
+    assert "xenport: the toolstack asks for reboot" in c.console_lines(), c.describe()
+    assert c.exit_status() == 0, c.describe()
+    assert stop_seconds(c) >= 0, c.describe()
+
+
+def test_unknown_requests_are_answered(xen):
+    c = case(xen, "requests")
+    lines = c.console_lines()
+    assert "xenport: the toolstack asks for 'bogus': not supported, ignored" in lines, \
+        c.describe()
+    assert "xenport: sysrq 'h' from the toolstack: not supported, ignored" in lines, c.describe()
+    assert c.notes.get("acked") == ["[]"], c.describe()
+    assert c.notes.get("features") == ["1", "1"], c.describe()
+    assert c.reason == "poweroff", c.describe()
 
 
 def test_corrupt_image_is_a_crash_with_the_message(xen):

@@ -192,6 +192,7 @@ INIT = r"""#!/bin/busybox sh
 export PATH=/bin:/usr/bin:/%(tools)s
 up() { cut -d' ' -f1 /proc/uptime; }
 say() { echo "%(mark)s $*"; }
+note() { say "note $name $*"; }
 fail() { say "dom0-failed $*"; poweroff -f; }
 mkdir -p /proc /sys /dev /run /tmp
 mount -t proc proc /proc
@@ -221,6 +222,9 @@ for cfg in /cases/*.cfg; do
     say "created $name $(up)"
     xl unpause "$name"
     say "unpaused $name $(up)"
+    # A case's own steps while the guest runs (xl shutdown, CPU time samples).
+    action=
+    if [ -f "/cases/$name.action" ]; then ( . "/cases/$name.action" ) & action=$!; fi
     reason=timeout
     start=$(up)
     while :; do
@@ -235,6 +239,7 @@ for cfg in /cases/*.cfg; do
         sleep 0.05
     done
     say "end $name reason=$reason $(up)"
+    [ -n "$action" ] && wait "$action"
     # Let xenconsoled write out what it read last.
     sleep 0.3
     say "console-begin $name"
@@ -270,6 +275,8 @@ def build_dom0_initramfs(files, out_path):
     for name, path in sorted(files.tools.items()):
         c.file(os.path.join(TOOLS_DIR, name), _read(path), 0o755)
     c.file("usr/bin/xenstore-read", _read(files.xenstore_read), 0o755)
+    # One program: it acts by the name it is called by.
+    c.symlink("usr/bin/xenstore-write", "xenstore-read")
     c.file("etc/xen/xl.conf", _read(files.xl_conf))
     for name, path in sorted(files.modules.items()):
         c.file("modules/%s.ko" % name, _read(path))
@@ -299,13 +306,17 @@ def build_dom0_initramfs(files, out_path):
 class Case(object):
     """One `xl create`: kernel, ramdisk (bytes) and the guest's command line."""
 
-    def __init__(self, name, extra, ramdisk, memory_mb=128, limit=60):
+    def __init__(self, name, extra, ramdisk, memory_mb=128, limit=60, action=None):
+        """action: dom0 shell lines run in the background once the guest is
+        unpaused; they see $name and may report with `note KEY VALUE...`
+        (CaseResult.notes) and `up` (dom0's uptime)."""
         assert re.match(r"^[a-z0-9-]+$", name), name
         self.name = name
         self.extra = extra
         self.ramdisk = ramdisk
         self.memory_mb = memory_mb
         self.limit = limit
+        self.action = action
 
 
 class CaseResult(object):
@@ -316,6 +327,7 @@ class CaseResult(object):
         self.xen_lines = []         # "(dN) ..." lines: its port 0xe9 output on Xen's console
         self.times = {}             # dom0 uptime at begin/created/unpaused/end
         self.host_times = {}        # host seconds since QEMU started, for the same marks
+        self.notes = {}             # what the case's action reported: KEY -> [words]
 
     def console_lines(self):
         return [l.rstrip("\r") for l in self.console.splitlines()]
@@ -380,6 +392,8 @@ def case_archive(kernel, cases):
         c.file("cases/%s.cfg" % case.name,
                xl_config(case, "/guest/cogxen.xen", "/" + ramdisk, uuid).encode("utf-8"))
         c.file("cases/%s.limit" % case.name, ("%d\n" % case.limit).encode("ascii"))
+        if case.action:
+            c.file("cases/%s.action" % case.name, case.action.encode("utf-8"))
     return c.bytes()
 
 
@@ -406,7 +420,7 @@ def qemu_argv(xen_gz_path, work, vmlinuz, initrd, xen_cmdline=None, memory_mb=20
 
 MARKER = re.compile(MARK + r" (?:(begin|created|unpaused|end) ([a-z0-9-]+)(?: reason=([\w-]+))?"
                    r" (\d+\.\d+)|(console-begin|console-end) ([a-z0-9-]+)|(dom0-ready|done)"
-                   r"|dom0-failed)")
+                   r"|dom0-failed|note ([a-z0-9-]+) ([\w-]+)((?: [^ ]+)*))")
 XEN_GUEST_LINE = re.compile(r"\(d(\d+)\) (.*)$")
 
 
@@ -435,6 +449,10 @@ def parse_serial(run, cases):
                 if in_console in run.cases:
                     run.cases[in_console].console = "\n".join(console)
                 in_console = None
+            elif m.group(8):
+                r = run.cases.setdefault(m.group(8), CaseResult(m.group(8)))
+                r.notes[m.group(9)] = m.group(10).split()
+                continue
             elif m.group(7) == "dom0-ready":
                 run.dom0_ready = t
             elif m.group(7) == "done":

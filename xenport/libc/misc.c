@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "arch/x86_64/cpu.h"
+#include "xenport/boot.h"
+#include "xenport/kernel.h"
 #include "xenport/platform.h"
-
-extern char __text_start[], __text_end[];
 
 pid_t getpid(void) { return 1; }
 pid_t getppid(void) { return 0; }
@@ -28,7 +28,7 @@ int uname(struct utsname *u)
     strcpy(u->sysname, "CogXen");
     strcpy(u->nodename, "xenport");
     strcpy(u->release, "1");
-    snprintf(u->version, sizeof(u->version), "xenport %s", xp_platform.name);
+    snprintf(u->version, sizeof(u->version), "xenport %s", xp_platform_name());
     strcpy(u->machine, "x86_64");
     return 0;
 }

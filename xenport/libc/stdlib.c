@@ -7,10 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xenport/kernel.h"
 #include "xenport/platform.h"
 
-extern void xp_backtrace_here(void);
-extern void xp_kernel_exit_report(int status);
 
 #define MAX_ATEXIT 32
 static void (*atexit_fns[MAX_ATEXIT])(void);

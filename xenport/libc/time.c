@@ -9,17 +9,6 @@
 
 #include "xenport/platform.h"
 
-extern int xp_stdin_ready(void);
-
-int64_t xp_boot_epoch_seconds(void)
-{
-    return xp_platform.wall_clock_offset_ns / 1000000000LL;
-}
-
-static uint64_t realtime_ns(void)
-{
-    return (uint64_t)((int64_t)xp_monotonic_ns() + xp_platform.wall_clock_offset_ns);
-}
 
 int clock_gettime(clockid_t id, struct timespec *ts)
 {
@@ -27,7 +16,7 @@ int clock_gettime(clockid_t id, struct timespec *ts)
     switch (id) {
     case CLOCK_REALTIME:
     case CLOCK_REALTIME_COARSE:
-        ns = realtime_ns();
+        ns = xp_realtime_ns();
         break;
     case CLOCK_MONOTONIC:
     case CLOCK_MONOTONIC_RAW:
@@ -60,7 +49,7 @@ int gettimeofday(struct timeval *tv, void *tz)
 {
     (void)tz;
     if (tv) {
-        uint64_t ns = realtime_ns();
+        uint64_t ns = xp_realtime_ns();
         tv->tv_sec = (time_t)(ns / 1000000000ULL);
         tv->tv_usec = (suseconds_t)((ns / 1000) % 1000000);
     }
@@ -69,7 +58,7 @@ int gettimeofday(struct timeval *tv, void *tz)
 
 time_t time(time_t *t)
 {
-    time_t now = (time_t)(realtime_ns() / 1000000000ULL);
+    time_t now = (time_t)(xp_realtime_ns() / 1000000000ULL);
     if (t)
         *t = now;
     return now;
@@ -98,8 +87,8 @@ static void wait_until(uint64_t deadline, int (*stop)(void))
     while (xp_monotonic_ns() < deadline) {
         if (stop && stop())
             return;
-        if (xp_platform.idle)
-            xp_platform.idle(deadline);
+        if (xp_platform->idle)
+            xp_platform->idle(deadline);
     }
 }
 
@@ -182,8 +171,8 @@ int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
             select_read = 0;
         } else if (r && nfds > 0 && FD_ISSET(0, &rin)) {
             while (!xp_stdin_ready())
-                if (xp_platform.idle)
-                    xp_platform.idle(0);
+                if (xp_platform->idle)
+                    xp_platform->idle(0);
         }
     }
     if (r) {

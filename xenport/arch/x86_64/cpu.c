@@ -4,12 +4,10 @@
 
 #include "cpu.h"
 #include "segments.h"
+#include "xenport/boot.h"
 #include "xenport/platform.h"
 #include "xenport/x86.h"
 
-extern uint64_t xp_gdt[];
-extern char xp_trap_stubs[], xp_trap_stub_other[];
-extern char __text_start[], __text_end[];
 
 struct tss64 {
     uint32_t reserved0;

@@ -29,6 +29,14 @@ int xp_paging_unmap_4k(uint64_t va, void *(*alloc_page)(void));
 /* True when va is mapped (present). */
 int xp_paging_is_mapped(uint64_t va);
 
+/* Defined by the assembly (pvh_entry.S, traps.S): the boot GDT, page-table
+   root and stack; the exception entry stubs (one per vector 0-31, 16 bytes
+   apart) and the one for any other vector. */
+extern uint64_t xp_gdt[];
+extern uint64_t xp_pml4[512];
+extern char xp_boot_stack[];
+extern char xp_trap_stubs[], xp_trap_stub_other[];
+
 /* Where the stack of the running program lies, for the crash report. */
 extern uint64_t xp_stack_low, xp_stack_high, xp_stack_guard;
 

@@ -12,8 +12,6 @@
 #define PTE_PS   0x80ULL
 #define ADDR_MASK 0x000ffffffffff000ULL
 
-extern uint64_t xp_pml4[512];
-
 static uint64_t *table_of(uint64_t entry)
 {
     return (uint64_t *)(uintptr_t)(entry & ADDR_MASK);

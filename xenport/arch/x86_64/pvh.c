@@ -1,13 +1,9 @@
 /* xenport: the PVH boot path (QEMU direct kernel boot, Xen type="pvh").
  *
  * Reads struct hvm_start_info (Xen's public header), fills the protocol-neutral
- * struct xp_boot_info and installs the platform services.  Under plain QEMU:
- *   console  16550 UART at 0x3f8 (stdout, stdin); stderr on QEMU's debug console
- *            (port 0xe9) when one is present, else on the UART as well;
- *   clock    the TSC, calibrated against the PIT (clock.c);
- *   exit     isa-debug-exit at port 0xf4 (QEMU exits with (status << 1) | 1).
- * Under Xen (CPUID says so): the PV console ring, Xen's pvclock and
- * SCHEDOP_shutdown (xen.c).
+ * struct xp_boot_info and chooses the platform: PVH on a PC (pc/platform.c:
+ * UART, TSC, isa-debug-exit) or, when CPUID says Xen, PVH on Xen
+ * (xen/platform.c: the PV console ring, pvclock, SCHEDOP_shutdown).
  */
 #include <stdint.h>
 #include <string.h>
@@ -15,18 +11,13 @@
 #include <xen/arch-x86/hvm/start_info.h>
 
 #include "cpu.h"
-#include "pc.h"
-#include "xen.h"
+#include "pc/pc.h"
+#include "xen/guest.h"
 #include "xenport/boot.h"
 #include "xenport/platform.h"
 #include "xenport/x86.h"
 
 static struct xp_boot_info boot_info;
-
-static __attribute__((noreturn)) void pvh_exit(int status)
-{
-    pc_debug_exit(status);
-}
 
 static const char *phys_string(uint64_t paddr)
 {
@@ -41,14 +32,11 @@ void xp_pvh_main(uint32_t start_info_paddr)
        is no UART and no isa-debug-exit: port 0xe9 until the console ring is up. */
     uint32_t xen_base = xen_cpuid_base();
     if (xen_base) {
-        xen_platform_init_early(xen_base);
-        xp_platform.name = xen_describe();
+        xp_platform_select(&xp_pvh_xen_platform);
+        xen_hypercall_init(xen_base);
     } else {
-        xp_platform.name = "pvh";
         pc_console_init();
-        xp_platform.exit = pvh_exit;
-        xp_platform.idle = pc_idle;
-        xp_platform.report = pc_idle_report;
+        xp_platform_select(&xp_pvh_pc_platform);
     }
     xp_cpu_init();
     if (xen_base && xen_platform_init() != 0)

@@ -45,6 +45,7 @@ __attribute__((noreturn)) void xp_kernel_main(struct xp_boot_info *bi);
 
 /* Linker-script symbols. */
 extern char __kernel_start[], __kernel_end[], __bss_start[], __bss_end[];
+extern char __text_start[], __text_end[];
 extern char __tdata_start[], __tdata_end[], __tbss_start[], __tbss_end[];
 extern char __tls_align[];
 

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pc.h"
+#include "pc/pc.h"
 #include "xenport/platform.h"
 #include "xenport/x86.h"
 
@@ -71,16 +71,34 @@ static void debugcon_write(const char *buf, size_t len)
                      : "memory");
 }
 
-static const struct xp_console_ops uart_console = {
+static int debugcon_present;
+
+const struct xp_console_ops pc_uart_console = {
     .name = "uart-0x3f8",
     .write = uart_write,
     .read = uart_read,
 };
 
-static const struct xp_console_ops debugcon_console = {
-    .name = "debugcon-0xe9",
-    .write = debugcon_write,
+/* stderr: QEMU's debug console when there is one, so that a harness can tell
+   the two streams apart (-device isa-debugcon); else the UART. */
+static void err_write(const char *buf, size_t len)
+{
+    if (debugcon_present)
+        debugcon_write(buf, len);
+    else
+        uart_write(buf, len);
+}
+
+static const char *err_where(void)
+{
+    return debugcon_present ? "debugcon-0xe9" : pc_uart_console.name;
+}
+
+const struct xp_console_ops pc_err_console = {
+    .name = "pc-stderr",
+    .write = err_write,
     .read = 0,
+    .where = err_where,
 };
 
 void pc_console_init(void)
@@ -100,12 +118,6 @@ void pc_console_init(void)
            other side waits while the receive register is full. */
         outb(COM1 + UART_MCR, 0x03);        /* DTR, RTS */
     }
-    xp_platform.out = &uart_console;
-    xp_platform.in = &uart_console;
-    /* QEMU's debug console answers 0xe9 when read: then stderr goes there, so
-       that a harness can tell the two streams apart (-device isa-debugcon). */
-    if (inb(DEBUGCON) == DEBUGCON)
-        xp_platform.err = &debugcon_console;
-    else
-        xp_platform.err = &uart_console;
+    /* QEMU's debug console answers 0xe9 when read. */
+    debugcon_present = inb(DEBUGCON) == DEBUGCON;
 }

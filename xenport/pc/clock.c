@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "pc.h"
+#include "pc/pc.h"
 #include "xenport/platform.h"
 #include "xenport/x86.h"
 
@@ -14,8 +14,6 @@
 
 static uint64_t tsc_at_boot;
 static uint64_t ns_per_tick_q32;        /* nanoseconds per TSC tick, 32.32 fixed point */
-uint64_t xp_tsc_hz;
-const char *xp_tsc_source = "none";
 
 static uint64_t tsc_monotonic_ns(void)
 {
@@ -23,9 +21,17 @@ static uint64_t tsc_monotonic_ns(void)
     return (uint64_t)(((unsigned __int128)d * ns_per_tick_q32) >> 32);
 }
 
-static const struct xp_clock_ops tsc_clock = {
+static int64_t wall_clock_offset;
+
+static int64_t tsc_wall_clock_offset_ns(void)
+{
+    return wall_clock_offset;
+}
+
+const struct xp_clock_ops pc_tsc_clock = {
     .name = "tsc",
     .monotonic_ns = tsc_monotonic_ns,
+    .wall_clock_offset_ns = tsc_wall_clock_offset_ns,
 };
 
 static uint16_t pit_read_ch0(void)
@@ -173,8 +179,7 @@ void pc_clock_init(void)
     }
     xp_tsc_hz = hz;
     ns_per_tick_q32 = (uint64_t)(((unsigned __int128)1000000000ULL << 32) / hz);
-    xp_platform.clock = &tsc_clock;
     int64_t now = rtc_seconds();
     if (now >= 0)
-        xp_platform.wall_clock_offset_ns = now * 1000000000LL - (int64_t)tsc_monotonic_ns();
+        wall_clock_offset = now * 1000000000LL - (int64_t)tsc_monotonic_ns();
 }

@@ -1,8 +1,8 @@
 /* xenport: leaving QEMU with a status through isa-debug-exit (port 0xf4). */
 #include <stdint.h>
 
-#include "cpu.h"
-#include "pc.h"
+#include "arch/x86_64/cpu.h"
+#include "pc/pc.h"
 #include "xenport/platform.h"
 #include "xenport/x86.h"
 

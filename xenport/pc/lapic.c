@@ -11,8 +11,8 @@
  */
 #include <stdint.h>
 
-#include "cpu.h"
-#include "pc.h"
+#include "arch/x86_64/cpu.h"
+#include "pc/pc.h"
 #include "xenport/platform.h"
 #include "xenport/x86.h"
 
@@ -39,7 +39,6 @@
 #define MAX_SLEEP_NS     10000000ULL     /* 10 ms per halt */
 #define MIN_SLEEP_NS     20000ULL        /* shorter waits just spin */
 
-extern char xp_lapic_timer_stub[], xp_lapic_spurious_stub[];
 uint64_t xp_lapic_eoi;                   /* address of the EOI register (stubs) */
 uint64_t xp_lapic_ticks;                 /* timer interrupts taken */
 uint64_t xp_lapic_timer_hz;              /* 0: no timer, pc_idle spins */

@@ -1,0 +1,21 @@
+/* xenport: PVH on a PC (QEMU -kernel): the platform description.
+ *
+ *   console  16550 UART at 0x3f8 (stdout, stdin); stderr on QEMU's debug
+ *            console (port 0xe9) when one is present, else the UART;
+ *   clock    the TSC, calibrated against the PIT (clock.c); the CMOS date;
+ *   idle     hlt until the local APIC's one-shot timer (lapic.c);
+ *   exit     isa-debug-exit at port 0xf4 (QEMU exits with (status << 1) | 1).
+ */
+#include "pc/pc.h"
+#include "xenport/platform.h"
+
+const struct xp_platform xp_pvh_pc_platform = {
+    .name = "pvh",
+    .out = &pc_uart_console,
+    .err = &pc_err_console,
+    .in = &pc_uart_console,
+    .clock = &pc_tsc_clock,
+    .exit = pc_debug_exit,
+    .idle = pc_idle,
+    .report = pc_idle_report,
+};

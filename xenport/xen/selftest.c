@@ -1,0 +1,157 @@
+/* xenport: --xen-selftest: the grant table and the xenstore client against
+ * the real Xen (tests/xenport/test_xen_guest.py boots it).  Every check
+ * prints a line; the result is the number of failures.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xen/guest.h"
+#include "xen/xenbus.h"
+
+#define T "data/xp-selftest"
+
+static int failures;
+
+static void check(int ok, const char *what)
+{
+    xp_printk("xenport: selftest %s: %s\n", ok ? "ok" : "FAILED", what);
+    if (!ok)
+        failures++;
+}
+
+static uint8_t page_a[4096] __attribute__((aligned(4096)));
+static uint8_t page_b[4096] __attribute__((aligned(4096)));
+
+static void gnttab_checks(domid_t self)
+{
+    check(xen_gnttab_ready(), "gnttab: the table is mapped");
+    if (!xen_gnttab_ready())
+        return;
+    unsigned initial = xen_gnttab_nr_free();
+    static grant_ref_t refs[4096];
+    unsigned n = 0;
+    int unique = 1;
+    while (n < 4096 && xen_gnttab_grant(self, (uintptr_t)page_a >> 12, 1, &refs[n]) == 0) {
+        if (refs[n] < GNTTAB_NR_RESERVED_ENTRIES)
+            unique = 0;
+        n++;
+    }
+    check(n == initial && n > 0, "gnttab: every free reference can be granted, then none");
+    for (unsigned i = 1; i < n && unique; i++)
+        for (unsigned j = 0; j < i; j++)
+            if (refs[i] == refs[j]) {
+                unique = 0;
+                break;
+            }
+    check(unique, "gnttab: references are distinct and not reserved");
+    int ended = 1;
+    for (unsigned i = 0; i < n; i++)
+        ended &= xen_gnttab_end(refs[i]) == 0;
+    check(ended && xen_gnttab_nr_free() == initial, "gnttab: ending access frees them all");
+    check(xen_gnttab_end(1) != 0, "gnttab: a reserved reference cannot be ended");
+
+    /* Granted to ourselves, a page can be copied through its reference. */
+    for (int i = 0; i < 4096; i++)
+        page_a[i] = (uint8_t)(i * 7 + 3);
+    memset(page_b, 0, sizeof(page_b));
+    grant_ref_t ref;
+    if (xen_gnttab_grant(self, (uintptr_t)page_a >> 12, 1, &ref) != 0) {
+        check(0, "gnttab: grant for the copy");
+        return;
+    }
+    int rc = xen_gnttab_copy_from(self, ref, page_b, 4096);
+    if (rc)
+        xp_printk("xenport: selftest: GNTTABOP_copy: %d\n", rc);
+    check(rc == 0 && memcmp(page_a, page_b, 4096) == 0,
+          "gnttab: GNTTABOP_copy through the grant reads the page");
+    check(xen_gnttab_end(ref) == 0, "gnttab: end access after the copy");
+}
+
+static void xenstore_checks(const char *home)
+{
+    char buf[256], buf2[64];
+    const char *names[8];
+    xs_rm(XS_NO_TRANSACTION, T);
+    check(xs_write(XS_NO_TRANSACTION, T "/a", "hello") == 0, "xenstore: write");
+    check(xs_read(XS_NO_TRANSACTION, T "/a", buf, sizeof(buf)) == 5 && strcmp(buf, "hello") == 0,
+          "xenstore: read what was written");
+    check(xs_read(XS_NO_TRANSACTION, T "/a", buf2, 3) == 5 && strcmp(buf2, "he") == 0,
+          "xenstore: a read into a small buffer is cut, with the whole length");
+    int rc = xs_read(XS_NO_TRANSACTION, T "/missing", buf, sizeof(buf));
+    check(rc == -ENOENT && strcmp(xs_strerror(rc), "ENOENT") == 0,
+          "xenstore: a missing key is ENOENT");
+    xs_write(XS_NO_TRANSACTION, T "/b", "");
+    rc = xs_directory(XS_NO_TRANSACTION, T, buf, sizeof(buf), names, 8);
+    check(rc == 2 && ((strcmp(names[0], "a") == 0 && strcmp(names[1], "b") == 0) ||
+                      (strcmp(names[0], "b") == 0 && strcmp(names[1], "a") == 0)),
+          "xenstore: directory lists the children");
+    check(xs_rm(XS_NO_TRANSACTION, T "/b") == 0 &&
+          xs_read(XS_NO_TRANSACTION, T "/b", buf, sizeof(buf)) == -ENOENT, "xenstore: rm");
+
+    xs_transaction_t tx;
+    check(xs_transaction_start(&tx) == 0 && xs_write(tx, T "/a", "in-tx") == 0 &&
+          xs_transaction_end(tx, 1) == 0 &&
+          xs_read(XS_NO_TRANSACTION, T "/a", buf, sizeof(buf)) == 5 && strcmp(buf, "hello") == 0,
+          "xenstore: an aborted transaction changes nothing");
+    check(xs_transaction_start(&tx) == 0 && xs_write(tx, T "/a", "committed") == 0 &&
+          xs_transaction_end(tx, 0) == 0 &&
+          xs_read(XS_NO_TRANSACTION, T "/a", buf, sizeof(buf)) == 9 &&
+          strcmp(buf, "committed") == 0, "xenstore: a committed transaction writes");
+
+    char path[128];
+    uint64_t soon = xen_monotonic_ns() + 2000000000ULL;
+    check(xs_watch(T "/w", "tok") == 0 && xs_next_watch("tok", path, sizeof(path), soon) == 1,
+          "xenstore: a watch fires once when set");
+    check(!xs_watch_pending("tok"), "xenstore: then it is quiet");
+    xs_write(XS_NO_TRANSACTION, T "/w", "1");
+    soon = xen_monotonic_ns() + 2000000000ULL;
+    check(xs_next_watch("tok", path, sizeof(path), soon) == 1 && strstr(path, T "/w") != 0,
+          "xenstore: a watch fires on a write");
+    check(xs_unwatch(T "/w", "tok") == 0, "xenstore: unwatch");
+    xs_write(XS_NO_TRANSACTION, T "/w", "2");
+    check(xs_next_watch("tok", path, sizeof(path), xen_monotonic_ns() + 300000000ULL) == 0,
+          "xenstore: no event after unwatch");
+
+    /* The front-end state machine against a back end played here. */
+    struct xenbus_front f;
+    char back[128];
+    snprintf(back, sizeof(back), "%s/" T "/back", home);
+    xs_write(XS_NO_TRANSACTION, T "/front/backend", back);
+    xs_read(XS_NO_TRANSACTION, "domid", buf2, sizeof(buf2));
+    xs_write(XS_NO_TRANSACTION, T "/front/backend-id", buf2);
+    xs_write(XS_NO_TRANSACTION, T "/back/state", "2");
+    check(xenbus_front_init(&f, T "/front") == 0 && f.state == XenbusStateInitialising &&
+          strcmp(f.backend, back) == 0, "xenbus: front end Initialising");
+    check(xenbus_backend_state(&f) == XenbusStateInitWait, "xenbus: the back end's state");
+    check(xenbus_wait_backend(&f, XenbusStateConnected, 300000000ULL) == -ETIMEDOUT,
+          "xenbus: waiting for a back end that does not move times out");
+    xs_write(XS_NO_TRANSACTION, T "/back/state", "4");
+    check(xenbus_front_connect(&f, 2000000000ULL) == 0 &&
+          xs_read(XS_NO_TRANSACTION, T "/front/state", buf, sizeof(buf)) == 1 &&
+          strcmp(buf, "4") == 0, "xenbus: Connected once the back end is");
+    xs_write(XS_NO_TRANSACTION, T "/back/state", "6");
+    check(xenbus_front_close(&f, 2000000000ULL) == 0 &&
+          xs_read(XS_NO_TRANSACTION, T "/front/state", buf, sizeof(buf)) == 1 &&
+          strcmp(buf, "6") == 0, "xenbus: Closed after the back end");
+    xs_rm(XS_NO_TRANSACTION, T);
+}
+
+int xen_selftest(void)
+{
+    char domid[16], home[64];
+    failures = 0;
+    check(xs_ready(), "xenstore: the ring is there");
+    if (!xs_ready())
+        return failures;
+    int rc = xs_read(XS_NO_TRANSACTION, "domid", domid, sizeof(domid));
+    check(rc > 0, "xenstore: read our domid");
+    if (rc <= 0)
+        return failures;
+    snprintf(home, sizeof(home), "/local/domain/%s", domid);
+    gnttab_checks((domid_t)strtoul(domid, 0, 10));
+    xenstore_checks(home);
+    xp_printk("xenport: selftest: %d failures\n", failures);
+    return failures;
+}
