@@ -361,11 +361,10 @@ RLIMIT_AS = 9
 
 def address_space_limit_bytes():
     """The smaller of the address-space and data-size limits (ulimit -v, -d); 0: none."""
-    best = 0
-    for resource_id in (RLIMIT_AS, RLIMIT_DATA):
-        limit = _getrlimit(resource_id)
-        if limit > 0 and (best == 0 or limit < best):
-            best = limit
+    best = _getrlimit(RLIMIT_AS)
+    data = _getrlimit(RLIMIT_DATA)
+    if data > 0 and (best == 0 or data < best):
+        best = data
     return best
 
 
@@ -378,7 +377,7 @@ def _getrlimit(resource_id):
         return soft
     from rpython.rtyper.lltypesystem import lltype, rffi
     with lltype.scoped_alloc(RLIMIT) as r:
-        if c_getrlimit(resource_id, r) != 0:
+        if rffi.cast(lltype.Signed, c_getrlimit(rffi.cast(rffi.INT, resource_id), r)) != 0:
             return 0
         soft = r.c_rlim_cur
         if soft >= r_uint(1 << 62):       # RLIM_INFINITY
