@@ -450,6 +450,7 @@ class Interpreter(object):
             self.low_on_memory()
             return self.activate(ctx, w_method, w_rcvr, argcount)
 
+    @jit.dont_look_inside       # the JIT has no operation for the GC's heap limit
     def low_on_memory(self):
         """The GC reached the heap's soft limit: give the image the reserve and its
         low-space signal, or give up when the reserve is used up too."""
