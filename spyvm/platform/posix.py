@@ -10,6 +10,7 @@ import os
 import stat
 import time
 
+from rpython.rlib import jit
 from rpython.rlib.objectmodel import we_are_translated
 from rpython.rlib.rarithmetic import r_uint, intmask
 
@@ -268,6 +269,7 @@ def file_exists(path):
 
 # --- clocks ---------------------------------------------------------------------
 
+@jit.dont_look_inside      # a C call on a raw struct: a residual call for traces
 def monotonic_microseconds():
     """Microseconds from an arbitrary start; never goes backwards, whatever is done
     to the time of day (CLOCK_MONOTONIC)."""
