@@ -64,9 +64,28 @@ def cap_nursery_size():
     env.read_uint_from_env = read_uint_with_min_heap
 
 
+def rearm_max_heap_size():
+    """Setting the max heap size re-arms the GC's MemoryError.
+
+    Past its limit the GC raises MemoryError once and aborts the next time; the VM
+    catches the first at a soft limit (spyvm/memory.py) and raises the limit to
+    the reserve, where the GC must raise MemoryError again instead of aborting."""
+    from rpython.memory.gc.incminimark import IncrementalMiniMarkGC
+    set_max = IncrementalMiniMarkGC.set_max_heap_size
+    if getattr(set_max, "rearms", False):
+        return
+
+    def set_max_heap_size(self, size):
+        self.max_heap_size_already_raised = False
+        set_max(self, size)
+    set_max_heap_size.rearms = True
+    IncrementalMiniMarkGC.set_max_heap_size = set_max_heap_size
+
+
 def target(driver, args):
     from rpython.rlib import rtime  # noqa: makes time.time/time.sleep translatable
     cap_nursery_size()
+    rearm_max_heap_size()
     driver.exe_name = "cogxen"
     vm_main.BUILD_KIND = "JIT" if driver.config.translation.jit else "no JIT"
     return entry_point, None

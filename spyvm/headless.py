@@ -180,6 +180,9 @@ def mark_debugger_entries(interp):
 
 
 def load(image_path, vm_path, image_args):
+    if platform.file_exists(image_path) and not platform.is_regular_file(image_path):
+        # A device or a FIFO would be read forever or block.
+        raise ImageError("not a regular file")
     data = platform.read_file(image_path)
     if data is None:
         if platform.file_exists(image_path):

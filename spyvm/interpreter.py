@@ -440,7 +440,24 @@ class Interpreter(object):
                         pass
                     except WrappingError:
                         pass
-        return self.activate(ctx, w_method, w_rcvr, argcount)
+                    except MemoryError:
+                        # The primitive fails; its fallback code sees low space.
+                        self.low_on_memory()
+        try:
+            return self.activate(ctx, w_method, w_rcvr, argcount)
+        except MemoryError:
+            # Raised by the new context's allocation, before anything changed.
+            self.low_on_memory()
+            return self.activate(ctx, w_method, w_rcvr, argcount)
+
+    @jit.dont_look_inside       # the JIT has no operation for the GC's heap limit
+    def low_on_memory(self):
+        """The GC reached the heap's soft limit: give the image the reserve and its
+        low-space signal, or give up when the reserve is used up too."""
+        from spyvm import memory
+        if not memory.grant_reserve():
+            raise MemoryError
+        self.signal_low_space()
 
     def quick_primitive(self, ctx, prim, w_rcvr, argcount):
         space = self.space
@@ -502,6 +519,10 @@ class Interpreter(object):
     def recursion_too_deep(self, depth):
         if depth > 2 * MAX_DEPTH:
             raise VMFatal("recursion deeper than %d activations" % (2 * MAX_DEPTH))
+        self.signal_low_space()
+
+    def signal_low_space(self):
+        """Signal the image's low-space semaphore (once) at the next interrupt check."""
         if self.signalled_low_space:
             return
         space = self.space

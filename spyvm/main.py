@@ -5,7 +5,7 @@ image's own status when it quits with one, 1 when an error reaches the top
 of a headless run, 2 for bad input (command line, missing or corrupt image).
 """
 
-from spyvm import headless, interpreter, version
+from spyvm import headless, interpreter, memory, version
 from spyvm.errors import Exit, VMFatal, UnhandledError
 from spyvm.image.format import ImageError
 from spyvm.platform import current as platform
@@ -30,6 +30,10 @@ Options:
                         printString of the result
   -h, --help            show this help and exit
   --version             show the version and exit
+  --memory SIZE         the most memory the heap may use (e.g. 512M, 2G);
+                        default: PYPY_GC_MAX, else half the available memory
+                        (at most half of ulimit -v); near it the image gets its
+                        low-space signal, beyond it the VM exits with status 1
   --jit ARG             JIT settings: 'off', or RPython's param=value,... list
                         (threshold, function_threshold, trace_limit, ...);
                         CogXen's default trace_limit is 16000
@@ -50,6 +54,7 @@ class Options(object):
         self.help = False
         self.version = False
         self.jit = ""
+        self.memory = 0
 
 
 class UsageError(Exception):
@@ -83,6 +88,13 @@ def parse_args(argv):
                 raise UsageError("--jit needs an argument (off, or param=value,...)")
             opts.jit = argv[i + 1]
             i += 1
+        elif arg == "--memory":
+            if i + 1 >= len(argv):
+                raise UsageError("--memory needs a size (e.g. 512M, 2G)")
+            opts.memory = memory.parse_size(argv[i + 1])
+            if opts.memory < 1024 * 1024:
+                raise UsageError("bad --memory size %s (at least 1M)" % argv[i + 1])
+            i += 1
         elif arg in ("-h", "--help", "-help"):
             opts.help = True
         elif arg in ("--version", "-version"):
@@ -110,6 +122,17 @@ def error(message):
 
 
 def main(argv):
+    status = run_command_line(argv)
+    err = platform.stdout_error()
+    if err:
+        # Output the user asked for was lost (a full disk, a closed pipe).
+        error("cannot write to standard output: %s" % platform.error_text(err))
+        if status == EXIT_OK:
+            status = EXIT_ERROR
+    return status
+
+
+def run_command_line(argv):
     try:
         opts = parse_args(argv)
     except UsageError as e:
@@ -130,10 +153,13 @@ def main(argv):
             error("bad --jit argument: %s" % opts.jit)
             platform.write_stderr("Try 'cogxen --help' for more information.\n")
             return EXIT_BAD_INPUT
+    memory.install(memory.choose_limit(opts.memory))
     try:
         return run(opts, argv[0])
     except MemoryError:
-        error("fatal: out of memory")
+        memory.lift_limit()
+        error("fatal: out of memory (the heap limit is %d MB; see --memory)"
+              % (memory.policy.limit / (1024 * 1024)))
         return EXIT_ERROR
     except Exception as e:
         # A VM bug, never the image's fault: say so in one line, no traceback.

@@ -1,5 +1,6 @@
 /* xenport: the boot file system (see include/xenport/files.h) and the POSIX
    file calls on it: open, read, write, close, lseek, fstat, stat, access, ... */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -527,6 +528,48 @@ int chmod(const char *path, mode_t mode)
 {
     (void)mode;
     return read_only(path);
+}
+
+int chown(const char *path, uid_t owner, gid_t group)
+{
+    (void)owner;
+    (void)group;
+    return read_only(path);
+}
+
+/* The boot file system has no symbolic links. */
+ssize_t readlink(const char *path, char *buf, size_t size)
+{
+    (void)buf;
+    (void)size;
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return -1;
+    errno = EINVAL;
+    return -1;
+}
+
+/* Folders cannot be listed (the VM lists one only to clean up after a save, which
+   fails here anyway). */
+DIR *opendir(const char *path)
+{
+    (void)path;
+    errno = ENOTSUP;
+    return 0;
+}
+
+struct dirent *readdir(DIR *dir)
+{
+    (void)dir;
+    errno = EBADF;
+    return 0;
+}
+
+int closedir(DIR *dir)
+{
+    (void)dir;
+    errno = EBADF;
+    return -1;
 }
 
 int dup(int fd)

@@ -1,11 +1,18 @@
 """Hosted implementation of the platform interface, on POSIX file descriptors and clocks.
 
 time.time/time.sleep become translatable once rpython.rlib.rtime is imported; the
-target imports it at translation time so untranslated runs skip its C checks.
+target imports it at translation time so untranslated runs skip its C checks (the
+monotonic clock then comes from ctypes).
 """
 
+import errno
 import os
+import stat
 import time
+
+from rpython.rlib import jit
+from rpython.rlib.objectmodel import we_are_translated
+from rpython.rlib.rarithmetic import r_uint, intmask
 
 
 STDIN = 0
@@ -13,25 +20,48 @@ STDOUT = 1
 STDERR = 2
 
 
+class OutputState(object):
+    # A write to stdout that failed (a full disk, a closed pipe): the run must not
+    # end with status 0, as a C program checking its writes would not.
+    stdout_error = 0
+
+
+output_state = OutputState()
+
+
 def write(fd, s):
-    """Write all of s to a file descriptor, retrying on short writes."""
+    """Write all of s to a file descriptor, retrying on short writes; errno or 0."""
     while s:
         try:
             n = os.write(fd, s)
-        except OSError:
-            return
+        except OSError as e:
+            if e.errno == errno.EINTR:
+                continue
+            return e.errno or errno.EIO
         if n <= 0:
-            return
+            return errno.EIO
         assert n >= 0
         s = s[n:]
+    return 0
 
 
 def write_stdout(s):
-    write(STDOUT, s)
+    err = write(STDOUT, s)
+    if err and not output_state.stdout_error:
+        output_state.stdout_error = err
 
 
 def write_stderr(s):
     write(STDERR, s)
+
+
+def stdout_error():
+    """The errno of the first failed write to stdout, 0 if none failed."""
+    return output_state.stdout_error
+
+
+def error_text(err):
+    return os.strerror(err)
 
 
 def read_stdin(maxbytes):
@@ -63,15 +93,121 @@ def read_file(path):
         os.close(fd)
 
 
-def write_file_atomically(path, data):
-    """Replace path with data so that a crash never leaves a half-written file.
-
-    The data goes to a temporary file in the same folder, is flushed to the disk,
-    then renamed over path. False (and path untouched) when any step fails.
-    """
-    tmp = "%s.%d.tmp" % (path, os.getpid())
+def is_regular_file(path):
+    """True when path (after symlinks) is a regular file: not a device, FIFO or folder,
+    which would be read forever or block."""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0644)
+        st = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode)
+
+
+# --- saving ---------------------------------------------------------------------
+
+MAX_SYMLINKS = 32
+
+
+def resolve_symlinks(path):
+    """The file path names once symlinks are followed (the path itself if none);
+    None for a loop or an unreadable link."""
+    for i in range(MAX_SYMLINKS):
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return path                 # a new file: saved under its own name
+        if not stat.S_ISLNK(st.st_mode):
+            return path
+        try:
+            target = os.readlink(path)
+        except OSError:
+            return None
+        if not target.startswith("/"):
+            target = _dirname(path) + "/" + target
+        path = target
+    return None
+
+
+def _dirname(path):
+    i = path.rfind("/")
+    if i < 0:
+        return "."
+    if i == 0:
+        return "/"
+    return path[:i]
+
+
+def _basename(path):
+    i = path.rfind("/")
+    if i < 0:
+        return path
+    return path[i + 1:]
+
+
+def process_alive(pid):
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError as e:
+        return e.errno == errno.EPERM   # someone else's live process
+    return True
+
+
+def remove_stale_temps(path):
+    """Remove NAME.PID.tmp files beside path left by saves whose process died."""
+    folder = _dirname(path)
+    prefix = _basename(path) + "."
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        stop = len(name) - 4
+        start = len(prefix)
+        if stop <= start:
+            continue
+        digits = name[start:stop]
+        if not digits.isdigit() or len(digits) > 9:
+            continue
+        pid = int(digits)
+        if pid == os.getpid() or process_alive(pid):
+            continue
+        try:
+            os.unlink(folder + "/" + name)
+        except OSError:
+            pass
+
+
+def write_file_atomically(path, data):
+    """Replace the file at path with data so that a crash never leaves a half-written
+    file, keeping the file's identity as far as rename allows.
+
+    A symlink is followed: its target is replaced and the link kept. The data goes
+    to a temporary file beside the target, with the target's mode (and owner when
+    permitted), is flushed to the disk, then renamed over the target. Temporary
+    files of saves whose process died are removed first. False (and the file
+    untouched) when any step fails. Hard links to the old file keep the old data.
+    """
+    target = resolve_symlinks(path)
+    if target is None:
+        return False
+    remove_stale_temps(target)
+    mode = 0666
+    uid = -1
+    gid = -1
+    try:
+        st = os.stat(target)
+        mode = stat.S_IMODE(st.st_mode)
+        uid = st.st_uid
+        gid = st.st_gid
+    except OSError:
+        mode = 0644
+    tmp = "%s.%d.tmp" % (target, os.getpid())
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0600)
     except OSError:
         return False
     ok = True
@@ -90,8 +226,18 @@ def write_file_atomically(path, data):
         ok = False
     os.close(fd)
     if ok:
+        if uid >= 0:
+            try:
+                os.chown(tmp, uid, gid)
+            except OSError:
+                pass                    # not permitted: the file becomes ours
         try:
-            os.rename(tmp, path)
+            os.chmod(tmp, mode)
+        except OSError:
+            ok = False
+    if ok:
+        try:
+            os.rename(tmp, target)
         except OSError:
             ok = False
     if not ok:
@@ -121,15 +267,134 @@ def file_exists(path):
     return True
 
 
+# --- clocks ---------------------------------------------------------------------
+
+@jit.dont_look_inside      # a C call on a raw struct: a residual call for traces
 def monotonic_microseconds():
-    """Microseconds from an arbitrary start; never goes backwards."""
-    return int(time.time() * 1000000.0)
+    """Microseconds from an arbitrary start; never goes backwards, whatever is done
+    to the time of day (CLOCK_MONOTONIC)."""
+    if not we_are_translated():
+        return _untranslated_monotonic()
+    from rpython.rlib import rtime
+    from rpython.rtyper.lltypesystem import lltype, rffi
+    with lltype.scoped_alloc(rtime.TIMESPEC) as ts:
+        if rtime.c_clock_gettime(rtime.CLOCK_MONOTONIC, ts) != 0:
+            return int(time.time() * 1000000.0)
+        return intmask(ts.c_tv_sec) * 1000000 + intmask(ts.c_tv_nsec) / 1000
+
+
+def _untranslated_monotonic():
+    import ctypes
+
+    class Timespec(ctypes.Structure):
+        _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+    ts = Timespec()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.clock_gettime(1, ctypes.byref(ts)) != 0:     # 1: CLOCK_MONOTONIC on Linux
+        return int(time.time() * 1000000.0)
+    return ts.tv_sec * 1000000 + ts.tv_nsec // 1000
+
+
+class WallClock(object):
+    offset = 0.0
+    read = False
+
+
+wall_clock = WallClock()
 
 
 def wall_clock_seconds():
-    return time.time()
+    """Seconds since 1970 (the time of day): for dates and clocks, never for Delays.
+
+    COGXEN_TEST_WALL_CLOCK_OFFSET=secs shifts it, as if the system clock had been
+    stepped, so that tests can show the monotonic clock is unaffected."""
+    if not wall_clock.read:
+        wall_clock.read = True
+        text = os.environ.get("COGXEN_TEST_WALL_CLOCK_OFFSET")
+        if text:
+            try:
+                wall_clock.offset = float(text)
+            except ValueError:
+                pass
+    return time.time() + wall_clock.offset
 
 
 def sleep_microseconds(usecs):
     if usecs > 0:
         time.sleep(usecs / 1000000.0)
+
+
+# --- memory ---------------------------------------------------------------------
+
+def _meminfo_kb(text, key):
+    i = text.find(key)
+    if i < 0:
+        return -1
+    i += len(key)
+    while i < len(text) and text[i] == ' ':
+        i += 1
+    j = i
+    while j < len(text) and text[j].isdigit():
+        j += 1
+    if j == i or j - i > 15:
+        return -1
+    return int(text[i:j])
+
+
+def available_memory_bytes():
+    """The memory this machine (the guest: its RAM left after the kernel and the boot
+    files) can give the VM, from /proc/meminfo; 0 if unknown."""
+    text = read_file("/proc/meminfo")
+    if text is None:
+        return 0
+    kb = _meminfo_kb(text, "MemAvailable:")
+    if kb < 0:
+        kb = _meminfo_kb(text, "MemFree:")
+    if kb < 0:
+        kb = _meminfo_kb(text, "MemTotal:")
+    if kb < 0:
+        return 0
+    return kb * 1024
+
+
+RLIMIT_DATA = 2     # Linux's numbers (the guest has no limits to report)
+RLIMIT_AS = 9
+
+
+def address_space_limit_bytes():
+    """The smaller of the address-space and data-size limits (ulimit -v, -d); 0: none."""
+    best = _getrlimit(RLIMIT_AS)
+    data = _getrlimit(RLIMIT_DATA)
+    if data > 0 and (best == 0 or data < best):
+        best = data
+    return best
+
+
+def _getrlimit(resource_id):
+    if not we_are_translated():
+        import resource
+        soft = resource.getrlimit(resource_id)[0]
+        if soft == resource.RLIM_INFINITY or soft < 0:
+            return 0
+        return soft
+    from rpython.rtyper.lltypesystem import lltype, rffi
+    with lltype.scoped_alloc(RLIMIT) as r:
+        if rffi.cast(lltype.Signed, c_getrlimit(rffi.cast(rffi.INT, resource_id), r)) != 0:
+            return 0
+        soft = r.c_rlim_cur
+        if soft >= r_uint(1 << 62):       # RLIM_INFINITY
+            return 0
+        return intmask(soft)
+
+
+def _declare_getrlimit():
+    from rpython.rtyper.lltypesystem import lltype, rffi
+    from rpython.translator.tool.cbuild import ExternalCompilationInfo
+    eci = ExternalCompilationInfo(includes=['sys/resource.h'])
+    struct = rffi.CStruct('rlimit', ('rlim_cur', rffi.ULONG), ('rlim_max', rffi.ULONG))
+    fn = rffi.llexternal('getrlimit', [rffi.INT, lltype.Ptr(struct)], rffi.INT,
+                         compilation_info=eci, _nowrapper=True)
+    return struct, fn
+
+
+RLIMIT, c_getrlimit = _declare_getrlimit()

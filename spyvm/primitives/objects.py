@@ -1,6 +1,6 @@
 """Object access primitives: indexing, instantiation, identity, copying, become."""
 
-from spyvm import constants, model, heap
+from spyvm import constants, model, heap, memory
 from spyvm.errors import PrimitiveFailed
 from spyvm.model import (W_PointersObject, W_BytesObject, W_WordsObject, W_Float,
                          W_CompiledMethod, W_Context, W_SmallInteger, W_Character,
@@ -8,8 +8,14 @@ from spyvm.model import (W_PointersObject, W_BytesObject, W_WordsObject, W_Float
 from spyvm.objspace import WrappingError
 from spyvm.primitives import expose, expose_raw
 
-# An image may ask for any size; refuse what would exhaust the host instead of dying.
-MAX_NEW_SIZE = 1 << 24
+# A slot of a pointer or word object on the host (bytes objects take one a byte).
+SLOT_BYTES = 8
+
+
+def max_new_size(item_bytes):
+    """The most items new: makes: an image may ask for any size, and what would
+    exceed the memory policy's share for one object fails (the image sees low space)."""
+    return memory.max_new_bytes() / item_bytes
 
 
 def _index(w_index):
@@ -263,7 +269,8 @@ def instantiate(space, w_class, size):
     except WrappingError:
         raise PrimitiveFailed
     spec = fmt.inst_spec
-    if size < 0 or size > MAX_NEW_SIZE:
+    item_bytes = 1 if spec >= constants.FMT_BYTES else SLOT_BYTES
+    if size < 0 or size > max_new_size(item_bytes):
         raise PrimitiveFailed
     if spec in (constants.FMT_EMPTY, constants.FMT_FIXED) and size != 0:
         raise PrimitiveFailed
@@ -388,7 +395,7 @@ def prim_next_instance(interp, w_rcvr):
 def prim_new_method(interp, w_class, w_bytecount, w_header):
     space = interp.space
     nbytes = _index(w_bytecount)
-    if not isinstance(w_header, W_SmallInteger) or nbytes < 0 or nbytes > MAX_NEW_SIZE:
+    if not isinstance(w_header, W_SmallInteger) or nbytes < 0 or nbytes > max_new_size(1):
         raise PrimitiveFailed
     try:
         spec = space.class_format(w_class).inst_spec

@@ -5,7 +5,7 @@ display-less machine would (no events, a fixed screen size) so that images run.
 """
 
 from spyvm import constants
-from spyvm.errors import PrimitiveFailed, Exit
+from spyvm.errors import PrimitiveFailed, Exit, VMFatal
 from spyvm.model import W_PointersObject, W_SmallInteger, W_BytesObject
 from spyvm.objspace import WrappingError
 from spyvm.primitives import expose, expose_raw, lookup_named
@@ -67,17 +67,26 @@ def prim_signal_at_milliseconds(interp, w_rcvr, w_sema, w_msecs):
 
 @expose(230, 1)
 def prim_relinquish_processor(interp, w_rcvr, w_usecs):
-    """The idle process gives the host the time until the next timer wakeup."""
+    """The idle process gives the host the time until the next timer wakeup.
+
+    Only the timer can make a waiting process runnable in this VM (no input or
+    sockets are waited on), so the VM sleeps until it fires, however short a time
+    the image asks for: no periodic wake-ups. With no timer set and no other
+    process ready, nothing can ever run again: a deadlock, reported and ended."""
     if not isinstance(w_usecs, W_SmallInteger):
         raise PrimitiveFailed
-    usecs = w_usecs.value
-    if interp.next_wakeup_usecs != 0:
-        until = interp.next_wakeup_usecs - interp.now_usecs()
-        if until < usecs:
-            usecs = until
-    if usecs > 0:
-        platform.sleep_microseconds(min(usecs, 100000))
+    if interp.scheduler.highest_ready_priority() > 0:
+        return w_rcvr       # a process of the idle one's priority is ready
+    if interp.next_wakeup_usecs == 0:
+        raise VMFatal(DEADLOCK_MESSAGE)
+    until = interp.next_wakeup_usecs - interp.now_usecs()
+    if until > 0:
+        platform.sleep_microseconds(until)
     return w_rcvr
+
+
+DEADLOCK_MESSAGE = ("deadlock: every process is waiting and nothing can wake one "
+                    "(no timer is set and the VM waits on no input)")
 
 
 @expose([130, 131], 0)

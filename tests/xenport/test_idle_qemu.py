@@ -45,3 +45,12 @@ def test_delay_halts_instead_of_spinning(kernel):
     # Boot and evaluation take ~0.2 s of CPU here; a busy wait would add the
     # whole second.
     assert cpu < 0.6 * DELAY_MS / 1000.0 + 0.2, "QEMU used %.2f s of CPU\n%s" % (cpu, r.describe())
+
+
+def test_a_deadlock_is_reported_not_slept_through(kernel):
+    # Every process waits and no timer is set: nothing can ever run again.
+    require_qemu()
+    r = run_kernel(kernel, mini(), "--eval 'Semaphore new wait'", timeout=120)
+    assert not r.timed_out, r.describe()
+    assert r.status == 1, r.describe()
+    assert "cogxen: fatal: deadlock:" in r.stderr, r.describe()

@@ -5,7 +5,7 @@ import gc
 import pytest
 from rpython.rlib.rarithmetic import r_uint
 
-from spyvm import constants, model
+from spyvm import constants, memory, model
 from spyvm.errors import PrimitiveFailed
 from spyvm.model import (W_PointersObject, W_BytesObject, W_WordsObject, W_Float,
                          W_CompiledMethod, W_Context, W_SmallInteger)
@@ -465,12 +465,30 @@ def test_basic_new_size_contexts(env):
     assert env.call(62, w_block).value == 0
 
 
-@pytest.mark.parametrize("size", [-1, -MAXINT - 1, objects.MAX_NEW_SIZE + 1, MAXINT])
-def test_basic_new_size_huge_or_negative_fails(env, size):
+@pytest.fixture
+def memory_limit(monkeypatch):
+    """A heap limit of 64 MB: new: makes objects of at most 32 MB."""
+    policy = memory.Policy()
+    monkeypatch.setattr(memory, "policy", policy)
+    policy.limit = 64 * 1024 * 1024
+    return policy
+
+
+@pytest.mark.parametrize("size", [-1, -MAXINT - 1, 32 * 1024 * 1024 + 1, MAXINT])
+def test_basic_new_size_huge_or_negative_fails(env, memory_limit, size):
     space = env.space
     for w_class in [space.w_Array, space.w_String, space.special(constants.SO_BITMAP_CLASS),
                     space.w_MethodContext]:
         env.fails(71, w_class, i(size))
+
+
+def test_basic_new_limit_follows_the_memory_policy(env, memory_limit):
+    space = env.space
+    assert env.call(71, space.w_Array, i(4 * 1024 * 1024)).size() == 4 * 1024 * 1024
+    assert env.call(71, space.w_String, i(32 * 1024 * 1024)).size() == 32 * 1024 * 1024
+    memory_limit.limit = 1024 * 1024 * 1024
+    # Beyond the old fixed 16M-element limit.
+    assert env.call(71, space.w_Array, i(20000000)).size() == 20000000
 
 
 def test_basic_new_size_other_failures(env):
@@ -648,7 +666,7 @@ def test_new_method_failures(env):
     env.fails(79, space.w_Array, i(5), header)
     env.fails(79, space.w_String, i(5), header)
     env.fails(79, w_cm, i(-1), header)
-    env.fails(79, w_cm, i(objects.MAX_NEW_SIZE + 1), header)
+    env.fails(79, w_cm, i(memory.max_new_bytes() + 1), header)
     env.fails(79, w_cm, i(MAXINT), header)
     env.fails(79, w_cm, env.nil, header)
     env.fails(79, w_cm, i(5), env.nil)

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from spyvm import constants
-from spyvm.errors import Exit
+from spyvm.errors import Exit, VMFatal
 from spyvm.model import W_PointersObject, W_SmallInteger, W_BytesObject
 from spyvm.primitives import system, named, _TABLE   # noqa: register the primitives
 
@@ -157,20 +157,49 @@ def test_timer_semaphore_is_signalled_when_due(env):
 
 # --- relinquishProcessor: (230) -----------------------------------------------------
 
-@pytest.mark.parametrize("usecs", [0, 1000, 10 ** 9])
-def test_relinquish_is_bounded(env, usecs):
-    w_rcvr = env.string("Processor")
-    start = time.time()
-    assert env.call(230, w_rcvr, i(usecs)) is w_rcvr
-    assert time.time() - start < 0.2
+@pytest.fixture
+def nothing_else_ready(env, monkeypatch):
+    monkeypatch.setattr(env.interp.scheduler, "highest_ready_priority", lambda: 0)
+    return env
 
 
-def test_relinquish_wakes_for_the_timer(env):
+def test_relinquish_sleeps_until_the_timer_whatever_it_is_asked(nothing_else_ready):
+    env = nothing_else_ready
     interp = env.interp
-    interp.next_wakeup_usecs = interp.now_usecs() + 1000
-    start = time.time()
-    env.call(230, env.nil, i(10 ** 9))
-    assert time.time() - start < 0.05
+    w_rcvr = env.string("Processor")
+    interp.next_wakeup_usecs = interp.now_usecs() + 300000
+    assert env.call(230, w_rcvr, i(1000)) is w_rcvr
+    # One sleep to the deadline, not the 1 ms the image asked for.
+    assert interp.now_usecs() >= interp.next_wakeup_usecs
+
+
+@pytest.mark.parametrize("usecs", [0, 1000, 10 ** 9])
+def test_relinquish_returns_at_once_for_a_timer_due(nothing_else_ready, usecs):
+    env = nothing_else_ready
+    interp = env.interp
+    interp.next_wakeup_usecs = interp.now_usecs() - 1
+    assert env.call(230, env.nil, i(usecs)) is env.nil
+
+
+@pytest.mark.parametrize("usecs", [0, 1000])
+def test_relinquish_with_nothing_to_wake_a_process_is_a_deadlock(nothing_else_ready, usecs):
+    env = nothing_else_ready
+    env.interp.next_wakeup_usecs = 0
+    with pytest.raises(VMFatal) as e:
+        env.call(230, env.nil, i(usecs))
+    assert e.value.message.startswith("deadlock:")
+
+
+def test_relinquish_yields_to_a_ready_process_without_sleeping(env, monkeypatch):
+    interp = env.interp
+    monkeypatch.setattr(interp.scheduler, "highest_ready_priority", lambda: 1)
+    slept = []
+    monkeypatch.setattr(system.platform, "sleep_microseconds", slept.append)
+    interp.next_wakeup_usecs = 0
+    assert env.call(230, env.nil, i(10 ** 9)) is env.nil
+    interp.next_wakeup_usecs = interp.now_usecs() + 10 ** 9
+    assert env.call(230, env.nil, i(10 ** 9)) is env.nil
+    assert slept == []
 
 
 def test_relinquish_failures(env):

@@ -1,0 +1,41 @@
+"""Out of memory in the guest: the heap limit comes from the guest's RAM
+(/proc/meminfo), so that an image that recurses or grows without end gets "Space is
+low" or a clean "out of memory" (status 1), not a crash, even at -m 64."""
+
+import os
+
+import pytest
+
+from qemurun import REPO, command_line, require_qemu, run_kernel
+
+RECURSE = ("Object compile: 'cogxenRecurse: n ^(self cogxenRecurse: n + 1) + 1' "
+           "classified: 'x' notifying: nil. nil cogxenRecurse: 0")
+GROW = "| c | c := OrderedCollection new. [true] whileTrue: [c add: (Array new: 100000)]"
+
+
+def mini_image():
+    folder = os.environ.get("COGXEN_IMAGES") or \
+        os.path.normpath(os.path.join(REPO, "..", "shared", "images"))
+    path = os.path.join(folder, "mini.image")
+    if not os.path.isfile(path):
+        pytest.skip("mini.image not found in %s" % folder)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+@pytest.fixture(autouse=True)
+def _qemu():
+    require_qemu()
+
+
+@pytest.mark.parametrize("expr", [RECURSE, GROW], ids=["recursion", "growth"])
+@pytest.mark.parametrize("memory_mb", [64, 128])
+def test_running_out_of_memory_in_the_guest_ends_cleanly(kernel, expr, memory_mb):
+    r = run_kernel(kernel, mini_image(), command_line(["--eval", expr]), timeout=600,
+                   memory_mb=memory_mb)
+    assert not r.timed_out, r.describe()
+    assert r.status == 1, r.describe()
+    assert "Space is low" in r.stderr + r.stdout or \
+        "cogxen: fatal: out of memory" in r.stderr + r.stdout, r.describe()
+    assert "xenport: CPU exception" not in r.stderr, r.describe()
+
