@@ -275,12 +275,31 @@ def monotonic_microseconds():
     to the time of day (CLOCK_MONOTONIC)."""
     if not we_are_translated():
         return _untranslated_monotonic()
-    from rpython.rlib import rtime
     from rpython.rtyper.lltypesystem import lltype, rffi
-    with lltype.scoped_alloc(rtime.TIMESPEC) as ts:
-        if rtime.c_clock_gettime(rtime.CLOCK_MONOTONIC, ts) != 0:
+    with lltype.scoped_alloc(TIMESPEC) as ts:
+        if rffi.cast(lltype.Signed, c_clock_gettime(rffi.cast(rffi.INT, CLOCK_MONOTONIC),
+                                                    ts)) != 0:
             return int(time.time() * 1000000.0)
         return intmask(ts.c_tv_sec) * 1000000 + intmask(ts.c_tv_nsec) / 1000
+
+
+CLOCK_MONOTONIC = 1     # Linux's, and xenport's
+
+
+def _declare_clock_gettime():
+    # A declaration of our own: RPython's rtime.c_clock_gettime is also called by the
+    # JIT with another constant clock id, and one function cannot be specialised for
+    # both.
+    from rpython.rtyper.lltypesystem import lltype, rffi
+    from rpython.translator.tool.cbuild import ExternalCompilationInfo
+    eci = ExternalCompilationInfo(includes=['time.h'])
+    struct = rffi.CStruct('timespec', ('tv_sec', rffi.LONG), ('tv_nsec', rffi.LONG))
+    fn = rffi.llexternal('clock_gettime', [rffi.INT, lltype.Ptr(struct)], rffi.INT,
+                         compilation_info=eci, _nowrapper=True)
+    return struct, fn
+
+
+TIMESPEC, c_clock_gettime = _declare_clock_gettime()
 
 
 def _untranslated_monotonic():
