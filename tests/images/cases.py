@@ -82,6 +82,69 @@ CASES = [
         "stderr": "",
         "status": 0,
     },
+    # --- issue 15 (7, 8): block recursion, simulation, division overflow ---------------
+    {
+        "name": "mini-block-context-recursion-fails",
+        "image": "mini.image",
+        "options": ["--eval", "| b | b := [:n | n < 1 ifTrue: [0] ifFalse: [(b value: n - 1) + 1]]. "
+                              "b value: 3"],
+        "stdout": "",
+        "stderr_re": "^cogxen: error: Attempt to evaluate a block that is already being "
+                     "evaluated\\.\n(.*\n)*    BlockContext>>value:\n",
+        "status": 1,
+        "notes": "primitive 81 fails on a BlockContext that is running (OpenSmalltalk VM)",
+    },
+    {
+        "name": "mini-block-context-value-again",
+        "image": "mini.image",
+        "options": ["--eval", "| b | b := [:n | n * 2]. (b value: 3) + (b value: 4) + "
+                              "(b valueWithArguments: #(5))"],
+        "stdout": "24\n",
+        "stderr": "",
+        "status": 0,
+    },
+    {
+        "name": "mini-simulated-block",
+        "image": "mini.image",
+        "options": ["--eval", "| b r c | r := MethodContext sender: nil receiver: nil "
+                              "method: (Object compiledMethodAt: #printString) arguments: #(). "
+                              "b := [(3 + 4) printString , ((1 to: 5) inject: 0 into: "
+                              "[:a :x | a + x]) printString]. "
+                              "b swapSender: r. c := b. [c == r] whileFalse: [c := c step]. r pop"],
+        "stdout": "'715'\n",
+        "stderr": "",
+        "status": 0,
+        "notes": "what ContextPart runSimulated: does in later images (mini.image has not "
+                 "got it): needs primitives 76 (stackp:) and 118 (tryPrimitive:withArgs:)",
+    },
+    {
+        "name": "mini-try-primitive",
+        "image": "mini.image",
+        "options": ["--eval", "(3 tryPrimitive: 1 withArgs: #(4)) printString , "
+                              "(3 tryPrimitive: 1 withArgs: #(nil)) printString"],
+        "stdout": "'7simulatorFail'\n",
+        "stderr": "",
+        "status": 0,
+    },
+    {
+        "name": "mini-smallinteger-minval-div-minus-one",
+        "image": "mini.image",
+        "options": ["--eval", "SmallInteger minVal // -1"],
+        "stdout": "",
+        "stderr_re": "^cogxen: error: a primitive has failed\n(.*\n)*    SmallInteger>>quo:\n",
+        "status": 1,
+        "notes": "primitives 12 and 13 fail (the quotient is no SmallInteger); Squeak 2.2's "
+                 "fallback then reports the failure, as on squeak-vm",
+    },
+    {
+        "name": "mini-smallinteger-minval-divide-minus-one",
+        "image": "mini.image",
+        "options": ["--eval", "(SmallInteger minVal / -1) printString , ' ' , "
+                              "(SmallInteger minVal / -1) class name"],
+        "stdout": "'1073741824 LargePositiveInteger'\n",
+        "stderr": "",
+        "status": 0,
+    },
     {
         "name": "mini-eval-float",
         "image": "mini.image",
