@@ -145,6 +145,32 @@ CASES = [
         "stderr": "",
         "status": 0,
     },
+    # --- issue 15 (1): heap walks, linear overall ----------------------------------------
+    {
+        "name": "mini-all-instances",
+        "image": "mini.image",
+        "options": ["--eval", "| a | a := Symbol allInstances. (a size > 4000) & "
+                              "(a asSet size = a size) & (a includes: #printString) & "
+                              "((a detect: [:s | s class ~~ Symbol] ifNone: [nil]) isNil)"],
+        "stdout": "true\n",
+        "stderr": "",
+        "status": 0,
+        "timeout": 60,
+        "notes": "someInstance/nextInstance continue in one snapshot (quadratic before)",
+    },
+    {
+        "name": "mini-all-objects-loop-that-allocates-ends",
+        "image": "mini.image",
+        "options": ["--eval", "| o n e | n := 0. o := nil someObject. e := Object new. "
+                              "[e == o or: [0 == o]] whileFalse: [n := n + 1. Array new: 3. "
+                              "o := o nextObject]. (e == o) & (n > 10000)"],
+        "stdout": "true\n",
+        "stderr": "",
+        "status": 0,
+        "timeout": 60,
+        "notes": "the end marker made after someObject is reached; objects made during the "
+                 "loop do not keep it going",
+    },
     {
         "name": "mini-eval-float",
         "image": "mini.image",
