@@ -171,6 +171,30 @@ CASES = [
         "notes": "the end marker made after someObject is reached; objects made during the "
                  "loop do not keep it going",
     },
+    # --- issue 15 (6): a script and --eval together: the script first -------------------
+    {
+        "name": "mini-script-then-eval",
+        "image": "mini.image",
+        "options": ["--eval", "CogXen stdout: 'from eval'; yourself"],
+        "script": ["images/CogXen.st"],
+        "args": ["arg1"],
+        "stdout": "from evalCogXen\n",
+        "stderr": "",
+        "status": 0,
+        "notes": "the script is filed in (it defines CogXen), then the expression runs",
+    },
+    # --- issue 15 (6): a corrupt scheduler is a clear fatal error ------------------------
+    {
+        "name": "mini-corrupt-active-process",
+        "image": "mini.image",
+        "options": ["--eval", "Processor instVarAt: 2 put: 5. Semaphore new wait"],
+        "stdout": "",
+        "stderr": "cogxen: fatal: corrupt scheduler: Processor's activeProcess is the "
+                  "SmallInteger 5, not a Process\n",
+        "status": 1,
+        "notes": "`Processor yield` ends the same way after the image's own error handling "
+                 "(too slow untranslated: test_images.py runs it against the binary)",
+    },
     {
         "name": "mini-eval-float",
         "image": "mini.image",
