@@ -118,15 +118,17 @@ MAX_DEPTH = 200000
 
 class Interpreter(object):
     # top_context changes only when the VM starts a send from outside (perform).
-    _immutable_fields_ = ['space', 'method_cache', 'dispatch', 'scheduler', 'top_context?']
+    _immutable_fields_ = ['space', 'method_cache', 'dispatch', 'scheduler', 'heap_walks',
+                          'top_context?']
 
     def __init__(self, space, image=None):
-        from spyvm import scheduler, primitives
+        from spyvm import scheduler, primitives, heap
         self.space = space
         self.image = image
         self.method_cache = MethodCache()
         self.scheduler = scheduler.Scheduler(space, self)
         self.dispatch = Dispatch(BYTECODE_TABLE, primitives.table())
+        self.heap_walks = heap.HeapWalks()   # someInstance/nextInstance loops in progress
         self.interrupt_counter = INTERRUPT_CHECK_COUNT
         self.next_wakeup_usecs = 0    # timer semaphore deadline (0 = none)
         self.start_usecs = self.now_usecs()

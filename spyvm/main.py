@@ -39,7 +39,8 @@ Options:
                         CogXen's default trace_limit is 16000
   -headless, --headless accepted for compatibility: CogXen is always headless
 
-Without --eval or a script the image resumes where it was saved.
+Without --eval or a script the image resumes where it was saved; with both,
+the script is filed in first, then EXPR is evaluated.
 Exit status: 0 ok, 1 error in the image, 2 bad input (usage, missing or corrupt image).
 """
 
@@ -110,7 +111,9 @@ def parse_args(argv):
     if not positional:
         raise UsageError("no image file given")
     rest = positional[1:]
-    if rest and rest[0].endswith(".st") and not opts.has_eval:
+    # With --eval too, the script is filed in first: definitions, then the
+    # expression that uses them.
+    if rest and rest[0].endswith(".st"):
         opts.script_path = rest[0]
         rest = rest[1:]
     opts.image_args = rest
@@ -191,12 +194,12 @@ def run(opts, vm_path):
         error("%s: %s" % (opts.image_path, e.message))
         return EXIT_BAD_INPUT
     try:
+        if opts.script_path:
+            vm.file_in(script)
         if opts.has_eval:
             text = vm.evaluate_and_print(opts.eval_expr)
             platform.write_stdout(text + "\n")
-        elif opts.script_path:
-            vm.file_in(script)
-        else:
+        elif not opts.script_path:
             vm.resume()
     except Exit as e:
         return e.status

@@ -14,6 +14,16 @@ from spyvm.model import W_PointersObject, W_Context
 from spyvm.errors import VMFatal as SchedulerError
 
 
+def _describe(space, w_obj):
+    """What the image put where a Process or list belongs, for the fatal message."""
+    from spyvm.model import W_SmallInteger
+    if isinstance(w_obj, W_SmallInteger):
+        return "the SmallInteger %d" % w_obj.value
+    if w_obj is space.w_nil:
+        return "nil"
+    return "an object of another class"
+
+
 class Scheduler(object):
 
     def __init__(self, space, interp):
@@ -31,29 +41,48 @@ class Scheduler(object):
         raise SchedulerError("the image has no ProcessorScheduler")
 
     def active_process(self):
-        return self.processor().fetch(self.space, constants.SCHEDULER_ACTIVE_PROCESS)
+        w_active = self.processor().fetch(self.space, constants.SCHEDULER_ACTIVE_PROCESS)
+        if not self.is_process(w_active):
+            # The image overwrote it (Processor instVarAt: 2 put: ...): no process
+            # runs, so nothing in the image could report it.
+            raise SchedulerError("corrupt scheduler: Processor's activeProcess is %s, "
+                                 "not a Process" % _describe(self.space, w_active))
+        return w_active
 
     def is_process(self, w_obj):
         return isinstance(w_obj, W_PointersObject) and w_obj.size() > constants.PROCESS_MY_LIST
 
     def priority(self, w_process):
+        if not self.is_process(w_process):
+            raise SchedulerError("corrupt scheduler: %s in place of a Process"
+                                 % _describe(self.space, w_process))
         return self.space.unwrap_int_or(
             w_process.fetch(self.space, constants.PROCESS_PRIORITY), 0)
 
     def process_lists(self):
         w_lists = self.processor().fetch(self.space, constants.SCHEDULER_PROCESS_LISTS)
-        if not isinstance(w_lists, W_PointersObject):
-            raise SchedulerError("the ProcessorScheduler has no process lists")
+        if not isinstance(w_lists, W_PointersObject) or w_lists.size() < 1:
+            raise SchedulerError("corrupt scheduler: Processor's processLists is %s, "
+                                 "not an Array" % _describe(self.space, w_lists))
         return w_lists
 
     # --- linked lists ----------------------------------------------------------
 
     def is_empty_list(self, w_list):
+        if not isinstance(w_list, W_PointersObject) or w_list.size() < 2:
+            raise SchedulerError("corrupt scheduler: %s in place of a process list"
+                                 % _describe(self.space, w_list))
         return w_list.fetch(self.space, constants.LINKEDLIST_FIRST) is self.space.w_nil
 
     def add_last(self, w_list, w_process):
         space = self.space
-        w_last = w_list.fetch(space, constants.LINKEDLIST_LAST)
+        if self.is_empty_list(w_list):
+            w_last = space.w_nil
+        else:
+            w_last = w_list.fetch(space, constants.LINKEDLIST_LAST)
+            if not self.is_process(w_last):
+                raise SchedulerError("corrupt scheduler: a process list ends in %s"
+                                     % _describe(space, w_last))
         if w_last is space.w_nil:
             w_list.store(space, constants.LINKEDLIST_FIRST, w_process)
         else:
@@ -112,7 +141,8 @@ class Scheduler(object):
             raise SchedulerError("process priority %d out of range" % priority)
         w_list = w_lists.fetch(self.space, priority - 1)
         if not isinstance(w_list, W_PointersObject):
-            raise SchedulerError("bad process list")
+            raise SchedulerError("corrupt scheduler: %s in place of a process list"
+                                 % _describe(self.space, w_list))
         self.add_last(w_list, w_process)
 
     def wake_highest_priority(self):

@@ -278,6 +278,14 @@ def small_mul(interp, w_rcvr, w_arg):
     return answer_int(interp.space, r)
 
 
+def _small_result(space, value):
+    """A SmallInteger primitive answers a SmallInteger or fails (minVal // -1):
+    the image's fallback code then computes the LargeInteger."""
+    if not space.is_small_int(value):
+        raise PrimitiveFailed
+    return model.W_SmallInteger(value)
+
+
 @expose(10, 1)
 def small_divide(interp, w_rcvr, w_arg):
     """/ : only exact quotients; fractions are the image's business."""
@@ -285,7 +293,7 @@ def small_divide(interp, w_rcvr, w_arg):
     b = _smallint(w_arg)
     if b == 0 or a % b != 0:
         raise PrimitiveFailed
-    return answer_int(interp.space, a // b)
+    return _small_result(interp.space, a // b)
 
 
 @expose(11, 1)
@@ -305,7 +313,7 @@ def small_div(interp, w_rcvr, w_arg):
     b = _smallint(w_arg)
     if b == 0:
         raise PrimitiveFailed
-    return answer_int(interp.space, a // b)
+    return _small_result(interp.space, a // b)
 
 
 @expose(13, 1)
@@ -315,7 +323,7 @@ def small_quo(interp, w_rcvr, w_arg):
     b = _smallint(w_arg)
     if b == 0:
         raise PrimitiveFailed
-    return answer_int(interp.space, _quo(a, b))
+    return _small_result(interp.space, _quo(a, b))
 
 
 @expose(14, 1)

@@ -4,6 +4,7 @@ from rpython.rlib import jit
 
 from spyvm import constants
 from spyvm.errors import PrimitiveFailed
+from spyvm.objspace import WrappingError
 from spyvm.model import W_PointersObject, W_Context, W_SmallInteger, W_CompiledMethod
 from spyvm.model import new_context
 from spyvm.primitives import expose, expose_raw
@@ -43,6 +44,11 @@ def prim_block_copy(interp, ctx, argcount, w_method):
 @jit.unroll_safe
 def _activate_block_context(interp, ctx, w_block, args_w):
     if w_block.block_nargs != len(args_w) or w_block.w_method is None:
+        raise PrimitiveFailed
+    # A BlockContext is its own activation: one that is still running (it has a
+    # sender) cannot be entered again, so recursion fails here and the image
+    # reports it, as in the OpenSmalltalk VM.
+    if w_block.is_linked() or w_block.w_sender is not interp.space.w_nil:
         raise PrimitiveFailed
     start = w_block.block_startpc - w_block.w_method.literal_bytes() - 1
     if start < 0 or start >= len(w_block.w_method.bytes):
@@ -245,6 +251,58 @@ def prim_perform_in_superclass(interp, ctx, argcount, w_method):
     return interp.send(ctx, w_selector, len(args_w), w_class)
 
 
+@expose_raw(118)
+@jit.unroll_safe
+def prim_do_primitive_with_args(interp, ctx, argcount, w_method):
+    """primitiveDoPrimitiveWithArgs: `rcvr tryPrimitive: index withArgs: args`
+    runs primitive index on rcvr and args, as the debugger's simulation of a
+    method with a primitive does; fails as that primitive fails."""
+    if argcount != 2:
+        raise PrimitiveFailed
+    w_rcvr = ctx.peek(2)
+    w_index = ctx.peek(1)
+    w_args = ctx.peek(0)
+    if not isinstance(w_index, W_SmallInteger):
+        raise PrimitiveFailed
+    args_w = _array_args(interp, w_args)
+    _check_room(ctx, 2, args_w)
+    index = w_index.value
+    nargs = len(args_w)
+    if 256 <= index <= 519:
+        if index >= 264 and not _quick_inst_var_ok(interp, w_rcvr, index - 264):
+            raise PrimitiveFailed
+        ctx.pop_n(2)
+        for w_arg in args_w:
+            ctx.push(w_arg)
+        return interp.quick_primitive(ctx, index, w_rcvr, nargs)
+    primitives = interp.dispatch.primitives
+    # 117 and 118 read the running method (the named primitive's literal) or
+    # would nest: as in the OpenSmalltalk VM they do not run this way.
+    if index <= 0 or index >= len(primitives) or index == 117 or index == 118:
+        raise PrimitiveFailed
+    fn = primitives[index]
+    if fn is None:
+        raise PrimitiveFailed
+    ctx.pop_n(2)
+    for w_arg in args_w:
+        ctx.push(w_arg)
+    try:
+        return fn(interp, ctx, nargs, w_method)
+    except PrimitiveFailed:
+        pass
+    except WrappingError:
+        pass
+    # A failed primitive leaves the stack alone: put the original operands back.
+    ctx.pop_n(nargs)
+    ctx.push(w_index)
+    ctx.push(w_args)
+    raise PrimitiveFailed
+
+
+def _quick_inst_var_ok(interp, w_rcvr, index):
+    return isinstance(w_rcvr, W_PointersObject) and 0 <= index < w_rcvr.size()
+
+
 @expose_raw(188)
 @jit.unroll_safe
 def prim_execute_method(interp, ctx, argcount, w_method):
@@ -372,6 +430,19 @@ def prim_flush_selector(interp, w_rcvr):
 
 
 # --- contexts ------------------------------------------------------------------------
+
+
+@expose(76, 1)
+def prim_store_stackp(interp, w_ctx, w_stackp):
+    """primitiveStoreStackp: set a context's stack pointer; slots it uncovers
+    become nil (the debugger's simulation pushes through it)."""
+    if not isinstance(w_ctx, W_Context) or not isinstance(w_stackp, W_SmallInteger):
+        raise PrimitiveFailed
+    try:
+        w_ctx.store(interp.space, constants.CTX_STACKP, w_stackp)
+    except IndexError:
+        raise PrimitiveFailed
+    return w_ctx
 
 
 @expose(210, 1)

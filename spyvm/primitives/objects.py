@@ -368,27 +368,55 @@ def prim_character_value(interp, w_class, w_code):
         raise PrimitiveFailed
 
 
+# Heap enumeration: each loop is linear overall (see heap.HeapWalks).
+
 @expose(77, 0)
 def prim_some_instance(interp, w_class):
-    for w_obj in heap.all_objects(interp):
-        if w_obj.getclass(interp.space) is w_class:
-            return w_obj
-    raise PrimitiveFailed
+    w_obj = interp.heap_walks.first(interp, w_class)
+    if w_obj is None:
+        raise PrimitiveFailed
+    return w_obj
 
 
 @expose(78, 0)
 def prim_next_instance(interp, w_rcvr):
-    space = interp.space
-    if isinstance(w_rcvr, W_SmallInteger) or isinstance(w_rcvr, W_Character):
+    if not isinstance(w_rcvr, model.W_HeapObject):
         raise PrimitiveFailed
-    w_class = w_rcvr.getclass(space)
-    found = False
-    for w_obj in heap.all_objects(interp):
-        if found and w_obj.getclass(space) is w_class:
-            return w_obj
-        if w_obj is w_rcvr:
-            found = True
-    raise PrimitiveFailed
+    w_next = interp.heap_walks.next(interp, w_rcvr.getclass(interp.space), w_rcvr)
+    if w_next is None:
+        raise PrimitiveFailed
+    return w_next
+
+
+@expose(138, 0)
+def prim_some_object(interp, w_rcvr):
+    w_obj = interp.heap_walks.first(interp, None)
+    if w_obj is None:
+        raise PrimitiveFailed
+    return w_obj
+
+
+@expose(139, 0)
+def prim_next_object(interp, w_rcvr):
+    """The object after the receiver in the enumeration; 0 after the last one."""
+    if not isinstance(w_rcvr, model.W_HeapObject):
+        raise PrimitiveFailed
+    w_next = interp.heap_walks.next(interp, None, w_rcvr)
+    if w_next is None:
+        return W_SmallInteger(0)
+    return w_next
+
+
+@expose(177, 0)
+def prim_all_instances(interp, w_class):
+    """primitiveAllInstances (Spur images): an Array of the receiver's instances."""
+    return interp.space.wrap_list(heap.all_instances(interp, w_class))
+
+
+@expose(178, 0)
+def prim_all_objects(interp, w_rcvr):
+    """primitiveAllObjects (Spur images): an Array of every object."""
+    return interp.space.wrap_list(heap.all_objects(interp))
 
 
 @expose(79, 2)

@@ -82,6 +82,119 @@ CASES = [
         "stderr": "",
         "status": 0,
     },
+    # --- issue 15 (7, 8): block recursion, simulation, division overflow ---------------
+    {
+        "name": "mini-block-context-recursion-fails",
+        "image": "mini.image",
+        "options": ["--eval", "| b | b := [:n | n < 1 ifTrue: [0] ifFalse: [(b value: n - 1) + 1]]. "
+                              "b value: 3"],
+        "stdout": "",
+        "stderr_re": "^cogxen: error: Attempt to evaluate a block that is already being "
+                     "evaluated\\.\n(.*\n)*    BlockContext>>value:\n",
+        "status": 1,
+        "notes": "primitive 81 fails on a BlockContext that is running (OpenSmalltalk VM)",
+    },
+    {
+        "name": "mini-block-context-value-again",
+        "image": "mini.image",
+        "options": ["--eval", "| b | b := [:n | n * 2]. (b value: 3) + (b value: 4) + "
+                              "(b valueWithArguments: #(5))"],
+        "stdout": "24\n",
+        "stderr": "",
+        "status": 0,
+    },
+    {
+        "name": "mini-simulated-block",
+        "image": "mini.image",
+        "options": ["--eval", "| b r c | r := MethodContext sender: nil receiver: nil "
+                              "method: (Object compiledMethodAt: #printString) arguments: #(). "
+                              "b := [(3 + 4) printString , ((1 to: 5) inject: 0 into: "
+                              "[:a :x | a + x]) printString]. "
+                              "b swapSender: r. c := b. [c == r] whileFalse: [c := c step]. r pop"],
+        "stdout": "'715'\n",
+        "stderr": "",
+        "status": 0,
+        "notes": "what ContextPart runSimulated: does in later images (mini.image has not "
+                 "got it): needs primitives 76 (stackp:) and 118 (tryPrimitive:withArgs:)",
+    },
+    {
+        "name": "mini-try-primitive",
+        "image": "mini.image",
+        "options": ["--eval", "(3 tryPrimitive: 1 withArgs: #(4)) printString , "
+                              "(3 tryPrimitive: 1 withArgs: #(nil)) printString"],
+        "stdout": "'7simulatorFail'\n",
+        "stderr": "",
+        "status": 0,
+    },
+    {
+        "name": "mini-smallinteger-minval-div-minus-one",
+        "image": "mini.image",
+        "options": ["--eval", "SmallInteger minVal // -1"],
+        "stdout": "",
+        "stderr_re": "^cogxen: error: a primitive has failed\n(.*\n)*    SmallInteger>>quo:\n",
+        "status": 1,
+        "notes": "primitives 12 and 13 fail (the quotient is no SmallInteger); Squeak 2.2's "
+                 "fallback then reports the failure, as on squeak-vm",
+    },
+    {
+        "name": "mini-smallinteger-minval-divide-minus-one",
+        "image": "mini.image",
+        "options": ["--eval", "(SmallInteger minVal / -1) printString , ' ' , "
+                              "(SmallInteger minVal / -1) class name"],
+        "stdout": "'1073741824 LargePositiveInteger'\n",
+        "stderr": "",
+        "status": 0,
+    },
+    # --- issue 15 (1): heap walks, linear overall ----------------------------------------
+    {
+        "name": "mini-all-instances",
+        "image": "mini.image",
+        "options": ["--eval", "| a | a := Symbol allInstances. (a size > 4000) & "
+                              "(a includes: #printString) & "
+                              "((a detect: [:s | s class ~~ Symbol] ifNone: [nil]) isNil)"],
+        "stdout": "true\n",
+        "stderr": "",
+        "status": 0,
+        "timeout": 60,
+        "notes": "someInstance/nextInstance continue in one snapshot (quadratic before)",
+    },
+    {
+        "name": "mini-all-objects-loop-that-allocates-ends",
+        "image": "mini.image",
+        "options": ["--eval", "| o n e | n := 0. o := nil someObject. e := Object new. "
+                              "[e == o or: [0 == o]] whileFalse: [n := n + 1. Array new: 3. "
+                              "o := o nextObject]. (e == o) & (n > 10000)"],
+        "stdout": "true\n",
+        "stderr": "",
+        "status": 0,
+        "timeout": 60,
+        "notes": "the end marker made after someObject is reached; objects made during the "
+                 "loop do not keep it going",
+    },
+    # --- issue 15 (6): a script and --eval together: the script first -------------------
+    {
+        "name": "mini-script-then-eval",
+        "image": "mini.image",
+        "options": ["--eval", "CogXen stdout: 'from eval'; yourself"],
+        "script": ["images/CogXen.st"],
+        "args": ["arg1"],
+        "stdout": "from evalCogXen\n",
+        "stderr": "",
+        "status": 0,
+        "notes": "the script is filed in (it defines CogXen), then the expression runs",
+    },
+    # --- issue 15 (6): a corrupt scheduler is a clear fatal error ------------------------
+    {
+        "name": "mini-corrupt-active-process",
+        "image": "mini.image",
+        "options": ["--eval", "Processor instVarAt: 2 put: 5. Semaphore new wait"],
+        "stdout": "",
+        "stderr": "cogxen: fatal: corrupt scheduler: Processor's activeProcess is the "
+                  "SmallInteger 5, not a Process\n",
+        "status": 1,
+        "notes": "`Processor yield` ends the same way after the image's own error handling "
+                 "(too slow untranslated: test_images.py runs it against the binary)",
+    },
     {
         "name": "mini-eval-float",
         "image": "mini.image",

@@ -107,6 +107,20 @@ def test_image(case, tmpdir):
                                          result.describe())
 
 
+def test_corrupt_scheduler_on_yield_is_a_clear_fatal_error(tmpdir):
+    """Issue 15: `Processor yield` with a corrupt activeProcess. The image first runs
+    its own error handling for a while (minutes untranslated): the binary only."""
+    if not translated_vm():
+        pytest.skip("needs COGXEN_VM (the image's error handling is slow untranslated)")
+    folder = str(tmpdir.mkdir("run"))
+    result = run_vm(["--eval", "Processor instVarAt: 2 put: 5. Processor yield",
+                     find_image("mini.image")], timeout=60, cwd=folder)
+    remove_tree(folder)
+    assert (result.status, result.stdout) == (1, ""), result.describe()
+    assert result.stderr == ("cogxen: fatal: corrupt scheduler: Processor's activeProcess "
+                             "is the SmallInteger 5, not a Process\n"), result.describe()
+
+
 def test_vm_command_switch(monkeypatch):
     """COGXEN_VM selects the binary; without it the VM runs untranslated in this Python."""
     monkeypatch.setenv("COGXEN_VM", "/opt/cogxen/bin/cogxen")

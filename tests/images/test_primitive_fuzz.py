@@ -87,7 +87,7 @@ EXCLUSIONS = [
 ]
 
 # Primitives that may change their receiver or arguments: #fresh values.
-FRESH = set([61, 64, 69, 74, 80, 81, 82, 85, 87, 88, 94, 105, 145, 211,
+FRESH = set([61, 64, 69, 74, 76, 80, 81, 82, 85, 87, 88, 94, 105, 118, 145, 211,
              201, 202, 203, 204, 205, 206, 221, 222,
              "MiscPrimitivePlugin.primitiveTranslateStringWithTable"])
 BECOME = set([72, 128])
@@ -114,6 +114,7 @@ TEMPLATES = {
          ("a returned context", "4", "nil"), ("a block of 1 argument", "7", "3"),
          ("a Process", "2", "7"), ("a Semaphore", "3", "maxVal"),
          ("a PrimFuzzVarVictim", "4", "7"), ("3 @ 4", "1", "1.5"), ("1 / 3", "1", "0")],
+    76: [("a running context", "1"), ("a returned context", "0")],
     79: [("class CompiledMethod", "7", "1000000"), ("class CompiledMethod", "0", "0"),
          ("class CompiledMethod", "300", "maxVal")],
     81: [("a block of 1 argument", "7"), ("a block of 2 arguments", "1", "2")],
@@ -126,6 +127,7 @@ TEMPLATES = {
           ("a ByteArray", "1", "3", ABC, "1"),
           ("a CompiledMethod with literals", "1", "3", "a CompiledMethod", "1")],
     110: [("nil", "1", "1")],
+    118: [("3", "1", "an Array of 1"), ("3", "7", "an empty Array")],
     136: [("nil", "a Semaphore", "1000000"), ("nil", "a Semaphore", "0")],
     188: [("3", "an empty Array", "a CompiledMethod"),
           ("3", "an Array of 1", "a CompiledMethod of 1 argument"),

@@ -16,6 +16,44 @@ def test_parse_eval_and_jit():
     assert (opts.jit, opts.eval_expr, opts.has_eval) == ("off", "3 + 4", True)
 
 
+def test_parse_script_with_eval():
+    # Both: the script is filed in first, then the expression (not ignored).
+    opts = main.parse_args(["cogxen", "--eval", "Foo new", "x.image", "defs.st", "a"])
+    assert (opts.script_path, opts.eval_expr, opts.image_args) == ("defs.st", "Foo new", ["a"])
+
+
+def test_run_files_in_the_script_before_the_eval(monkeypatch, tmpdir):
+    from spyvm import headless
+    done = []
+
+    class FakeVM(object):
+        def file_in(self, text):
+            done.append(("file_in", text))
+
+        def evaluate_and_print(self, source):
+            done.append(("eval", source))
+            return "42"
+
+        def resume(self):
+            done.append(("resume",))
+
+    monkeypatch.setattr(headless, "load", lambda path, vm_path, args: FakeVM())
+    io = Captured(monkeypatch)
+    script = tmpdir.join("defs.st")
+    script.write("Foo := 1!")
+    opts = main.parse_args(["cogxen", "-e", "Foo", "x.image", str(script)])
+    assert main.run(opts, "cogxen") == main.EXIT_OK
+    assert done == [("file_in", "Foo := 1!"), ("eval", "Foo")]
+    assert io.out == ["42\n"]
+    del done[:]
+    opts = main.parse_args(["cogxen", "x.image", str(script)])
+    assert main.run(opts, "cogxen") == main.EXIT_OK
+    assert done == [("file_in", "Foo := 1!")]
+    del done[:]
+    assert main.run(main.parse_args(["cogxen", "x.image"]), "cogxen") == main.EXIT_OK
+    assert done == [("resume",)]
+
+
 @pytest.mark.parametrize("argv, message", [
     (["cogxen"], "no image file given"),
     (["cogxen", "--jit"], "--jit needs an argument"),

@@ -13,7 +13,7 @@ from spyvm import constants
 from spyvm.errors import VMFatal, UnhandledError
 from spyvm.image.reader import read_image
 from spyvm.interpreter import Interpreter
-from spyvm.model import W_Context, W_PointersObject, W_CompiledMethod
+from spyvm.model import W_Context, W_PointersObject, W_CompiledMethod, W_SmallInteger
 
 ACTIVE_PRIORITY = 4      # mini.image's UI process
 IDLE_PRIORITY = 1
@@ -211,6 +211,52 @@ def test_suspend_with_no_process_at_all_is_fatal(procs):
     with pytest.raises(VMFatal) as info:
         procs.scheduler.suspend_active(ctx)
     assert info.value.message == "no runnable process"
+
+
+@pytest.mark.parametrize("w_bad, described", [
+    (W_SmallInteger(5), "the SmallInteger 5"), (None, "nil")])
+def test_a_corrupt_active_process_is_fatal_and_named(procs, w_bad, described):
+    # Processor instVarAt: 2 put: 5: no process runs, so the VM stops with a
+    # message that says what is wrong rather than failing somewhere inside.
+    space = procs.space
+    if w_bad is None:
+        w_bad = space.w_nil
+    procs.w_processor.store(space, constants.SCHEDULER_ACTIVE_PROCESS, w_bad)
+    ctx = procs.context()
+    w_other = procs.process(ACTIVE_PRIORITY + 1)
+    for operation in [lambda: procs.scheduler.yield_(ctx),
+                      lambda: procs.scheduler.resume(w_other, ctx),
+                      lambda: procs.scheduler.suspend_active(ctx),
+                      lambda: procs.scheduler.wait(procs.semaphore(), ctx)]:
+        with pytest.raises(VMFatal) as info:
+            operation()
+        assert info.value.message == ("corrupt scheduler: Processor's activeProcess is %s, "
+                                      "not a Process" % described)
+
+
+def test_corrupt_process_lists_are_fatal_and_named(procs):
+    space = procs.space
+    ctx = procs.context()
+    procs.scheduler.process_lists().store(space, ACTIVE_PRIORITY - 1, W_SmallInteger(7))
+    with pytest.raises(VMFatal) as info:
+        procs.scheduler.resume(procs.process(ACTIVE_PRIORITY), ctx)
+    assert info.value.message == ("corrupt scheduler: the SmallInteger 7 in place of a "
+                                  "process list")
+    procs.w_processor.store(space, constants.SCHEDULER_PROCESS_LISTS, space.w_nil)
+    with pytest.raises(VMFatal) as info:
+        procs.scheduler.yield_(ctx)
+    assert info.value.message == ("corrupt scheduler: Processor's processLists is nil, "
+                                  "not an Array")
+
+
+def test_a_process_list_ending_in_a_non_process_is_fatal(procs):
+    space = procs.space
+    w_list = procs.list_at(ACTIVE_PRIORITY)
+    w_list.store(space, constants.LINKEDLIST_FIRST, procs.process(ACTIVE_PRIORITY))
+    w_list.store(space, constants.LINKEDLIST_LAST, W_SmallInteger(9))
+    with pytest.raises(VMFatal) as info:
+        procs.scheduler.resume(procs.process(ACTIVE_PRIORITY), procs.context())
+    assert info.value.message == "corrupt scheduler: a process list ends in the SmallInteger 9"
 
 
 def test_yield_to_a_process_of_the_same_priority(procs):

@@ -2,6 +2,7 @@
 context access."""
 
 import pytest
+from rpython.rlib import jit
 
 from spyvm import constants, model
 from spyvm.model import W_Context, W_PointersObject, W_SmallInteger
@@ -16,7 +17,7 @@ def i(n):
 
 # --- registration and argument counts -----------------------------------------------
 
-CONTROL_NUMBERS = [80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 100, 116, 119, 167, 188,
+CONTROL_NUMBERS = [76, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 100, 116, 118, 119, 167, 188,
                    201, 202, 203, 204, 205, 206, 210, 211, 212, 221, 222]
 
 
@@ -30,6 +31,7 @@ def test_all_control_primitives_registered():
     (80, [0, 2]), (82, [0, 2]), (84, [0, 1, 3]), (100, [2, 4]), (188, [1, 3]),
     (85, [1]), (86, [1]), (87, [1]), (88, [1]), (167, [1]), (206, [0, 2]),
     (89, [1]), (116, [1]), (119, [1]), (210, [0, 2]), (211, [1, 3]), (212, [1]),
+    (76, [0, 2]), (118, [1, 3]),
 ])
 def test_wrong_argument_count_fails(env, number, bad_counts):
     w_rcvr = env.context(i(1), i(2), method=env.method("\x00" * 8), pc=2)
@@ -169,6 +171,34 @@ def test_block_value_with_arguments_failures(env, home):
     env.run_fails(82, home, [env.array(i(1), i(2))])
     env.run_fails(82, i(1), [env.array(i(1), i(2))])
     assert w_block.is_dead()
+
+
+def test_block_value_fails_while_the_block_runs(env, home):
+    # A BlockContext is its own activation: entering it again (recursion) fails,
+    # as in the OpenSmalltalk VM, whether 81 or 82 entered it first.
+    for first, args in [(81, [i(1)]), (82, [env.array(i(1))])]:
+        w_block = _block(env, home, 1)
+        ctx, _ = env.run(first, w_block, args)
+        assert w_block.w_sender is ctx
+        env.run_fails(81, w_block, [i(2)])
+        env.run_fails(82, w_block, [env.array(i(2))])
+        assert w_block.w_sender is ctx and w_block.slots()[0].value == 1
+
+
+def test_block_value_fails_on_a_linked_block(env, home):
+    w_block = _block(env, home, 0)
+    w_block.link_sender(jit.virtual_ref(home))
+    env.run_fails(81, w_block, [])
+    env.run_fails(82, w_block, [env.array()])
+
+
+def test_block_value_again_after_it_returned(env, home):
+    w_block = _block(env, home, 1)
+    env.run(81, w_block, [i(1)])
+    w_block.mark_dead(env.space)                 # what a return from the block does
+    ctx, new_ctx = env.run(81, w_block, [i(2)])
+    assert new_ctx is w_block and w_block.w_sender is ctx
+    assert w_block.slots()[0].value == 2
 
 
 # --- BlockClosure value (201-206, 221, 222) -----------------------------------------
@@ -825,6 +855,51 @@ def test_context_at_put(env):
     env.fails(211, w_ctx, env.nil, i(0))
     env.fails(211, env.array(i(1)), i(1), i(0))
     assert w_ctx.slots()[0].value == 10 and w_ctx.sp == 2
+
+
+def test_store_stackp(env):
+    # primitiveStoreStackp (76): answers the context; slots it uncovers are nil.
+    w_ctx = env.context(i(10), i(20), i(30), size=6)
+    assert env.call(76, w_ctx, i(1)) is w_ctx
+    assert w_ctx.sp == 1 and env.call(212, w_ctx).value == 1
+    assert env.call(76, w_ctx, i(4)) is w_ctx
+    assert w_ctx.sp == 4
+    assert w_ctx.slots()[0].value == 10
+    assert all(w is env.nil for w in w_ctx.slots()[1:4])
+    assert env.call(76, w_ctx, i(6)) is w_ctx and w_ctx.sp == 6
+    assert env.call(76, w_ctx, i(0)) is w_ctx and w_ctx.sp == 0
+
+
+def test_store_stackp_failures(env):
+    w_ctx = env.context(i(10), size=6)
+    for w_bad in [i(-1), i(7), env.nil, env.space.wrap_float(1.0), env.string("1")]:
+        env.fails(76, w_ctx, w_bad)
+    assert w_ctx.sp == 1 and w_ctx.slots()[0].value == 10
+    env.fails(76, env.array(i(1)), i(0))
+    env.fails(76, i(3), i(0))
+
+
+def test_do_primitive_with_args(env):
+    # primitiveDoPrimitiveWithArgs (118): `rcvr tryPrimitive: index withArgs: args`.
+    from spyvm.primitives import arithmetic   # noqa: registers primitive 1
+    ctx, new_ctx = env.run(118, i(3), [i(1), env.array(i(4))])
+    assert new_ctx is ctx and ctx.top().value == 7 and ctx.sp == 2
+    w_point = env.obj(env.space.w_Point, i(5), i(6))
+    ctx, _ = env.run(118, w_point, [i(265), env.array()])    # quick: second inst var
+    assert ctx.top().value == 6
+    ctx, _ = env.run(118, i(3), [i(257), env.array()])       # quick: true
+    assert ctx.top() is env.space.w_true
+
+
+def test_do_primitive_with_args_failures(env):
+    from spyvm.primitives import arithmetic   # noqa: registers primitive 1
+    for w_index, w_args in [(i(1), env.array(env.nil)),      # the primitive fails
+                            (i(1), env.array()),             # wrong argument count
+                            (i(265), env.array()),           # no inst var in 3
+                            (i(117), env.array()), (i(118), env.array(i(1), env.array())),
+                            (i(0), env.array()), (i(5000), env.array()), (i(-1), env.array()),
+                            (env.nil, env.array()), (i(1), env.nil), (i(1), env.string("a"))]:
+        env.run_fails(118, i(3), [w_index, w_args])
 
 
 def test_context_size(env):

@@ -600,7 +600,7 @@ def test_character_value(env):
         env.fails(170, env.space.w_Character, w_bad)
 
 
-# --- someInstance / nextInstance (77, 78) -------------------------------------------
+# --- someInstance / nextInstance (77, 78): loops linear overall -------------------------------------------
 
 def test_some_instance_and_next_instance(env):
     w_class = env.cls("Lonely", 1, constants.FMT_FIXED)
@@ -640,6 +640,172 @@ def test_some_instance_finds_other_representations(env):
 
 def test_next_instance_immediates_fail(env):
     env.fails(78, i(3))
+
+
+# --- someObject / nextObject (138, 139), allInstances / allObjects (177, 178) --------
+
+@pytest.fixture
+def counted_walks(monkeypatch):
+    """Counts the walks of the whole heap (heap.all_objects calls)."""
+    from spyvm import heap
+    calls = []
+    real = heap.all_objects
+
+    def counting(interp):
+        calls.append(1)
+        return real(interp)
+    monkeypatch.setattr(heap, "all_objects", counting)
+    return calls
+
+
+@pytest.fixture
+def gc_off():
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()      # keep the host's enumeration order stable between snapshots
+    yield
+    if was_enabled:
+        gc.enable()
+
+
+def _instances_loop(env, w_class, each=None):
+    """allInstancesDo: as the image writes it: someInstance, then nextInstance."""
+    seen = []
+    try:
+        w_cur = env.call(77, w_class)
+    except PrimitiveFailed:
+        return seen
+    while True:
+        seen.append(w_cur)
+        if each is not None:
+            each(w_cur)
+        try:
+            w_cur = env.call(78, w_cur)
+        except PrimitiveFailed:
+            return seen
+
+
+def test_instance_loop_walks_the_heap_a_bounded_number_of_times(env, counted_walks, gc_off):
+    # Linear overall: one snapshot for the whole loop, one more at its end for
+    # the instances made since, however many instances there are.
+    w_class = env.cls("Many", 1, constants.FMT_FIXED)
+    instances = [env.obj(w_class, i(n)) for n in range(200)]
+    seen = _instances_loop(env, w_class)
+    assert sorted(id(w) for w in seen) == sorted(id(w) for w in instances)
+    assert len(counted_walks) <= 2
+    assert env.interp.heap_walks.count() == 0       # a finished walk is dropped
+
+
+def test_instance_loop_that_creates_instances_ends(env, gc_off):
+    w_class = env.cls("Breeder", 1, constants.FMT_FIXED)
+    instances = [env.obj(w_class, i(n)) for n in range(5)]
+    made = []
+    seen = _instances_loop(env, w_class,
+                           lambda w: made.append(env.obj(w_class, i(-1))))
+    assert len(made) == len(seen)
+    # Every instance that existed when the walk began is seen exactly once;
+    # some of those made during it may be (one extension), and the loop ends.
+    ids = [id(w) for w in seen]
+    assert len(set(ids)) == len(ids)
+    assert set(id(w) for w in instances) <= set(ids)
+    assert len(seen) <= len(instances) * 2
+
+
+def test_nested_instance_loops_over_other_classes(env, counted_walks, gc_off):
+    w_outer = env.cls("Outer", 1, constants.FMT_FIXED)
+    w_inner = env.cls("Inner", 1, constants.FMT_FIXED)
+    outers = [env.obj(w_outer, i(n)) for n in range(4)]
+    inners = [env.obj(w_inner, i(n)) for n in range(3)]
+    inner_counts = []
+    seen = _instances_loop(env, w_outer,
+                           lambda w: inner_counts.append(len(_instances_loop(env, w_inner))))
+    assert sorted(id(w) for w in seen) == sorted(id(w) for w in outers)
+    assert inner_counts == [len(inners)] * len(outers)
+
+
+def test_instance_loop_goes_on_after_the_walks_are_forgotten(env, gc_off):
+    # A collection (primitive 130) forgets the walks: the next step takes a new
+    # snapshot and continues after the object it names.
+    w_class = env.cls("Forgotten", 1, constants.FMT_FIXED)
+    instances = [env.obj(w_class, i(n)) for n in range(6)]
+    seen = _instances_loop(env, w_class, lambda w: env.call(130, env.nil))
+    assert sorted(id(w) for w in seen) == sorted(id(w) for w in instances)
+
+
+def test_next_instance_of_an_object_made_after_the_walk_began(env, gc_off):
+    w_class = env.cls("Late", 1, constants.FMT_FIXED)
+    w_first = env.obj(w_class, i(1))
+    assert env.call(77, w_class) is w_first
+    w_late = env.obj(w_class, i(2))
+    with pytest.raises(PrimitiveFailed):
+        env.call(78, w_late)           # the only instances are w_first and w_late ...
+    assert env.call(78, w_first) is w_late      # ... and the walk finds the late one
+
+
+def _objects_loop(env, end_marker=False, each=None):
+    """allObjectsDo: in both of Squeak's forms: until nextObject answers 0, or
+    until it reaches an end marker made after someObject."""
+    seen = []
+    w_cur = env.call(138, env.nil)
+    w_end = None
+    if end_marker:
+        w_end = env.obj(env.space.w_Point, i(0), i(0))
+    while True:
+        if w_end is not None and w_cur is w_end:
+            return seen, w_end
+        if isinstance(w_cur, W_SmallInteger):
+            assert w_cur.value == 0
+            return seen, None
+        seen.append(w_cur)
+        if each is not None:
+            each(w_cur)
+        w_cur = env.call(139, w_cur)
+
+
+def test_object_loop_sees_every_object_once(env, counted_walks, gc_off):
+    w_class = env.cls("Counted", 1, constants.FMT_FIXED)
+    mine = [env.obj(w_class, i(n)) for n in range(50)]
+    seen, _ = _objects_loop(env)
+    ids = [id(w) for w in seen]
+    assert len(set(ids)) == len(ids)
+    assert set(id(w) for w in mine) <= set(ids)
+    assert any(w is env.space.w_nil for w in seen)
+    assert len(counted_walks) <= 2
+    assert env.interp.heap_walks.count() == 0
+
+
+def test_object_loop_reaches_its_end_marker(env, gc_off):
+    seen, w_end = _objects_loop(env, end_marker=True,
+                                each=lambda w: env.obj(env.space.w_Point, i(1), i(1)))
+    assert w_end is not None and len(seen) > 0
+
+
+def test_next_object_of_immediates_fails(env):
+    env.fails(139, i(3))
+    env.fails(78, i(3))
+
+
+def test_walks_are_bounded(env, gc_off):
+    from spyvm import heap
+    classes = [env.cls("C%d" % n, 0, constants.FMT_FIXED) for n in range(heap.MAX_WALKS + 3)]
+    keep = [env.obj(w_class) for w_class in classes for _ in range(2)]
+    for w_class in classes:
+        env.call(77, w_class)             # started and abandoned
+    assert 0 < env.interp.heap_walks.count() <= heap.MAX_WALKS
+    assert len(keep) == 2 * len(classes)
+
+
+def test_all_instances_and_all_objects(env, counted_walks):
+    w_class = env.cls("Listed", 1, constants.FMT_FIXED)
+    instances = [env.obj(w_class, i(n)) for n in range(7)]
+    w_array = env.call(177, w_class)
+    assert w_array.getclass(env.space) is env.space.w_Array
+    assert sorted(id(w) for w in w_array.slots) == sorted(id(w) for w in instances)
+    assert len(counted_walks) == 1
+    w_all = env.call(178, env.nil)
+    ids = set(id(w) for w in w_all.slots)
+    assert set(id(w) for w in instances) <= ids and id(w_class) in ids
+    assert len(counted_walks) == 2
 
 
 # --- newMethod:header: (79) ---------------------------------------------------------
@@ -928,6 +1094,47 @@ def test_become_two_way_mixed_representations(env):
     assert env.call(60, w_holder, i(1)).as_string() == "text"
     assert env.call(111, env.call(60, w_holder, i(2))) is w_A
     assert env.call(111, w_ctx.slots()[0]) is env.space.w_String
+
+
+def test_become_walks_the_heap_only_for_what_it_cannot_swap(env, counted_walks):
+    w_A, _ = _two_classes(env)
+    w_a, w_b = env.obj(w_A, i(1), i(2)), env.obj(w_A, i(3), i(4))
+    w_c, w_d = env.obj(w_A, i(5), i(6)), env.obj(w_A, i(7), i(8))
+    w_s = env.string("text")
+    w_holder = env.array(w_a, w_c, w_s)
+    env.call(128, env.array(w_a, w_b), env.array(w_c, w_d))     # same representations
+    assert counted_walks == []
+    assert ints(env.call(60, w_holder, i(1))) == [5, 6]
+    assert ints(env.call(60, w_holder, i(2))) == [1, 2]
+    # a mixed pair beside a swappable one: one walk, both exchanged
+    env.call(128, env.array(w_a, w_b), env.array(w_s, w_d))
+    assert len(counted_walks) == 1
+    assert env.call(60, w_holder, i(1)).as_string() == "text"
+    assert ints(env.call(60, w_holder, i(3))) == [5, 6]
+    assert ints(w_b) == [3, 4] and ints(w_d) == [7, 8]      # swapped: contents exchanged
+    env.call(72, env.array(w_c), env.array(w_d))                # one-way: always a walk
+    assert len(counted_walks) == 2
+    assert env.call(60, w_holder, i(2)) is w_d
+
+
+def test_become_an_object_named_twice(env):
+    # a in two pairs: references are remapped (the later pair wins for a), no
+    # contents swapped, so no object ends up with another one's contents twice.
+    w_A, _ = _two_classes(env)
+    w_a, w_b, w_c = env.obj(w_A, i(1), i(0)), env.obj(w_A, i(2), i(0)), env.obj(w_A, i(3), i(0))
+    w_holder = env.array(w_a, w_b, w_c)
+    env.call(128, env.array(w_a, w_a), env.array(w_b, w_c))
+    assert w_holder.slots[0] is w_c and w_holder.slots[1] is w_a and w_holder.slots[2] is w_a
+    assert ints(w_a) == [1, 0] and ints(w_b) == [2, 0] and ints(w_c) == [3, 0]
+
+
+def test_become_forgets_heap_walks(env):
+    w_A, _ = _two_classes(env)
+    w_a, w_b = env.obj(w_A, i(1), i(2)), env.obj(w_A, i(3), i(4))
+    env.call(77, w_A)
+    assert env.interp.heap_walks.count() == 1
+    env.call(72, env.array(w_a), env.array(w_b))
+    assert env.interp.heap_walks.count() == 0
 
 
 def test_become_two_way_identity_hashes_stay_with_references(env):
