@@ -8,8 +8,6 @@ when there is none) and squeak-vm when it is installed.
 import os
 import sys
 
-import pytest
-
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tools"))
 

@@ -47,6 +47,22 @@ def require_qemu():
     if not qemu_available():
         pytest.skip("qemu-system-x86_64 is not installed (make setup installs it)")
 
+def images_dir():
+    """The real images: $COGXEN_IMAGES, else ../shared/images beside the checkout."""
+    return os.environ.get("COGXEN_IMAGES") or \
+        os.path.normpath(os.path.join(REPO, "..", "shared", "images"))
+
+
+def mini_image():
+    """mini.image's bytes; skips the calling test when it is missing."""
+    import pytest
+    path = os.path.join(images_dir(), "mini.image")
+    if not os.path.isfile(path):
+        pytest.skip("mini.image not found in %s" % images_dir())
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def cpio_archive(files):
     """A cpio "newc" archive of [(name, bytes)], in that order."""
     return newc_archive([(name, 0o100644, data) for name, data in files])

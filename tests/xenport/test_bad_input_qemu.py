@@ -6,27 +6,13 @@ VM option, an unknown xenport option, a broken command line, a forced CPU fault
 (--xen-fault: the crash report), and a snapshot, which cannot be written.
 """
 
-import os
 
 import pytest
 
-from qemurun import REPO, require_qemu
+from qemurun import require_qemu, mini_image
 from qemurun import cpio_archive, run_kernel
 
 QUICK = 30          # seconds: these all end at once
-
-
-def images_dir():
-    return os.environ.get("COGXEN_IMAGES") or \
-        os.path.normpath(os.path.join(REPO, "..", "shared", "images"))
-
-
-def mini():
-    path = os.path.join(images_dir(), "mini.image")
-    if not os.path.isfile(path):
-        pytest.skip("mini.image not found in %s" % images_dir())
-    with open(path, "rb") as f:
-        return f.read()
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +41,7 @@ def test_empty_initrd(kernel):
 
 
 def test_corrupt_image(kernel):
-    data = mini()
+    data = mini_image()
     corrupt = data[:64] + b"\xff" * 4096 + data[64 + 4096:]
     r = run_kernel(kernel, initrd=corrupt[:len(corrupt) // 3], cmdline="--eval '3 + 4'",
                    timeout=QUICK)
@@ -81,32 +67,32 @@ def test_archive_without_an_image(kernel):
 
 
 def test_unknown_option(kernel):
-    r = run_kernel(kernel, initrd=mini(), cmdline="--frobnicate", timeout=QUICK)
+    r = run_kernel(kernel, initrd=mini_image(), cmdline="--frobnicate", timeout=QUICK)
     assert_quick_failure(r, 2)
     assert r.stderr.startswith("cogxen: unknown option --frobnicate\n"), r.describe()
 
 
 def test_unknown_xenport_option(kernel):
-    r = run_kernel(kernel, initrd=mini(), cmdline="--xen-frobnicate --eval 1", timeout=QUICK)
+    r = run_kernel(kernel, initrd=mini_image(), cmdline="--xen-frobnicate --eval 1", timeout=QUICK)
     assert_quick_failure(r, 2)
     assert "xenport: unknown option --xen-frobnicate" in r.stderr
 
 
 def test_unterminated_quote(kernel):
-    r = run_kernel(kernel, initrd=mini(), cmdline="--eval '3 + 4", timeout=QUICK)
+    r = run_kernel(kernel, initrd=mini_image(), cmdline="--eval '3 + 4", timeout=QUICK)
     assert_quick_failure(r, 2)
     assert "xenport: bad command line: unterminated ' quote" in r.stderr
 
 
 def test_missing_script(kernel):
-    r = run_kernel(kernel, initrd=mini(), cmdline="/nowhere.st", timeout=QUICK)
+    r = run_kernel(kernel, initrd=mini_image(), cmdline="/nowhere.st", timeout=QUICK)
     assert_quick_failure(r, 2)
     assert r.stderr.startswith("cogxen: cannot read script /nowhere.st"), r.describe()
 
 
 @pytest.mark.parametrize("kind", ["unmapped", "null", "stack"])
 def test_forced_fault_prints_a_crash_report(kernel, kind):
-    r = run_kernel(kernel, initrd=mini(), cmdline="--xen-fault=%s --eval '3 + 4'" % kind,
+    r = run_kernel(kernel, initrd=mini_image(), cmdline="--xen-fault=%s --eval '3 + 4'" % kind,
                    timeout=QUICK)
     assert_quick_failure(r, 127)
     assert r.qemu_status == 255
@@ -118,7 +104,7 @@ def test_forced_fault_prints_a_crash_report(kernel, kind):
 def test_snapshot_cannot_be_written(kernel):
     """The boot file system is read-only: the snapshot primitive fails and the
     image reports the failure, as on a read-only folder."""
-    r = run_kernel(kernel, initrd=mini(),
+    r = run_kernel(kernel, initrd=mini_image(),
                    cmdline="--eval 'Smalltalk snapshot: true andQuit: true'", timeout=120)
     assert r.status == 1, r.describe()
     assert "cogxen: error:" in r.stderr, r.describe()
@@ -128,7 +114,7 @@ def test_snapshot_cannot_be_written(kernel):
 @pytest.mark.parametrize("word", ["--xen-fault=bogus", "--xen-fault="])
 def test_unknown_fault_kind_is_refused(kernel, word):
     """A misspelt kind is bad input, not some other crash (issue 15)."""
-    r = run_kernel(kernel, initrd=mini(), cmdline="%s --eval '3 + 4'" % word, timeout=QUICK)
+    r = run_kernel(kernel, initrd=mini_image(), cmdline="%s --eval '3 + 4'" % word, timeout=QUICK)
     assert_quick_failure(r, 2)
     assert "xenport: unknown fault kind in %s" % word in r.stderr, r.describe()
     assert "CPU exception" not in r.stderr
@@ -137,6 +123,6 @@ def test_unknown_fault_kind_is_refused(kernel, word):
 
 def test_selftest_needs_a_platform_that_has_one(kernel):
     """--xen-selftest checks Xen's drivers; on a PC there are none to check."""
-    r = run_kernel(kernel, initrd=mini(), cmdline="--xen-selftest", timeout=QUICK)
+    r = run_kernel(kernel, initrd=mini_image(), cmdline="--xen-selftest", timeout=QUICK)
     assert_quick_failure(r, 2)
     assert "xenport: --xen-selftest: platform pvh has no self-test" in r.stderr, r.describe()

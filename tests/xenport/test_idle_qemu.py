@@ -4,25 +4,12 @@ second Delay then costs QEMU a fraction of a second of CPU time and still lasts
 a second.
 """
 
-import os
 import resource
 
-import pytest
-
-from qemurun import REPO, require_qemu
-from qemurun import run_kernel
+from qemurun import require_qemu
+from qemurun import run_kernel, mini_image
 
 DELAY_MS = 1000
-
-
-def mini():
-    folder = os.environ.get("COGXEN_IMAGES") or \
-        os.path.normpath(os.path.join(REPO, "..", "shared", "images"))
-    path = os.path.join(folder, "mini.image")
-    if not os.path.isfile(path):
-        pytest.skip("mini.image not found in %s" % folder)
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def children_cpu_seconds():
@@ -33,7 +20,7 @@ def children_cpu_seconds():
 def test_delay_halts_instead_of_spinning(kernel):
     require_qemu()
     before = children_cpu_seconds()
-    r = run_kernel(kernel, initrd=mini(), timeout=60,
+    r = run_kernel(kernel, initrd=mini_image(), timeout=60,
                    cmdline="--xen-info --eval '| t | t := Time millisecondClockValue. "
                            "(Delay forMilliseconds: %d) wait. "
                            "Time millisecondClockValue - t'" % DELAY_MS)
@@ -50,7 +37,7 @@ def test_delay_halts_instead_of_spinning(kernel):
 def test_a_deadlock_is_reported_not_slept_through(kernel):
     # Every process waits and no timer is set: nothing can ever run again.
     require_qemu()
-    r = run_kernel(kernel, mini(), "--eval 'Semaphore new wait'", timeout=120)
+    r = run_kernel(kernel, mini_image(), "--eval 'Semaphore new wait'", timeout=120)
     assert not r.timed_out, r.describe()
     assert r.status == 1, r.describe()
     assert "cogxen: fatal: deadlock:" in r.stderr, r.describe()

@@ -17,7 +17,7 @@ import os
 
 import pytest
 
-from qemurun import REPO, require_qemu
+from qemurun import REPO, require_qemu, images_dir
 from qemurun import command_line, cpio_archive, run_many
 
 CASES_FILE = os.path.join(REPO, "tests", "images", "cases.py")
@@ -25,11 +25,6 @@ CASES = imp.load_source("cogxen_image_cases_for_qemu", CASES_FILE).CASES
 # The expectation checks every runner of the cases shares.
 imagerun = imp.load_source("cogxen_imagerun_for_qemu",
                            os.path.join(REPO, "tests", "images", "imagerun.py"))
-
-
-def images_dir():
-    return os.environ.get("COGXEN_IMAGES") or \
-        os.path.normpath(os.path.join(REPO, "..", "shared", "images"))
 
 
 def case_timeout(case):

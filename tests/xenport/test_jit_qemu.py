@@ -2,17 +2,10 @@
 JIT when build/cogxen has it (the default, -Ojit); the JIT's own counters
 (PYPYLOG=jit-summary:-, on standard error) show that it compiled loops there."""
 
-import os
 import re
 
 from qemurun import require_qemu
-from qemurun import run_kernel
-from test_images_qemu import images_dir
-
-
-def mini():
-    with open(os.path.join(images_dir(), "mini.image"), "rb") as f:
-        return f.read()
+from qemurun import run_kernel, mini_image
 
 
 def test_tiny_benchmarks_in_the_guest(kernel):
@@ -20,7 +13,7 @@ def test_tiny_benchmarks_in_the_guest(kernel):
     version = run_kernel(kernel, cmdline="--version", timeout=60)
     assert version.status == 0, version.describe()
     jit = "(JIT)" in version.stdout
-    r = run_kernel(kernel, initrd=mini(), timeout=300,
+    r = run_kernel(kernel, initrd=mini_image(), timeout=300,
                    cmdline="PYPYLOG=jit-summary:- --eval '0 tinyBenchmarks'")
     assert r.status == 0, r.describe()
     assert re.match(r"'\d+ bytecodes/sec; \d+ sends/sec'\n\Z", r.stdout), r.describe()

@@ -2,25 +2,14 @@
 (/proc/meminfo), so that an image that recurses or grows without end gets "Space is
 low" or a clean "out of memory" (status 1), not a crash, even at -m 64."""
 
-import os
 
 import pytest
 
-from qemurun import REPO, command_line, require_qemu, run_kernel
+from qemurun import command_line, mini_image, require_qemu, run_kernel
 
 RECURSE = ("Object compile: 'cogxenRecurse: n ^(self cogxenRecurse: n + 1) + 1' "
            "classified: 'x' notifying: nil. nil cogxenRecurse: 0")
 GROW = "| c | c := OrderedCollection new. [true] whileTrue: [c add: (Array new: 100000)]"
-
-
-def mini_image():
-    folder = os.environ.get("COGXEN_IMAGES") or \
-        os.path.normpath(os.path.join(REPO, "..", "shared", "images"))
-    path = os.path.join(folder, "mini.image")
-    if not os.path.isfile(path):
-        pytest.skip("mini.image not found in %s" % folder)
-    with open(path, "rb") as f:
-        return f.read()
 
 
 @pytest.fixture(autouse=True)
