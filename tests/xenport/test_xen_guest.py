@@ -225,9 +225,6 @@ def test_a_sleeping_guest_blocks_in_xen(xen):
     assert wall >= IDLE_WINDOW_S - 0.5, c.describe()
 
 
-@pytest.mark.xfail(reason="the image's idle process asks prim 230 (relinquishProcessor) for "
-                          "1 ms sleeps, so the VM wakes about every millisecond (spyvm, issue "
-                          "15 item 9); xenport blocks each time until the deadline it is given")
 def test_a_sleeping_guest_costs_under_2_percent(xen):
     """A guest waiting on a Delay: under 2% of a CPU by Xen's own accounting
     (xl list's Time(s), in steps of 0.1 s: one step of rounding is allowed)."""
