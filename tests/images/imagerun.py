@@ -190,6 +190,24 @@ def default_jobs():
     return max(2, min(4, cpus))
 
 
+def kill_during_save(image, expression):
+    """Run expression (which saves image) with the save stalled once its temporary
+    file exists (COGXEN_TEST_SAVE_STALL), kill the VM there; answer its pid."""
+    folder = os.path.dirname(image)
+    env = dict(os.environ, COGXEN_TEST_SAVE_STALL="30")
+    proc = subprocess.Popen(vm_command() + ["--eval", expression, image],
+                            stdin=open(os.devnull), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, preexec_fn=os.setsid)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(os.listdir(folder)) < 2:
+        time.sleep(0.05)
+    opened = len(os.listdir(folder)) == 2
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert opened, "the save never opened its temporary file"
+    return proc.pid
+
+
 def remove_tree(path):
     import shutil
     shutil.rmtree(path, ignore_errors=True)

@@ -8,13 +8,11 @@ import hashlib
 import os
 import re
 import shutil
-import signal
 import subprocess
-import time
 
 import pytest
 
-from imagerun import (find_image, memory_limit_bytes, remove_tree, run_vm,
+from imagerun import (find_image, kill_during_save, memory_limit_bytes, remove_tree, run_vm,
                       translated_vm, vm_command, _child_setup)
 
 SNAPSHOT_AND_QUIT = "Smalltalk snapshot: true andQuit: true"
@@ -173,16 +171,8 @@ def test_saving_through_a_symlink_updates_its_target(tmpdir):
 def test_a_killed_save_is_cleaned_up_by_the_next_one(tmpdir):
     image = copy_image(tmpdir)
     folder = os.path.dirname(image)
-    env = dict(os.environ, COGXEN_TEST_SAVE_STALL="30")
-    proc = subprocess.Popen(vm_command() + ["--eval", SNAPSHOT_AND_QUIT, image],
-                            stdin=open(os.devnull), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, preexec_fn=os.setsid)
-    deadline = time.time() + 60
-    while time.time() < deadline and len(os.listdir(folder)) < 2:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    stale = "mini.image.%d.tmp" % proc.pid
+    pid = kill_during_save(image, SNAPSHOT_AND_QUIT)
+    stale = "mini.image.%d.tmp" % pid
     assert sorted(os.listdir(folder)) == sorted(["mini.image", stale])
     result = run_vm(["--eval", SNAPSHOT_AND_QUIT, image])
     no_crash(result)

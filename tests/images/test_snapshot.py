@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from imagerun import find_image, remove_tree, run_vm, vm_command
+from imagerun import find_image, kill_during_save, remove_tree, run_vm, vm_command
 
 SNAPSHOT_AND_QUIT = "Smalltalk snapshot: true andQuit: true"
 
@@ -162,16 +162,7 @@ def test_save_killed_midway_keeps_the_old_file(tmpdir):
     image = copy_image("mini.image", tmpdir)
     folder = os.path.dirname(image)
     before = digest(image)
-    env = dict(os.environ, COGXEN_TEST_SAVE_STALL="30")
-    proc = subprocess.Popen(vm_command() + ["--eval", SNAPSHOT_AND_QUIT, image],
-                            stdin=open(os.devnull), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, preexec_fn=os.setsid)
-    deadline = time.time() + 60
-    while time.time() < deadline and len(os.listdir(folder)) < 2:
-        time.sleep(0.05)
-    assert len(os.listdir(folder)) == 2, "the save never opened its temporary file"
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_during_save(image, SNAPSHOT_AND_QUIT)
     assert digest(image) == before
     leftovers = [n for n in os.listdir(folder) if n != "mini.image"]
     assert all(n.endswith(".tmp") for n in leftovers)
