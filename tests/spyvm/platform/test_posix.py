@@ -6,6 +6,8 @@ import stat
 import subprocess
 import sys
 
+import pytest
+
 from spyvm.platform import posix
 
 
@@ -13,23 +15,16 @@ def mode_of(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_save_keeps_a_private_file_private(tmpdir):
+@pytest.mark.parametrize("mode", [0600, 0640, 0751])
+def test_save_keeps_the_file_mode(tmpdir, mode):
+    # A private image stays private, an unusual mode stays as it was.
     path = str(tmpdir.join("a.image"))
     with open(path, "wb") as f:
         f.write("old")
-    os.chmod(path, 0600)
+    os.chmod(path, mode)
     assert posix.write_file_atomically(path, "new data")
     assert open(path, "rb").read() == "new data"
-    assert mode_of(path) == 0600
-
-
-def test_save_keeps_an_unusual_mode(tmpdir):
-    path = str(tmpdir.join("a.image"))
-    with open(path, "wb") as f:
-        f.write("old")
-    os.chmod(path, 0640)
-    assert posix.write_file_atomically(path, "new")
-    assert mode_of(path) == 0640
+    assert mode_of(path) == mode
 
 
 def test_save_of_a_new_file_follows_the_umask(tmpdir):
