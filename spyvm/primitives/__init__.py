@@ -124,6 +124,7 @@ def table():
     """The numbered primitive table, with every primitive module loaded."""
     if not _loaded:
         from spyvm.primitives import arithmetic, objects, control, system  # noqa
-        from spyvm.primitives import named  # noqa
+        from spyvm import plugins
+        plugins.load_all()
         _loaded.append(True)
     return _TABLE

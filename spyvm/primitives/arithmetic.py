@@ -1,5 +1,5 @@
-"""Arithmetic primitives: SmallInteger (1-18), LargeInteger (20-37), Float (40-59)
-and the LargeIntegers plugin.
+"""Arithmetic primitives: SmallInteger (1-18), LargeInteger (20-37), Float (40-59).
+The LargeIntegers plugin is spyvm/plugins/largeintegers.py.
 
 Every primitive checks the classes of receiver and arguments and fails (raises
 PrimitiveFailed) when the image's fallback code has to do the work: a wrong
@@ -27,7 +27,7 @@ from rpython.rlib.rfloat import isinf, isnan, INFINITY, NAN, copysign
 from spyvm import constants, model
 from spyvm.errors import PrimitiveFailed
 from spyvm.objspace import WrappingError
-from spyvm.primitives import expose, expose_named
+from spyvm.primitives import expose
 
 
 # Largest left shift (in bits) a primitive performs; beyond it the image's
@@ -43,19 +43,15 @@ else:
 # timesTwoPower: exponents beyond this saturate every double (as the C VM clips).
 MAX_TWO_POWER = 0x1000
 
-LARGE_INTEGERS_MODULE = "LargeIntegers"
-LARGE_INTEGERS_MODULE_NAME = "LargeIntegers v2.0 (CogXen)"
-
-
 # --- helpers -----------------------------------------------------------------
 
-def _smallint(w_obj):
+def smallint_value(w_obj):
     if isinstance(w_obj, model.W_SmallInteger):
         return w_obj.value
     raise PrimitiveFailed
 
 
-def _class_missing(space, w_class):
+def class_missing(space, w_class):
     return w_class is None or w_class is space.w_nil
 
 
@@ -86,7 +82,7 @@ def bigint_value(space, w_obj):
     raise PrimitiveFailed
 
 
-def _is_negative(space, w_obj):
+def is_negative(space, w_obj):
     """Sign as the LargeIntegers plugin sees it: by value or by class."""
     if isinstance(w_obj, model.W_SmallInteger):
         return w_obj.value < 0
@@ -106,7 +102,7 @@ def answer_bigint(space, big):
         w_class = space.w_LargeNegativeInteger
     else:
         w_class = space.w_LargePositiveInteger
-    if _class_missing(space, w_class):
+    if class_missing(space, w_class):
         raise PrimitiveFailed
     try:
         return space.wrap_bigint(big)
@@ -208,7 +204,7 @@ def _float_rcvr(w_obj):
 
 
 def _answer_float(space, value):
-    if _class_missing(space, space.w_Float):
+    if class_missing(space, space.w_Float):
         raise PrimitiveFailed
     return space.wrap_float(value)
 
@@ -217,8 +213,8 @@ def _answer_float(space, value):
 
 @expose(1, 1)
 def small_add(interp, w_rcvr, w_arg):
-    a = _smallint(w_rcvr)
-    b = _smallint(w_arg)
+    a = smallint_value(w_rcvr)
+    b = smallint_value(w_arg)
     try:
         r = ovfcheck(a + b)
     except OverflowError:
@@ -228,8 +224,8 @@ def small_add(interp, w_rcvr, w_arg):
 
 @expose(2, 1)
 def small_sub(interp, w_rcvr, w_arg):
-    a = _smallint(w_rcvr)
-    b = _smallint(w_arg)
+    a = smallint_value(w_rcvr)
+    b = smallint_value(w_arg)
     try:
         r = ovfcheck(a - b)
     except OverflowError:
@@ -239,38 +235,38 @@ def small_sub(interp, w_rcvr, w_arg):
 
 @expose(3, 1)
 def small_lt(interp, w_rcvr, w_arg):
-    return interp.space.wrap_bool(_smallint(w_rcvr) < _smallint(w_arg))
+    return interp.space.wrap_bool(smallint_value(w_rcvr) < smallint_value(w_arg))
 
 
 @expose(4, 1)
 def small_gt(interp, w_rcvr, w_arg):
-    return interp.space.wrap_bool(_smallint(w_rcvr) > _smallint(w_arg))
+    return interp.space.wrap_bool(smallint_value(w_rcvr) > smallint_value(w_arg))
 
 
 @expose(5, 1)
 def small_le(interp, w_rcvr, w_arg):
-    return interp.space.wrap_bool(_smallint(w_rcvr) <= _smallint(w_arg))
+    return interp.space.wrap_bool(smallint_value(w_rcvr) <= smallint_value(w_arg))
 
 
 @expose(6, 1)
 def small_ge(interp, w_rcvr, w_arg):
-    return interp.space.wrap_bool(_smallint(w_rcvr) >= _smallint(w_arg))
+    return interp.space.wrap_bool(smallint_value(w_rcvr) >= smallint_value(w_arg))
 
 
 @expose(7, 1)
 def small_eq(interp, w_rcvr, w_arg):
-    return interp.space.wrap_bool(_smallint(w_rcvr) == _smallint(w_arg))
+    return interp.space.wrap_bool(smallint_value(w_rcvr) == smallint_value(w_arg))
 
 
 @expose(8, 1)
 def small_ne(interp, w_rcvr, w_arg):
-    return interp.space.wrap_bool(_smallint(w_rcvr) != _smallint(w_arg))
+    return interp.space.wrap_bool(smallint_value(w_rcvr) != smallint_value(w_arg))
 
 
 @expose(9, 1)
 def small_mul(interp, w_rcvr, w_arg):
-    a = _smallint(w_rcvr)
-    b = _smallint(w_arg)
+    a = smallint_value(w_rcvr)
+    b = smallint_value(w_arg)
     try:
         r = ovfcheck(a * b)
     except OverflowError:
@@ -289,8 +285,8 @@ def _small_result(space, value):
 @expose(10, 1)
 def small_divide(interp, w_rcvr, w_arg):
     """/ : only exact quotients; fractions are the image's business."""
-    a = _smallint(w_rcvr)
-    b = _smallint(w_arg)
+    a = smallint_value(w_rcvr)
+    b = smallint_value(w_arg)
     if b == 0 or a % b != 0:
         raise PrimitiveFailed
     return _small_result(interp.space, a // b)
@@ -299,8 +295,8 @@ def small_divide(interp, w_rcvr, w_arg):
 @expose(11, 1)
 def small_mod(interp, w_rcvr, w_arg):
     """\\\\ : remainder of the floored division (sign of the argument)."""
-    a = _smallint(w_rcvr)
-    b = _smallint(w_arg)
+    a = smallint_value(w_rcvr)
+    b = smallint_value(w_arg)
     if b == 0:
         raise PrimitiveFailed
     return model.W_SmallInteger(a % b)
@@ -309,8 +305,8 @@ def small_mod(interp, w_rcvr, w_arg):
 @expose(12, 1)
 def small_div(interp, w_rcvr, w_arg):
     """// : floored quotient."""
-    a = _smallint(w_rcvr)
-    b = _smallint(w_arg)
+    a = smallint_value(w_rcvr)
+    b = smallint_value(w_arg)
     if b == 0:
         raise PrimitiveFailed
     return _small_result(interp.space, a // b)
@@ -319,8 +315,8 @@ def small_div(interp, w_rcvr, w_arg):
 @expose(13, 1)
 def small_quo(interp, w_rcvr, w_arg):
     """quo: : quotient truncated towards zero."""
-    a = _smallint(w_rcvr)
-    b = _smallint(w_arg)
+    a = smallint_value(w_rcvr)
+    b = smallint_value(w_arg)
     if b == 0:
         raise PrimitiveFailed
     return _small_result(interp.space, _quo(a, b))
@@ -328,22 +324,22 @@ def small_quo(interp, w_rcvr, w_arg):
 
 @expose(14, 1)
 def small_bit_and(interp, w_rcvr, w_arg):
-    return model.W_SmallInteger(_smallint(w_rcvr) & _smallint(w_arg))
+    return model.W_SmallInteger(smallint_value(w_rcvr) & smallint_value(w_arg))
 
 
 @expose(15, 1)
 def small_bit_or(interp, w_rcvr, w_arg):
-    return model.W_SmallInteger(_smallint(w_rcvr) | _smallint(w_arg))
+    return model.W_SmallInteger(smallint_value(w_rcvr) | smallint_value(w_arg))
 
 
 @expose(16, 1)
 def small_bit_xor(interp, w_rcvr, w_arg):
-    return model.W_SmallInteger(_smallint(w_rcvr) ^ _smallint(w_arg))
+    return model.W_SmallInteger(smallint_value(w_rcvr) ^ smallint_value(w_arg))
 
 
 @expose(17, 1)
 def small_bit_shift(interp, w_rcvr, w_arg):
-    w_result = bit_shift(interp.space, _smallint(w_rcvr), _smallint(w_arg))
+    w_result = bit_shift(interp.space, smallint_value(w_rcvr), smallint_value(w_arg))
     if w_result is None:
         raise PrimitiveFailed
     return w_result
@@ -356,7 +352,7 @@ def make_point(interp, w_x, w_y):
     if not (isinstance(w_y, model.W_SmallInteger) or isinstance(w_y, model.W_Float)):
         raise PrimitiveFailed
     w_class = space.w_Point
-    if _class_missing(space, w_class):
+    if class_missing(space, w_class):
         raise PrimitiveFailed
     size = 2
     try:
@@ -508,8 +504,8 @@ def large_bit_shift(interp, w_rcvr, w_arg):
     """bitShift: with two's-complement semantics (right shifts floor)."""
     space = interp.space
     a = bigint_value(space, w_rcvr)
-    shift = _smallint(w_arg)
-    return answer_bigint(space, _shift_bigint(a, shift))
+    shift = smallint_value(w_arg)
+    return answer_bigint(space, shift_bigint(a, shift))
 
 
 @dont_inline
@@ -519,7 +515,7 @@ def big_lshift(a, shift):
     return a.lshift(shift)
 
 
-def _shift_bigint(a, shift):
+def shift_bigint(a, shift):
     if shift >= 0:
         if a.sign == 0:
             return a
@@ -534,7 +530,7 @@ def _shift_bigint(a, shift):
 
 @expose(40, 0)
 def small_as_float(interp, w_rcvr):
-    return _answer_float(interp.space, float(_smallint(w_rcvr)))
+    return _answer_float(interp.space, float(smallint_value(w_rcvr)))
 
 
 @expose(41, 1)
@@ -636,7 +632,7 @@ def float_exponent(interp, w_rcvr):
 @expose(54, 1)
 def float_times_two_power(interp, w_rcvr, w_arg):
     x = _float_rcvr(w_rcvr)
-    n = _smallint(w_arg)
+    n = smallint_value(w_arg)
     if n > MAX_TWO_POWER:
         n = MAX_TWO_POWER
     elif n < -MAX_TWO_POWER:
@@ -732,178 +728,3 @@ def float_exp(interp, w_rcvr):
         except ValueError:
             r = NAN
     return _answer_float(interp.space, r)
-
-
-# --- LargeIntegers plugin ------------------------------------------------------
-# The plugin works on magnitudes: SmallIntegers count as LargeIntegers of their
-# sign. Results are normalised (the C plugin leaves some of them unnormalised;
-# the image normalises what it gets back, and equal values compare equal).
-
-def _magnitude(space, w_obj):
-    return bigint_value(space, w_obj).abs()
-
-
-def _with_sign(big, negative):
-    if negative:
-        return big.neg()
-    return big
-
-
-def _boolean(space, w_obj):
-    if w_obj is space.w_true:
-        return True
-    if w_obj is space.w_false:
-        return False
-    raise PrimitiveFailed
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primDigitAdd", 1)
-def lip_digit_add(interp, w_rcvr, w_arg):
-    """|rcvr| + |arg| with the receiver's sign."""
-    space = interp.space
-    a = _magnitude(space, w_rcvr)
-    b = _magnitude(space, w_arg)
-    return answer_bigint(space, _with_sign(a.add(b), _is_negative(space, w_rcvr)))
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primDigitSubtract", 1)
-def lip_digit_subtract(interp, w_rcvr, w_arg):
-    """|rcvr| - |arg| with the receiver's sign (so the sign flips when |arg| > |rcvr|)."""
-    space = interp.space
-    a = _magnitude(space, w_rcvr)
-    b = _magnitude(space, w_arg)
-    return answer_bigint(space, _with_sign(a.sub(b), _is_negative(space, w_rcvr)))
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primDigitMultiplyNegative", 2)
-def lip_digit_multiply_negative(interp, w_rcvr, w_arg, w_neg):
-    space = interp.space
-    a = _magnitude(space, w_rcvr)
-    b = _magnitude(space, w_arg)
-    negative = _boolean(space, w_neg)
-    return answer_bigint(space, _with_sign(a.mul(b), negative))
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primDigitDivNegative", 2)
-def lip_digit_div_negative(interp, w_rcvr, w_arg, w_neg):
-    """{|rcvr| // |arg| with sign neg. |rcvr| \\\\ |arg| with the receiver's sign}."""
-    space = interp.space
-    a = _magnitude(space, w_rcvr)
-    b = _magnitude(space, w_arg)
-    negative = _boolean(space, w_neg)
-    if b.sign == 0:
-        raise PrimitiveFailed
-    if _class_missing(space, space.w_Array):
-        raise PrimitiveFailed
-    q, r = a.divmod(b)
-    w_quo = answer_bigint(space, _with_sign(q, negative))
-    w_rem = answer_bigint(space, _with_sign(r, _is_negative(space, w_rcvr)))
-    return space.wrap_list([w_quo, w_rem])
-
-
-def _digit_bit_logic(space, w_rcvr, w_arg, op):
-    a = bigint_value(space, w_rcvr)
-    b = bigint_value(space, w_arg)
-    if a.sign < 0 or b.sign < 0:
-        raise PrimitiveFailed
-    if op == 0:
-        r = a.and_(b)
-    elif op == 1:
-        r = a.or_(b)
-    else:
-        r = a.xor(b)
-    return answer_bigint(space, r)
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primDigitBitAnd", 1)
-def lip_digit_bit_and(interp, w_rcvr, w_arg):
-    """Non-negative operands only."""
-    return _digit_bit_logic(interp.space, w_rcvr, w_arg, 0)
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primDigitBitOr", 1)
-def lip_digit_bit_or(interp, w_rcvr, w_arg):
-    return _digit_bit_logic(interp.space, w_rcvr, w_arg, 1)
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primDigitBitXor", 1)
-def lip_digit_bit_xor(interp, w_rcvr, w_arg):
-    return _digit_bit_logic(interp.space, w_rcvr, w_arg, 2)
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primDigitBitShiftMagnitude", 1)
-def lip_digit_bit_shift_magnitude(interp, w_rcvr, w_arg):
-    """The magnitude shifted (right shifts truncate it), keeping the receiver's sign."""
-    space = interp.space
-    a = _magnitude(space, w_rcvr)
-    shift = _smallint(w_arg)
-    r = _shift_bigint(a, shift)
-    return answer_bigint(space, _with_sign(r, _is_negative(space, w_rcvr)))
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primDigitCompare", 1)
-def lip_digit_compare(interp, w_rcvr, w_arg):
-    """Compare magnitudes: 1, 0 or -1 as |rcvr| >, =, < |arg|."""
-    space = interp.space
-    a = _magnitude(space, w_rcvr)
-    b = _magnitude(space, w_arg)
-    if a.gt(b):
-        return model.W_SmallInteger(1)
-    if a.lt(b):
-        return model.W_SmallInteger(-1)
-    return model.W_SmallInteger(0)
-
-
-def _normalize(space, w_rcvr, w_class):
-    if _class_missing(space, w_class) or not isinstance(w_rcvr, model.W_BytesObject) \
-            or w_rcvr.getclass(space) is not w_class:
-        raise PrimitiveFailed
-    big = bigint_value(space, w_rcvr)
-    w_result = answer_bigint(space, big)
-    if isinstance(w_result, model.W_BytesObject) and \
-            w_result.size() == w_rcvr.size():
-        return w_rcvr      # already normalised: the plugin answers the receiver
-    return w_result
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primNormalizePositive", 0)
-def lip_normalize_positive(interp, w_rcvr):
-    return _normalize(interp.space, w_rcvr, interp.space.w_LargePositiveInteger)
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primNormalizeNegative", 0)
-def lip_normalize_negative(interp, w_rcvr):
-    return _normalize(interp.space, w_rcvr, interp.space.w_LargeNegativeInteger)
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primAnyBitFromTo", 2)
-def lip_any_bit_from_to(interp, w_rcvr, w_from, w_to):
-    """Whether any bit from..to (1-based, inclusive) of the magnitude is set."""
-    space = interp.space
-    a = _magnitude(space, w_rcvr)
-    start = _smallint(w_from)
-    stop = _smallint(w_to)
-    if start < 1 or stop < 1:
-        raise PrimitiveFailed
-    length = a.bit_length()
-    if stop > length:
-        stop = length
-    if start > stop:
-        return space.w_false
-    bits = a.rshift(start - 1)
-    width = stop - start + 1
-    mask = big_lshift(rbigint.fromint(1), width).sub(rbigint.fromint(1))
-    return space.wrap_bool(bits.and_(mask).sign != 0)
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primGetModuleName", 0)
-def lip_get_module_name(interp, w_rcvr):
-    space = interp.space
-    if _class_missing(space, space.w_String):
-        raise PrimitiveFailed
-    return space.wrap_string(LARGE_INTEGERS_MODULE_NAME)
-
-
-@expose_named(LARGE_INTEGERS_MODULE, "primCheckIfCModuleExists", 0)
-def lip_check_if_c_module_exists(interp, w_rcvr):
-    return interp.space.w_true

@@ -1,4 +1,4 @@
-"""Arithmetic primitives: SmallInteger, LargeInteger, Float and the LargeIntegers plugin."""
+"""Arithmetic primitives: SmallInteger, LargeInteger, Float."""
 
 import math
 
@@ -9,7 +9,6 @@ from spyvm import constants, model
 from spyvm.errors import PrimitiveFailed
 from spyvm.primitives import arithmetic
 
-LIP = arithmetic.LARGE_INTEGERS_MODULE
 NAN = float("nan")
 INF = float("inf")
 
@@ -19,52 +18,6 @@ MININT = -2 ** 30
 
 # --- helpers --------------------------------------------------------------------
 
-def w_int(space, n):
-    """The normalised Integer for Python int/long n."""
-    return space.wrap_bigint(rbigint.fromlong(n))
-
-
-def w_large(space, n, extra_bytes=0):
-    """A LargeInteger object for n even when n fits a SmallInteger, with optional
-    leading zero bytes (an unnormalised LargeInteger)."""
-    if n < 0:
-        w_class = space.w_LargeNegativeInteger
-        n = -n
-    else:
-        w_class = space.w_LargePositiveInteger
-    digits = []
-    while n:
-        digits.append(chr(n & 0xff))
-        n >>= 8
-    digits.extend(["\x00"] * extra_bytes)
-    w_obj = model.W_BytesObject(w_class, len(digits))
-    w_obj.set_string("".join(digits))
-    return w_obj
-
-
-def w_float(space, x):
-    return space.wrap_float(x)
-
-
-def int_value(space, w_obj):
-    return space.unwrap_bigint(w_obj).tolong()
-
-
-def assert_int(space, w_obj, expected):
-    """w_obj is the normalised Integer for expected."""
-    if space.minint <= expected <= space.maxint:
-        assert isinstance(w_obj, model.W_SmallInteger), repr(w_obj)
-        assert w_obj.value == expected
-        return
-    assert isinstance(w_obj, model.W_BytesObject)
-    if expected < 0:
-        assert w_obj.getclass(space) is space.w_LargeNegativeInteger
-    else:
-        assert w_obj.getclass(space) is space.w_LargePositiveInteger
-    assert w_obj.size() > 0 and w_obj.getbyte(w_obj.size() - 1) != 0, "not normalised"
-    assert int_value(space, w_obj) == expected
-
-
 def assert_float(w_obj, expected):
     assert isinstance(w_obj, model.W_Float)
     if math.isnan(expected):
@@ -72,10 +25,6 @@ def assert_float(w_obj, expected):
     else:
         assert w_obj.value == expected
         assert math.copysign(1.0, w_obj.value) == math.copysign(1.0, expected)
-
-
-def assert_bool(space, w_obj, expected):
-    assert w_obj is space.wrap_bool(expected)
 
 
 def quo(a, b):
@@ -90,11 +39,6 @@ def test_module_imports_and_registers():
     for number in range(1, 60):
         registered = primitives._TABLE[number] is not None
         assert registered == (number not in (19, 38, 39)), number
-    for name in ["primDigitAdd", "primDigitSubtract", "primDigitMultiplyNegative",
-                 "primDigitDivNegative", "primDigitBitAnd", "primDigitBitOr",
-                 "primDigitBitXor", "primDigitBitShiftMagnitude", "primDigitCompare",
-                 "primNormalizePositive", "primNormalizeNegative", "primGetModuleName"]:
-        assert primitives.lookup_named(LIP, name) is not None, name
 
 
 def test_fake_space(fake_space):
@@ -131,19 +75,19 @@ SMALL_CASES = [
 
 
 @pytest.mark.parametrize("number, a, b, expected", SMALL_CASES)
-def test_smallint_arithmetic(fake_space, call_primitive, number, a, b, expected):
+def test_smallint_arithmetic(ints, fake_space, call_primitive, number, a, b, expected):
     space = fake_space
-    w_result = call_primitive(space, number, w_int(space, a), w_int(space, b))
-    assert_int(space, w_result, expected)
+    w_result = call_primitive(space, number, ints.w_int(space, a), ints.w_int(space, b))
+    ints.assert_int(space, w_result, expected)
 
 
 @pytest.mark.parametrize("a, b", [(3, 4), (4, 3), (5, 5), (-1, 1), (MININT, MAXINT), (0, 0)])
-def test_smallint_comparisons(fake_space, call_primitive, a, b):
+def test_smallint_comparisons(ints, fake_space, call_primitive, a, b):
     space = fake_space
     ops = {3: a < b, 4: a > b, 5: a <= b, 6: a >= b, 7: a == b, 8: a != b}
     for number, expected in ops.items():
-        w_result = call_primitive(space, number, w_int(space, a), w_int(space, b))
-        assert_bool(space, w_result, expected)
+        w_result = call_primitive(space, number, ints.w_int(space, a), ints.w_int(space, b))
+        ints.assert_bool(space, w_result, expected)
 
 
 @pytest.mark.parametrize("number, a, b", [
@@ -153,45 +97,45 @@ def test_smallint_comparisons(fake_space, call_primitive, a, b):
     # OpenSmalltalk VM, and the image's fallback code answers the LargeInteger.
     (10, MININT, -1), (12, MININT, -1), (13, MININT, -1),
 ])
-def test_smallint_failures(fake_space, call_primitive, number, a, b):
+def test_smallint_failures(ints, fake_space, call_primitive, number, a, b):
     space = fake_space
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, number, w_int(space, a), w_int(space, b))
+        call_primitive(space, number, ints.w_int(space, a), ints.w_int(space, b))
 
 
 @pytest.mark.parametrize("number", range(1, 18))
-def test_smallint_wrong_classes(fake_space, call_primitive, number):
+def test_smallint_wrong_classes(ints, fake_space, call_primitive, number):
     space = fake_space
-    bad = [w_float(space, 2.0), w_int(space, 2 ** 40), w_large(space, 2), space.w_nil,
+    bad = [ints.w_float(space, 2.0), ints.w_int(space, 2 ** 40), ints.w_large(space, 2), space.w_nil,
            space.w_true, space.wrap_string("2")]
     for w_bad in bad:
         with pytest.raises(PrimitiveFailed):
-            call_primitive(space, number, w_int(space, 3), w_bad)
+            call_primitive(space, number, ints.w_int(space, 3), w_bad)
         with pytest.raises(PrimitiveFailed):
-            call_primitive(space, number, w_bad, w_int(space, 3))
+            call_primitive(space, number, w_bad, ints.w_int(space, 3))
 
 
 @pytest.mark.parametrize("number, a, b", [
     (1, MAXINT, 1), (2, MININT, 1), (9, 2 ** 20, 2 ** 20), (10, MININT, -1),
     (12, MININT, -1), (13, MININT, -1), (17, 1, 40), (17, -1, 40),
 ])
-def test_smallint_overflow_without_large_classes(fake_space, call_primitive, number, a, b):
+def test_smallint_overflow_without_large_classes(ints, fake_space, call_primitive, number, a, b):
     space = fake_space
     space.w_LargePositiveInteger = space.w_nil
     space.w_LargeNegativeInteger = space.w_nil
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, number, w_int(space, a), w_int(space, b))
+        call_primitive(space, number, ints.w_int(space, a), ints.w_int(space, b))
     # Results in range still work.
-    assert_int(space, call_primitive(space, 1, w_int(space, 3), w_int(space, 4)), 7)
+    ints.assert_int(space, call_primitive(space, 1, ints.w_int(space, 3), ints.w_int(space, 4)), 7)
 
 
-def test_wrong_argument_count(fake_space, run_primitive):
+def test_wrong_argument_count(ints, fake_space, run_primitive):
     from spyvm.primitives import _TABLE
     space = fake_space
     with pytest.raises(PrimitiveFailed):
-        run_primitive(space, _TABLE[1], w_int(space, 1), [w_int(space, 2), w_int(space, 3)])
+        run_primitive(space, _TABLE[1], ints.w_int(space, 1), [ints.w_int(space, 2), ints.w_int(space, 3)])
     with pytest.raises(PrimitiveFailed):
-        run_primitive(space, _TABLE[40], w_int(space, 1), [w_int(space, 2)])
+        run_primitive(space, _TABLE[40], ints.w_int(space, 1), [ints.w_int(space, 2)])
 
 
 @pytest.mark.parametrize("number, a, b, expected", [
@@ -204,73 +148,73 @@ def test_wrong_argument_count(fake_space, run_primitive):
     (17, 2 ** 60 - 1, -59, 1), (17, 2 ** 60 - 1, -62, 0), (17, -5, -63, -1),
     (16, -1, 2 ** 60 - 1, -2 ** 60),
 ])
-def test_smallint_64bit(fake_space64, call_primitive, number, a, b, expected):
+def test_smallint_64bit(ints, fake_space64, call_primitive, number, a, b, expected):
     space = fake_space64
-    w_result = call_primitive(space, number, w_int(space, a), w_int(space, b))
-    assert_int(space, w_result, expected)
+    w_result = call_primitive(space, number, ints.w_int(space, a), ints.w_int(space, b))
+    ints.assert_int(space, w_result, expected)
 
 
 @pytest.mark.parametrize("number", [10, 12, 13])
-def test_smallint_64bit_division_overflow_fails(fake_space64, call_primitive, number):
+def test_smallint_64bit_division_overflow_fails(ints, fake_space64, call_primitive, number):
     space = fake_space64
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, number, w_int(space, -2 ** 60), w_int(space, -1))
-    assert_int(space, call_primitive(space, number, w_int(space, -2 ** 60), w_int(space, 1)),
+        call_primitive(space, number, ints.w_int(space, -2 ** 60), ints.w_int(space, -1))
+    ints.assert_int(space, call_primitive(space, number, ints.w_int(space, -2 ** 60), ints.w_int(space, 1)),
                -2 ** 60)
 
 
-def test_bit_shift_function(fake_space):
+def test_bit_shift_function(ints, fake_space):
     space = fake_space
     assert arithmetic.bit_shift(space, 1, 3).value == 8
     assert arithmetic.bit_shift(space, -8, -2).value == -2
     assert arithmetic.bit_shift(space, 1, arithmetic.MAX_SHIFT + 1) is None
-    assert_int(space, arithmetic.bit_shift(space, 1, 64), 2 ** 64)
+    ints.assert_int(space, arithmetic.bit_shift(space, 1, 64), 2 ** 64)
     space.w_LargePositiveInteger = space.w_nil
     assert arithmetic.bit_shift(space, 1, 64) is None
 
 
-def test_interpreter_fast_paths(fake_space):
+def test_interpreter_fast_paths(ints, fake_space):
     from spyvm.interpreter import _smallint_op, _float_op
     space = fake_space
-    assert_int(space, _smallint_op(space, 12, 1, 40), 2 ** 40)
-    assert_int(space, _smallint_op(space, 12, -16, -2), -4)
-    assert_float(_float_op(space, 0, w_float(space, 1.5), w_int(space, 2)), 3.5)
-    assert_float(_float_op(space, 9, w_int(space, 3), w_float(space, 2.0)), 1.5)
-    assert _float_op(space, 0, w_float(space, 1.5), space.w_nil) is None
-    assert _float_op(space, 0, w_float(space, 1.5), w_int(space, 2 ** 40)) is None
+    ints.assert_int(space, _smallint_op(space, 12, 1, 40), 2 ** 40)
+    ints.assert_int(space, _smallint_op(space, 12, -16, -2), -4)
+    assert_float(_float_op(space, 0, ints.w_float(space, 1.5), ints.w_int(space, 2)), 3.5)
+    assert_float(_float_op(space, 9, ints.w_int(space, 3), ints.w_float(space, 2.0)), 1.5)
+    assert _float_op(space, 0, ints.w_float(space, 1.5), space.w_nil) is None
+    assert _float_op(space, 0, ints.w_float(space, 1.5), ints.w_int(space, 2 ** 40)) is None
 
 
 # --- Point (18) -------------------------------------------------------------------
 
-def test_make_point(fake_space, call_primitive):
+def test_make_point(ints, fake_space, call_primitive):
     space = fake_space
-    w_x = w_int(space, 3)
-    w_y = w_float(space, 4.5)
+    w_x = ints.w_int(space, 3)
+    w_y = ints.w_float(space, 4.5)
     w_point = call_primitive(space, 18, w_x, w_y)
     assert isinstance(w_point, model.W_PointersObject)
     assert w_point.getclass(space) is space.w_Point
     assert w_point.size() == 2
     assert w_point.fetch(space, constants.POINT_X) is w_x
     assert w_point.fetch(space, constants.POINT_Y) is w_y
-    w_point = call_primitive(space, 18, w_float(space, 1.0), w_int(space, -2))
+    w_point = call_primitive(space, 18, ints.w_float(space, 1.0), ints.w_int(space, -2))
     assert w_point.fetch(space, constants.POINT_Y).value == -2
 
 
 @pytest.mark.parametrize("make_arg", [
-    lambda space: space.w_nil, lambda space: w_int(space, 2 ** 40),
+    lambda space: space.w_nil, lambda space: space.wrap_bigint(rbigint.fromlong(2 ** 40)),
     lambda space: space.wrap_string("x"),
 ])
-def test_make_point_bad_argument(fake_space, call_primitive, make_arg):
+def test_make_point_bad_argument(ints, fake_space, call_primitive, make_arg):
     space = fake_space
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, 18, w_int(space, 1), make_arg(space))
+        call_primitive(space, 18, ints.w_int(space, 1), make_arg(space))
 
 
-def test_make_point_without_point_class(fake_space, call_primitive):
+def test_make_point_without_point_class(ints, fake_space, call_primitive):
     space = fake_space
     space.w_Point = space.w_nil
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, 18, w_int(space, 1), w_int(space, 2))
+        call_primitive(space, 18, ints.w_int(space, 1), ints.w_int(space, 2))
 
 
 # --- LargeInteger (20-37) ---------------------------------------------------------
@@ -297,94 +241,94 @@ def _large_expected(number, a, b):
 
 
 @pytest.mark.parametrize("number", range(20, 37))
-def test_large_integer_ops(fake_space, call_primitive, number):
+def test_large_integer_ops(ints, fake_space, call_primitive, number):
     space = fake_space
     for a in LARGE_VALUES:
         for b in LARGE_VALUES:
             expected = _large_expected(number, a, b)
             if expected is None:
                 with pytest.raises(PrimitiveFailed):
-                    call_primitive(space, number, w_int(space, a), w_int(space, b))
+                    call_primitive(space, number, ints.w_int(space, a), ints.w_int(space, b))
                 continue
-            w_result = call_primitive(space, number, w_int(space, a), w_int(space, b))
+            w_result = call_primitive(space, number, ints.w_int(space, a), ints.w_int(space, b))
             if isinstance(expected, bool):
-                assert_bool(space, w_result, expected)
+                ints.assert_bool(space, w_result, expected)
             else:
-                assert_int(space, w_result, expected)
+                ints.assert_int(space, w_result, expected)
 
 
 @pytest.mark.parametrize("number", range(20, 37))
-def test_large_integer_unnormalised_operands(fake_space, call_primitive, number):
+def test_large_integer_unnormalised_operands(ints, fake_space, call_primitive, number):
     space = fake_space
     a, b = 12 * (2 ** 40 + 1), 12
-    w_a = w_large(space, a, extra_bytes=2)
-    w_b = w_large(space, b, extra_bytes=1)
+    w_a = ints.w_large(space, a, extra_bytes=2)
+    w_b = ints.w_large(space, b, extra_bytes=1)
     expected = _large_expected(number, a, b)
     w_result = call_primitive(space, number, w_a, w_b)
     if isinstance(expected, bool):
-        assert_bool(space, w_result, expected)
+        ints.assert_bool(space, w_result, expected)
     else:
-        assert_int(space, w_result, expected)
+        ints.assert_int(space, w_result, expected)
 
 
 @pytest.mark.parametrize("number", range(20, 38))
-def test_large_integer_wrong_classes(fake_space, call_primitive, number):
+def test_large_integer_wrong_classes(ints, fake_space, call_primitive, number):
     space = fake_space
-    w_a = w_int(space, 2 ** 40)
+    w_a = ints.w_int(space, 2 ** 40)
     w_bytes = model.W_BytesObject(space.w_ByteArray, 2)
-    for w_bad in [w_float(space, 2.0), space.w_nil, space.wrap_string("ab"), w_bytes]:
+    for w_bad in [ints.w_float(space, 2.0), space.w_nil, space.wrap_string("ab"), w_bytes]:
         with pytest.raises(PrimitiveFailed):
             call_primitive(space, number, w_a, w_bad)
         with pytest.raises(PrimitiveFailed):
-            call_primitive(space, number, w_bad, w_int(space, 3))
+            call_primitive(space, number, w_bad, ints.w_int(space, 3))
 
 
 @pytest.mark.parametrize("a", [0, 1, -1, 5, -5, 2 ** 40 + 3, -(2 ** 40 + 3), 3 ** 60])
 @pytest.mark.parametrize("shift", [0, 1, 7, 8, 31, 64, 200, -1, -7, -8, -31, -64, -200,
                                    MININT])
-def test_large_bit_shift(fake_space, call_primitive, a, shift):
+def test_large_bit_shift(ints, fake_space, call_primitive, a, shift):
     space = fake_space
-    w_result = call_primitive(space, 37, w_int(space, a), w_int(space, shift))
+    w_result = call_primitive(space, 37, ints.w_int(space, a), ints.w_int(space, shift))
     if shift >= 0:
-        assert_int(space, w_result, a << shift)
+        ints.assert_int(space, w_result, a << shift)
     else:
-        assert_int(space, w_result, a >> -shift)
+        ints.assert_int(space, w_result, a >> -shift)
 
 
-def test_large_bit_shift_failures(fake_space, call_primitive):
+def test_large_bit_shift_failures(ints, fake_space, call_primitive):
     space = fake_space
-    w_a = w_int(space, 2 ** 40)
+    w_a = ints.w_int(space, 2 ** 40)
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, 37, w_a, w_int(space, 2 ** 40))
+        call_primitive(space, 37, w_a, ints.w_int(space, 2 ** 40))
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, 37, w_a, w_int(space, arithmetic.MAX_SHIFT + 1))
-    assert_int(space, call_primitive(space, 37, w_int(space, 0), w_int(space, MAXINT)), 0)
+        call_primitive(space, 37, w_a, ints.w_int(space, arithmetic.MAX_SHIFT + 1))
+    ints.assert_int(space, call_primitive(space, 37, ints.w_int(space, 0), ints.w_int(space, MAXINT)), 0)
 
 
-def test_large_results_without_classes(fake_space, call_primitive):
+def test_large_results_without_classes(ints, fake_space, call_primitive):
     space = fake_space
-    w_a = w_int(space, 2 ** 40)
+    w_a = ints.w_int(space, 2 ** 40)
     space.w_LargeNegativeInteger = space.w_nil
-    assert_int(space, call_primitive(space, 21, w_a, w_a), 2 ** 41)
-    assert_int(space, call_primitive(space, 22, w_a, w_a), 0)
+    ints.assert_int(space, call_primitive(space, 21, w_a, w_a), 2 ** 41)
+    ints.assert_int(space, call_primitive(space, 22, w_a, w_a), 0)
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, 22, w_int(space, 5), w_a)
+        call_primitive(space, 22, ints.w_int(space, 5), w_a)
 
 
 # --- Float (40-59) ----------------------------------------------------------------
 
-def test_as_float(fake_space, call_primitive):
+def test_as_float(ints, fake_space, call_primitive):
     space = fake_space
-    assert_float(call_primitive(space, 40, w_int(space, 3)), 3.0)
-    assert_float(call_primitive(space, 40, w_int(space, MININT)), float(MININT))
-    for w_bad in [w_float(space, 1.0), w_int(space, 2 ** 40), space.w_nil]:
+    assert_float(call_primitive(space, 40, ints.w_int(space, 3)), 3.0)
+    assert_float(call_primitive(space, 40, ints.w_int(space, MININT)), float(MININT))
+    for w_bad in [ints.w_float(space, 1.0), ints.w_int(space, 2 ** 40), space.w_nil]:
         with pytest.raises(PrimitiveFailed):
             call_primitive(space, 40, w_bad)
 
 
-def test_as_float_64bit(fake_space64, call_primitive):
+def test_as_float_64bit(ints, fake_space64, call_primitive):
     space = fake_space64
-    assert_float(call_primitive(space, 40, w_int(space, 2 ** 60 - 1)), float(2 ** 60))
+    assert_float(call_primitive(space, 40, ints.w_int(space, 2 ** 60 - 1)), float(2 ** 60))
 
 
 FLOAT_BINARY = [
@@ -397,68 +341,68 @@ FLOAT_VALUES = [0.0, -0.0, 1.5, -2.25, 1e300, 5e-324, INF, -INF, NAN]
 
 
 @pytest.mark.parametrize("number, op", FLOAT_BINARY)
-def test_float_binary(fake_space, call_primitive, number, op):
+def test_float_binary(ints, fake_space, call_primitive, number, op):
     space = fake_space
     for a in FLOAT_VALUES:
         for b in FLOAT_VALUES + [3, -4, 0, MAXINT, MININT]:
             if isinstance(b, int):
-                w_b = w_int(space, b)
+                w_b = ints.w_int(space, b)
             else:
-                w_b = w_float(space, b)
+                w_b = ints.w_float(space, b)
             if number == 50 and b == 0:
                 with pytest.raises(PrimitiveFailed):
-                    call_primitive(space, number, w_float(space, a), w_b)
+                    call_primitive(space, number, ints.w_float(space, a), w_b)
                 continue
-            w_result = call_primitive(space, number, w_float(space, a), w_b)
+            w_result = call_primitive(space, number, ints.w_float(space, a), w_b)
             expected = op(a, float(b))
             if isinstance(expected, bool):
-                assert_bool(space, w_result, expected)
+                ints.assert_bool(space, w_result, expected)
             else:
                 assert_float(w_result, expected)
 
 
 @pytest.mark.parametrize("number", range(41, 51))
-def test_float_binary_wrong_classes(fake_space, call_primitive, number):
+def test_float_binary_wrong_classes(ints, fake_space, call_primitive, number):
     space = fake_space
-    for w_bad in [space.w_nil, w_int(space, 2 ** 40), space.wrap_string("1.0"), space.w_true]:
+    for w_bad in [space.w_nil, ints.w_int(space, 2 ** 40), space.wrap_string("1.0"), space.w_true]:
         with pytest.raises(PrimitiveFailed):
-            call_primitive(space, number, w_float(space, 1.0), w_bad)
+            call_primitive(space, number, ints.w_float(space, 1.0), w_bad)
     # The receiver must be a Float.
-    for w_bad in [w_int(space, 2), space.w_nil, w_int(space, 2 ** 40)]:
+    for w_bad in [ints.w_int(space, 2), space.w_nil, ints.w_int(space, 2 ** 40)]:
         with pytest.raises(PrimitiveFailed):
-            call_primitive(space, number, w_bad, w_float(space, 1.0))
+            call_primitive(space, number, w_bad, ints.w_float(space, 1.0))
 
 
-def test_float_nan_comparisons(fake_space, call_primitive):
+def test_float_nan_comparisons(ints, fake_space, call_primitive):
     space = fake_space
-    w_nan = w_float(space, NAN)
-    assert_bool(space, call_primitive(space, 47, w_nan, w_nan), False)
-    assert_bool(space, call_primitive(space, 48, w_nan, w_nan), True)
+    w_nan = ints.w_float(space, NAN)
+    ints.assert_bool(space, call_primitive(space, 47, w_nan, w_nan), False)
+    ints.assert_bool(space, call_primitive(space, 48, w_nan, w_nan), True)
     for number in (43, 44, 45, 46):
-        assert_bool(space, call_primitive(space, number, w_nan, w_float(space, 1.0)), False)
-        assert_bool(space, call_primitive(space, number, w_float(space, 1.0), w_nan), False)
+        ints.assert_bool(space, call_primitive(space, number, w_nan, ints.w_float(space, 1.0)), False)
+        ints.assert_bool(space, call_primitive(space, number, ints.w_float(space, 1.0), w_nan), False)
 
 
-def test_float_with_inexact_smallint_64bit(fake_space64, call_primitive):
+def test_float_with_inexact_smallint_64bit(ints, fake_space64, call_primitive):
     space = fake_space64
-    w_one = w_float(space, 1.0)
-    assert_bool(space, call_primitive(space, 43, w_one, w_int(space, 2 ** 53)), True)
+    w_one = ints.w_float(space, 1.0)
+    ints.assert_bool(space, call_primitive(space, 43, w_one, ints.w_int(space, 2 ** 53)), True)
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, 47, w_float(space, 2.0 ** 60), w_int(space, 2 ** 60 - 1))
+        call_primitive(space, 47, ints.w_float(space, 2.0 ** 60), ints.w_int(space, 2 ** 60 - 1))
 
 
-def test_float_value(fake_space, fake_space64):
+def test_float_value(ints, fake_space, fake_space64):
     space = fake_space
-    w_f = w_float(space, 2.5)
+    w_f = ints.w_float(space, 2.5)
     assert arithmetic.float_value(space, w_f) is w_f
-    w_conv = arithmetic.float_value(space, w_int(space, -7))
+    w_conv = arithmetic.float_value(space, ints.w_int(space, -7))
     assert_float(w_conv, -7.0)
     assert w_conv.getclass(space) is space.w_Float
     assert arithmetic.float_value(space, space.w_nil) is None
-    assert arithmetic.float_value(space, w_int(space, 2 ** 40)) is None
+    assert arithmetic.float_value(space, ints.w_int(space, 2 ** 40)) is None
     space = fake_space64
-    assert_float(arithmetic.float_value(space, w_int(space, 2 ** 53)), 2.0 ** 53)
-    assert arithmetic.float_value(space, w_int(space, 2 ** 53 + 1)) is None
+    assert_float(arithmetic.float_value(space, ints.w_int(space, 2 ** 53)), 2.0 ** 53)
+    assert arithmetic.float_value(space, ints.w_int(space, 2 ** 53 + 1)) is None
 
 
 @pytest.mark.parametrize("x, expected", [
@@ -469,41 +413,41 @@ def test_float_value(fake_space, fake_space64):
                                                        -int(1.7976931348623157e308)),
     (123456789012345.67, 123456789012345),
 ])
-def test_truncated(fake_space, call_primitive, x, expected):
+def test_truncated(ints, fake_space, call_primitive, x, expected):
     space = fake_space
-    assert_int(space, call_primitive(space, 51, w_float(space, x)), expected)
+    ints.assert_int(space, call_primitive(space, 51, ints.w_float(space, x)), expected)
 
 
 @pytest.mark.parametrize("x", [NAN, INF, -INF])
-def test_truncated_fails_for_non_finite(fake_space, call_primitive, x):
+def test_truncated_fails_for_non_finite(ints, fake_space, call_primitive, x):
     space = fake_space
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, 51, w_float(space, x))
+        call_primitive(space, 51, ints.w_float(space, x))
 
 
-def test_truncated_64bit(fake_space64, call_primitive):
+def test_truncated_64bit(ints, fake_space64, call_primitive):
     space = fake_space64
-    assert_int(space, call_primitive(space, 51, w_float(space, 1e15)), 10 ** 15)
-    assert_int(space, call_primitive(space, 51, w_float(space, 2.0 ** 60)), 2 ** 60)
-    assert_int(space, call_primitive(space, 51, w_float(space, -2.0 ** 60)), -2 ** 60)
-    assert_int(space, call_primitive(space, 51, w_float(space, 1e20)), 10 ** 20)
+    ints.assert_int(space, call_primitive(space, 51, ints.w_float(space, 1e15)), 10 ** 15)
+    ints.assert_int(space, call_primitive(space, 51, ints.w_float(space, 2.0 ** 60)), 2 ** 60)
+    ints.assert_int(space, call_primitive(space, 51, ints.w_float(space, -2.0 ** 60)), -2 ** 60)
+    ints.assert_int(space, call_primitive(space, 51, ints.w_float(space, 1e20)), 10 ** 20)
 
 
-def test_truncated_without_large_classes(fake_space, call_primitive):
+def test_truncated_without_large_classes(ints, fake_space, call_primitive):
     space = fake_space
     space.w_LargePositiveInteger = space.w_nil
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, 51, w_float(space, 1e15))
-    assert_int(space, call_primitive(space, 51, w_float(space, 1e5)), 100000)
+        call_primitive(space, 51, ints.w_float(space, 1e15))
+    ints.assert_int(space, call_primitive(space, 51, ints.w_float(space, 1e5)), 100000)
 
 
 @pytest.mark.parametrize("x, expected", [
     (3.75, 0.75), (-3.75, -0.75), (2.0, 0.0), (-2.0, -0.0), (0.0, 0.0), (1e300, 0.0),
     (INF, 0.0), (-INF, -0.0), (NAN, NAN),
 ])
-def test_fraction_part(fake_space, call_primitive, x, expected):
+def test_fraction_part(ints, fake_space, call_primitive, x, expected):
     space = fake_space
-    assert_float(call_primitive(space, 52, w_float(space, x)), expected)
+    assert_float(call_primitive(space, 52, ints.w_float(space, x)), expected)
 
 
 @pytest.mark.parametrize("x, expected", [
@@ -511,9 +455,9 @@ def test_fraction_part(fake_space, call_primitive, x, expected):
     (5e-324, -1074), (2.2250738585072014e-308, -1022), (1.7976931348623157e308, 1023),
     (0.0, -1), (-0.0, -1), (INF, -1), (NAN, -1),
 ])
-def test_exponent(fake_space, call_primitive, x, expected):
+def test_exponent(ints, fake_space, call_primitive, x, expected):
     space = fake_space
-    w_result = call_primitive(space, 53, w_float(space, x))
+    w_result = call_primitive(space, 53, ints.w_float(space, x))
     assert isinstance(w_result, model.W_SmallInteger)
     assert w_result.value == expected
 
@@ -524,19 +468,19 @@ def test_exponent(fake_space, call_primitive, x, expected):
     (-1.0, -5000, -0.0), (5e-324, 1074, 1.0), (1.0, MAXINT, INF), (1.0, MININT, 0.0),
     (0.0, 100, 0.0), (INF, -100, INF), (NAN, 3, NAN),
 ])
-def test_times_two_power(fake_space, call_primitive, x, n, expected):
+def test_times_two_power(ints, fake_space, call_primitive, x, n, expected):
     space = fake_space
-    assert_float(call_primitive(space, 54, w_float(space, x), w_int(space, n)), expected)
+    assert_float(call_primitive(space, 54, ints.w_float(space, x), ints.w_int(space, n)), expected)
 
 
-def test_times_two_power_failures(fake_space, call_primitive):
+def test_times_two_power_failures(ints, fake_space, call_primitive):
     space = fake_space
-    w_one = w_float(space, 1.0)
-    for w_bad in [w_float(space, 2.0), w_int(space, 2 ** 40), space.w_nil]:
+    w_one = ints.w_float(space, 1.0)
+    for w_bad in [ints.w_float(space, 2.0), ints.w_int(space, 2 ** 40), space.w_nil]:
         with pytest.raises(PrimitiveFailed):
             call_primitive(space, 54, w_one, w_bad)
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, 54, w_int(space, 1), w_int(space, 2))
+        call_primitive(space, 54, ints.w_int(space, 1), ints.w_int(space, 2))
 
 
 @pytest.mark.parametrize("number, x, expected", [
@@ -550,213 +494,22 @@ def test_times_two_power_failures(fake_space, call_primitive):
     (59, 0.0, 1.0), (59, 1.0, math.exp(1.0)), (59, 1000.0, INF), (59, -1000.0, 0.0),
     (59, INF, INF), (59, -INF, 0.0), (59, NAN, NAN), (59, 709.0, math.exp(709.0)),
 ])
-def test_float_functions(fake_space, call_primitive, number, x, expected):
+def test_float_functions(ints, fake_space, call_primitive, number, x, expected):
     space = fake_space
-    assert_float(call_primitive(space, number, w_float(space, x)), expected)
+    assert_float(call_primitive(space, number, ints.w_float(space, x)), expected)
 
 
 @pytest.mark.parametrize("x", [-1.0, -INF, NAN, -5e-324])
-def test_sqrt_fails_for_negative_and_nan(fake_space, call_primitive, x):
+def test_sqrt_fails_for_negative_and_nan(ints, fake_space, call_primitive, x):
     space = fake_space
     with pytest.raises(PrimitiveFailed):
-        call_primitive(space, 55, w_float(space, x))
+        call_primitive(space, 55, ints.w_float(space, x))
 
 
 @pytest.mark.parametrize("number", range(51, 60))
-def test_float_unary_wrong_receiver(fake_space, call_primitive, number):
+def test_float_unary_wrong_receiver(ints, fake_space, call_primitive, number):
     space = fake_space
-    args = [w_int(space, 1)] if number == 54 else []
-    for w_bad in [w_int(space, 4), space.w_nil, w_int(space, 2 ** 40)]:
+    args = [ints.w_int(space, 1)] if number == 54 else []
+    for w_bad in [ints.w_int(space, 4), space.w_nil, ints.w_int(space, 2 ** 40)]:
         with pytest.raises(PrimitiveFailed):
             call_primitive(space, number, w_bad, *args)
-
-
-# --- LargeIntegers plugin ---------------------------------------------------------
-
-def call_lip(call_named_primitive, space, name, w_rcvr, *args_w):
-    return call_named_primitive(space, LIP, name, w_rcvr, *args_w)
-
-
-@pytest.mark.parametrize("a, b, add, sub", [
-    (2 ** 40, 5, 2 ** 40 + 5, 2 ** 40 - 5),
-    (-(2 ** 40), 5, -(2 ** 40 + 5), -(2 ** 40 - 5)),
-    (-(2 ** 40), -5, -(2 ** 40 + 5), -(2 ** 40 - 5)),
-    (5, 2 ** 40, 2 ** 40 + 5, -(2 ** 40 - 5)),
-    (-5, 2 ** 40, -(2 ** 40 + 5), 2 ** 40 - 5),
-    (-3, 4, -7, 1), (3, -4, 7, -1), (0, -4, 4, -4), (2 ** 40, 2 ** 40, 2 ** 41, 0),
-    (-(2 ** 40), 2 ** 40, -(2 ** 41), 0),
-])
-def test_lip_add_subtract(fake_space, call_named_primitive, a, b, add, sub):
-    space = fake_space
-    assert_int(space, call_lip(call_named_primitive, space, "primDigitAdd",
-                               w_int(space, a), w_int(space, b)), add)
-    assert_int(space, call_lip(call_named_primitive, space, "primDigitSubtract",
-                               w_int(space, a), w_int(space, b)), sub)
-
-
-def test_lip_multiply(fake_space, call_named_primitive):
-    space = fake_space
-    f = "primDigitMultiplyNegative"
-    assert_int(space, call_lip(call_named_primitive, space, f, w_int(space, 2 ** 40),
-                               w_int(space, -3), space.w_true), -3 * 2 ** 40)
-    assert_int(space, call_lip(call_named_primitive, space, f, w_int(space, -(2 ** 40)),
-                               w_int(space, -3), space.w_false), 3 * 2 ** 40)
-    assert_int(space, call_lip(call_named_primitive, space, f, w_int(space, 2 ** 40),
-                               w_int(space, 0), space.w_true), 0)
-    with pytest.raises(PrimitiveFailed):
-        call_lip(call_named_primitive, space, f, w_int(space, 2), w_int(space, 3), space.w_nil)
-
-
-@pytest.mark.parametrize("a, b, neg, q, r", [
-    (2 ** 70 + 7, 2 ** 35, False, 2 ** 35, 7),
-    (-(2 ** 70 + 7), 2 ** 35, True, -(2 ** 35), -7),
-    (2 ** 70 + 7, -(2 ** 35), True, -(2 ** 35), 7),
-    (5, 2 ** 40, False, 0, 5),
-    (-5, 2 ** 40, True, 0, -5),
-    (3 ** 60, 7, False, 3 ** 60 // 7, 3 ** 60 % 7),
-    (2 ** 40, 2 ** 40, False, 1, 0),
-])
-def test_lip_div(fake_space, call_named_primitive, a, b, neg, q, r):
-    space = fake_space
-    w_result = call_lip(call_named_primitive, space, "primDigitDivNegative",
-                        w_int(space, a), w_int(space, b), space.wrap_bool(neg))
-    assert w_result.getclass(space) is space.w_Array
-    assert w_result.size() == 2
-    assert_int(space, w_result.fetch(space, 0), q)
-    assert_int(space, w_result.fetch(space, 1), r)
-
-
-def test_lip_div_failures(fake_space, call_named_primitive):
-    space = fake_space
-    f = "primDigitDivNegative"
-    w_a = w_int(space, 2 ** 40)
-    for w_zero in [w_int(space, 0), w_large(space, 0, extra_bytes=3)]:
-        with pytest.raises(PrimitiveFailed):
-            call_lip(call_named_primitive, space, f, w_a, w_zero, space.w_false)
-    with pytest.raises(PrimitiveFailed):
-        call_lip(call_named_primitive, space, f, w_a, w_int(space, 3), w_int(space, 0))
-    with pytest.raises(PrimitiveFailed):
-        call_lip(call_named_primitive, space, f, w_a, w_float(space, 3.0), space.w_false)
-
-
-def test_lip_bit_logic(fake_space, call_named_primitive):
-    space = fake_space
-    a, b = 2 ** 40 + 3, 5
-    for name, expected in [("primDigitBitAnd", a & b), ("primDigitBitOr", a | b),
-                           ("primDigitBitXor", a ^ b)]:
-        assert_int(space, call_lip(call_named_primitive, space, name,
-                                   w_int(space, a), w_int(space, b)), expected)
-        assert_int(space, call_lip(call_named_primitive, space, name,
-                                   w_int(space, b), w_int(space, a)), expected)
-        for x, y in [(-a, b), (a, -b), (-1, 1)]:
-            with pytest.raises(PrimitiveFailed):
-                call_lip(call_named_primitive, space, name, w_int(space, x), w_int(space, y))
-    assert_int(space, call_lip(call_named_primitive, space, "primDigitBitXor",
-                               w_int(space, a), w_int(space, a)), 0)
-
-
-@pytest.mark.parametrize("a, shift, expected", [
-    (2 ** 40, 3, 2 ** 43), (2 ** 40, -3, 2 ** 37), (-(2 ** 40), 3, -(2 ** 43)),
-    (-(2 ** 40), -3, -(2 ** 37)), (-(2 ** 40 + 1), -1, -(2 ** 39)), (1, 40, 2 ** 40),
-    (-1, 40, -(2 ** 40)), (-1, -1, 0), (2 ** 40, -100, 0), (0, 100, 0), (5, 0, 5),
-])
-def test_lip_bit_shift_magnitude(fake_space, call_named_primitive, a, shift, expected):
-    space = fake_space
-    assert_int(space, call_lip(call_named_primitive, space, "primDigitBitShiftMagnitude",
-                               w_int(space, a), w_int(space, shift)), expected)
-
-
-def test_lip_bit_shift_magnitude_failures(fake_space, call_named_primitive):
-    space = fake_space
-    f = "primDigitBitShiftMagnitude"
-    with pytest.raises(PrimitiveFailed):
-        call_lip(call_named_primitive, space, f, w_int(space, 1), w_int(space, 2 ** 40))
-    with pytest.raises(PrimitiveFailed):
-        call_lip(call_named_primitive, space, f, space.w_nil, w_int(space, 1))
-
-
-@pytest.mark.parametrize("a, b, expected", [
-    (2 ** 40, -(2 ** 41), -1), (-(2 ** 41), 2 ** 40, 1), (2 ** 40, 2 ** 40, 0),
-    (2 ** 40, -(2 ** 40), 0), (-5, 3, 1), (3, -5, -1), (4, 4, 0), (5, 2 ** 40, -1),
-    (2 ** 40, 5, 1),
-])
-def test_lip_compare(fake_space, call_named_primitive, a, b, expected):
-    space = fake_space
-    w_result = call_lip(call_named_primitive, space, "primDigitCompare",
-                        w_int(space, a), w_int(space, b))
-    assert isinstance(w_result, model.W_SmallInteger) and w_result.value == expected
-
-
-def test_lip_compare_unnormalised(fake_space, call_named_primitive):
-    space = fake_space
-    w_result = call_lip(call_named_primitive, space, "primDigitCompare",
-                        w_large(space, 2 ** 40, extra_bytes=3), w_int(space, 2 ** 40))
-    assert w_result.value == 0
-    with pytest.raises(PrimitiveFailed):
-        call_lip(call_named_primitive, space, "primDigitCompare", w_int(space, 1),
-                 w_float(space, 1.0))
-
-
-def test_lip_normalize(fake_space, call_named_primitive):
-    space = fake_space
-    pos, neg = "primNormalizePositive", "primNormalizeNegative"
-    assert_int(space, call_lip(call_named_primitive, space, pos, w_large(space, 5, 2)), 5)
-    assert_int(space, call_lip(call_named_primitive, space, pos, w_large(space, 0, 2)), 0)
-    w_unnorm = w_large(space, 2 ** 40, 2)
-    w_result = call_lip(call_named_primitive, space, pos, w_unnorm)
-    assert w_result is not w_unnorm
-    assert_int(space, w_result, 2 ** 40)
-    w_norm = w_large(space, 2 ** 40)
-    assert call_lip(call_named_primitive, space, pos, w_norm) is w_norm
-    assert_int(space, call_lip(call_named_primitive, space, neg, w_large(space, -5, 1)), -5)
-    assert_int(space, call_lip(call_named_primitive, space, neg, w_large(space, MININT)),
-               MININT)
-    assert_int(space, call_lip(call_named_primitive, space, neg,
-                               w_large(space, MININT - 1, 3)), MININT - 1)
-    w_norm = w_large(space, -(2 ** 40))
-    assert call_lip(call_named_primitive, space, neg, w_norm) is w_norm
-    for name, w_bad in [(pos, w_large(space, -(2 ** 40))), (neg, w_large(space, 2 ** 40)),
-                        (pos, w_int(space, 3)), (neg, w_int(space, -3)),
-                        (pos, space.wrap_string("abcdef"))]:
-        with pytest.raises(PrimitiveFailed):
-            call_lip(call_named_primitive, space, name, w_bad)
-
-
-@pytest.mark.parametrize("a, start, stop, expected", [
-    (160, 1, 5, False), (160, 6, 6, True), (160, 1, 8, True), (160, 9, 100, False),
-    (2 ** 40, 41, 41, True), (2 ** 40, 1, 40, False), (-(2 ** 40), 1, 41, True),
-    (-(2 ** 40), 1, 40, False), (0, 1, 10, False), (7, 3, 2, False), (2 ** 70 + 1, 1, 1, True),
-])
-def test_lip_any_bit(fake_space, call_named_primitive, a, start, stop, expected):
-    space = fake_space
-    w_result = call_lip(call_named_primitive, space, "primAnyBitFromTo", w_int(space, a),
-                        w_int(space, start), w_int(space, stop))
-    assert_bool(space, w_result, expected)
-
-
-def test_lip_any_bit_failures(fake_space, call_named_primitive):
-    space = fake_space
-    for start, stop in [(0, 5), (1, 0), (-1, 3)]:
-        with pytest.raises(PrimitiveFailed):
-            call_lip(call_named_primitive, space, "primAnyBitFromTo", w_int(space, 5),
-                     w_int(space, start), w_int(space, stop))
-
-
-def test_lip_module_name(fake_space, call_named_primitive):
-    space = fake_space
-    w_name = call_lip(call_named_primitive, space, "primGetModuleName", space.w_nil)
-    assert w_name.getclass(space) is space.w_String
-    assert w_name.as_string().startswith("LargeIntegers")
-    assert call_lip(call_named_primitive, space, "primCheckIfCModuleExists",
-                    space.w_nil) is space.w_true
-
-
-@pytest.mark.parametrize("name", ["primDigitAdd", "primDigitSubtract", "primDigitBitAnd",
-                                  "primDigitBitOr", "primDigitBitXor", "primDigitCompare"])
-def test_lip_wrong_classes(fake_space, call_named_primitive, name):
-    space = fake_space
-    for w_bad in [space.w_nil, w_float(space, 1.0), space.wrap_string("abc")]:
-        with pytest.raises(PrimitiveFailed):
-            call_lip(call_named_primitive, space, name, w_int(space, 2 ** 40), w_bad)
-        with pytest.raises(PrimitiveFailed):
-            call_lip(call_named_primitive, space, name, w_bad, w_int(space, 2 ** 40))

@@ -8,7 +8,9 @@ import pytest
 from spyvm import constants
 from spyvm.errors import Exit, VMFatal
 from spyvm.model import W_PointersObject, W_SmallInteger, W_BytesObject
-from spyvm.primitives import system, named, _TABLE   # noqa: register the primitives
+from spyvm.primitives import system, table, _TABLE
+
+table()   # registers every primitive and plugin
 
 SQUEAK_EPOCH_OFFSET = 2177452800     # 1901-01-01 to 1970-01-01, computed independently:
 assert SQUEAK_EPOCH_OFFSET == (69 * 365 + 17) * 86400

@@ -29,6 +29,7 @@ every module).
 """
 
 import pytest
+from rpython.rlib.rbigint import rbigint
 
 from spyvm import constants, model
 from spyvm.errors import PrimitiveFailed
@@ -364,3 +365,67 @@ def call_named_primitive_fixture():
 @pytest.fixture(name="run_primitive")
 def run_primitive_fixture():
     return run_primitive
+
+
+class Ints(object):
+    """Integers of any size as the image holds them; the `ints` fixture."""
+
+    @staticmethod
+    def w_int(space, n):
+        """The normalised Integer for Python int/long n."""
+        return space.wrap_bigint(rbigint.fromlong(n))
+
+
+    @staticmethod
+    def w_large(space, n, extra_bytes=0):
+        """A LargeInteger object for n even when n fits a SmallInteger, with optional
+        leading zero bytes (an unnormalised LargeInteger)."""
+        if n < 0:
+            w_class = space.w_LargeNegativeInteger
+            n = -n
+        else:
+            w_class = space.w_LargePositiveInteger
+        digits = []
+        while n:
+            digits.append(chr(n & 0xff))
+            n >>= 8
+        digits.extend(["\x00"] * extra_bytes)
+        w_obj = model.W_BytesObject(w_class, len(digits))
+        w_obj.set_string("".join(digits))
+        return w_obj
+
+
+    @staticmethod
+    def w_float(space, x):
+        return space.wrap_float(x)
+
+
+    @staticmethod
+    def int_value(space, w_obj):
+        return space.unwrap_bigint(w_obj).tolong()
+
+
+    @staticmethod
+    def assert_int(space, w_obj, expected):
+        """w_obj is the normalised Integer for expected."""
+        if space.minint <= expected <= space.maxint:
+            assert isinstance(w_obj, model.W_SmallInteger), repr(w_obj)
+            assert w_obj.value == expected
+            return
+        assert isinstance(w_obj, model.W_BytesObject)
+        if expected < 0:
+            assert w_obj.getclass(space) is space.w_LargeNegativeInteger
+        else:
+            assert w_obj.getclass(space) is space.w_LargePositiveInteger
+        assert w_obj.size() > 0 and w_obj.getbyte(w_obj.size() - 1) != 0, "not normalised"
+        assert Ints.int_value(space, w_obj) == expected
+
+
+    @staticmethod
+    def assert_bool(space, w_obj, expected):
+        assert w_obj is space.wrap_bool(expected)
+
+
+@pytest.fixture
+def ints():
+    return Ints

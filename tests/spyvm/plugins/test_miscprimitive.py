@@ -1,15 +1,10 @@
-"""Named primitives: MiscPrimitivePlugin, ConsolePlugin, CogXenPlugin (named and
-numbered 790-792)."""
+"""MiscPrimitivePlugin: compare, index, find, hash, translate and find substring."""
 
 import pytest
 
-from spyvm.errors import PrimitiveFailed, Exit
 from spyvm.model import W_SmallInteger
-from spyvm import primitives
-from spyvm.primitives import named
 
 MISC = "MiscPrimitivePlugin"
-COGXEN = "CogXenPlugin"
 
 
 def i(n):
@@ -27,42 +22,6 @@ def case_folding_table(env):
 
 def upcase_table(env):
     return env.string("".join(chr(n).upper() for n in range(256)))
-
-
-# --- registration and argument counts -----------------------------------------------
-
-NAMED_ARITIES = {
-    (MISC, "primitiveCompareString"): 3,
-    (MISC, "primitiveIndexOfAsciiInString"): 3,
-    (MISC, "primitiveFindFirstInString"): 3,
-    (MISC, "primitiveStringHash"): 2,
-    (MISC, "primitiveTranslateStringWithTable"): 4,
-    (MISC, "primitiveFindSubstring"): 4,
-    ("ConsolePlugin", "primitiveLog:level:"): 2,
-    (COGXEN, "primitiveWriteStdout"): 1,
-    (COGXEN, "primitiveWriteStderr"): 1,
-    (COGXEN, "primitiveExit"): 1,
-}
-
-
-def test_all_named_primitives_registered():
-    for module, name in NAMED_ARITIES:
-        assert primitives.lookup_named(module, name) is not None, name
-    assert primitives._TABLE[named.PRIM_WRITE_STDOUT] is not None
-    assert primitives._TABLE[named.PRIM_WRITE_STDERR] is not None
-    assert primitives._TABLE[named.PRIM_EXIT] is not None
-    assert primitives.lookup_named(MISC, "primitiveNoSuchThing") is None
-    assert primitives.lookup_named("NoSuchPlugin", "primitiveStringHash") is None
-
-
-@pytest.mark.parametrize("key", sorted(NAMED_ARITIES))
-def test_wrong_argument_count_fails(env, run_primitive, key):
-    fn = primitives.lookup_named(*key)
-    nargs = NAMED_ARITIES[key]
-    for count in [nargs - 1, nargs + 1]:
-        with pytest.raises(PrimitiveFailed):
-            run_primitive(env.space, fn, env.nil, [env.string("abc")] * count,
-                          interp=env.interp)
 
 
 # --- compare:with:collated: ---------------------------------------------------------
@@ -266,100 +225,3 @@ def test_find_substring_failures(env):
     f(env.array(), env.string("hello"), i(1), table)
     f(env.string("lo"), env.array(), i(1), table)
     f(env.string("lo"), env.string("hello"), i(1), env.nil)
-
-
-# --- ConsolePlugin ------------------------------------------------------------------
-
-def test_console_log_writes_a_line(env, capfd):
-    w_rcvr = env.string("Console")
-    w_result = env.call_named("ConsolePlugin", "primitiveLog:level:", w_rcvr,
-                              env.string("something happened"), env.string("info"))
-    assert w_result is w_rcvr
-    env.call_named("ConsolePlugin", "primitiveLog:level:", w_rcvr,
-                   env.string(""), env.string("debug"))
-    captured = capfd.readouterr()
-    assert captured.out == "something happened\n\n"
-    assert captured.err == ""
-
-
-def test_console_log_failures(env, capfd):
-    f = lambda *args: env.named_fails("ConsolePlugin", "primitiveLog:level:", env.nil,
-                                      *args)
-    f(env.array(), env.string("info"))
-    f(i(3), env.string("info"))
-    f(env.nil, env.string("info"))
-    assert capfd.readouterr().out == ""
-
-
-# --- CogXenPlugin, named and numbered ------------------------------------------------
-
-def _write(env, how, which, w_rcvr, w_arg):
-    if how == "named":
-        name = "primitiveWriteStdout" if which == "out" else "primitiveWriteStderr"
-        return env.call_named(COGXEN, name, w_rcvr, w_arg)
-    number = named.PRIM_WRITE_STDOUT if which == "out" else named.PRIM_WRITE_STDERR
-    return env.call(number, w_rcvr, w_arg)
-
-
-@pytest.mark.parametrize("how", ["named", "numbered"])
-def test_write_stdout(env, capfd, how):
-    w_rcvr = env.string("Transcript")
-    assert _write(env, how, "out", w_rcvr, env.string("hello\nworld")) is w_rcvr
-    captured = capfd.readouterr()
-    assert captured.out == "hello\nworld"
-    assert captured.err == ""
-
-
-@pytest.mark.parametrize("how", ["named", "numbered"])
-def test_write_stdout_bytes_unchanged(env, capfdbinary, how):
-    _write(env, how, "out", env.nil, env.bytearray("\x00\xff\r\n"))
-    _write(env, how, "err", env.nil, env.string("\x80"))
-    captured = capfdbinary.readouterr()
-    assert captured.out == b"\x00\xff\r\n"
-    assert captured.err == b"\x80"
-
-
-@pytest.mark.parametrize("how", ["named", "numbered"])
-def test_write_stderr(env, capfd, how):
-    w_rcvr = env.string("Transcript")
-    assert _write(env, how, "err", w_rcvr, env.string("oops\n")) is w_rcvr
-    captured = capfd.readouterr()
-    assert captured.err == "oops\n"
-    assert captured.out == ""
-
-
-@pytest.mark.parametrize("how", ["named", "numbered"])
-@pytest.mark.parametrize("which", ["out", "err"])
-def test_write_failures(env, capfd, how, which):
-    for w_bad in [env.nil, i(65), env.array(i(65)), env.char(65)]:
-        with pytest.raises(PrimitiveFailed):
-            _write(env, how, which, env.nil, w_bad)
-    captured = capfd.readouterr()
-    assert captured.out == "" and captured.err == ""
-
-
-def test_write_empty(env, capfd):
-    env.call(named.PRIM_WRITE_STDOUT, env.nil, env.string(""))
-    assert capfd.readouterr().out == ""
-
-
-@pytest.mark.parametrize("status", [0, 1, 42, -3])
-def test_exit(env, status):
-    with pytest.raises(Exit) as info:
-        env.call_named(COGXEN, "primitiveExit", env.nil, i(status))
-    assert info.value.status == status
-    with pytest.raises(Exit) as info:
-        env.call(named.PRIM_EXIT, env.nil, i(status))
-    assert info.value.status == status
-
-
-def test_exit_failures(env):
-    for w_bad in [env.nil, env.string("0"), env.space.wrap_float(0.0)]:
-        env.named_fails(COGXEN, "primitiveExit", env.nil, w_bad)
-        env.fails(named.PRIM_EXIT, env.nil, w_bad)
-
-
-@pytest.mark.parametrize("number", [790, 791, 792])
-def test_numbered_wrong_argument_count(env, number):
-    env.run_fails(number, env.nil, [])
-    env.run_fails(number, env.nil, [env.string("a"), env.string("b")])
