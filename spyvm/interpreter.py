@@ -15,13 +15,16 @@ from spyvm import constants, model
 from spyvm.model import W_Context, W_CompiledMethod, W_SmallInteger, W_PointersObject
 from spyvm.model import StackUnderflow
 from spyvm.objspace import WrappingError
+from spyvm.platform import alarm
 
 
 from spyvm.errors import PrimitiveFailed, TopLevelReturn, VMFatal, UnhandledError
 
 
-# Interrupts (timer, low space) are checked after this many sends and backward
-# jumps: everything that runs long does one or the other.
+# Interrupts (timer, low space) are looked at in sends and backward jumps:
+# everything that runs long does one or the other. Where the alarm works
+# (spyvm/platform/alarm.py) they read its flag; elsewhere they count down from
+# this number.
 INTERRUPT_CHECK_COUNT = 1000
 
 
@@ -119,7 +122,7 @@ MAX_DEPTH = 200000
 class Interpreter(object):
     # top_context changes only when the VM starts a send from outside (perform).
     _immutable_fields_ = ['space', 'method_cache', 'dispatch', 'scheduler', 'heap_walks',
-                          'top_context?']
+                          'alarm_works', 'top_context?']
 
     def __init__(self, space, image=None):
         from spyvm import scheduler, primitives, heap
@@ -129,6 +132,7 @@ class Interpreter(object):
         self.scheduler = scheduler.Scheduler(space, self)
         self.dispatch = Dispatch(BYTECODE_TABLE, primitives.table())
         self.heap_walks = heap.HeapWalks()   # someInstance/nextInstance loops in progress
+        self.alarm_works = alarm.start()
         self.interrupt_counter = INTERRUPT_CHECK_COUNT
         self.next_wakeup_usecs = 0    # timer semaphore deadline (0 = none)
         self.start_usecs = self.now_usecs()
@@ -369,11 +373,6 @@ class Interpreter(object):
         jit.promote(ctx.sp)
         if w_method is None or pc < 0 or pc >= len(w_method.bytes):
             raise VMFatal("context has no bytecode to run (pc %d)" % pc)
-        if self.interrupt_counter <= 0:
-            self.interrupt_counter = INTERRUPT_CHECK_COUNT
-            new_ctx = self.check_interrupts(ctx)
-            if new_ctx is not ctx:
-                return new_ctx
         b = ord(w_method.bytes[pc])
         ctx.pc = pc + 1
         try:
@@ -390,12 +389,51 @@ class Interpreter(object):
         ctx.pc = pc + 1
         return ord(bytes[pc])
 
+    def interrupt_due(self):
+        """At a send or a backward jump: is it time to look at interrupts?"""
+        if self.alarm_works:
+            return alarm.raised()
+        self.interrupt_counter -= 1
+        return self.interrupt_counter <= 0
+
+    def entered(self, new_ctx):
+        """new_ctx, a method or block activation, is about to run its first bytecode:
+        a place where another process may take over (as Cog's stack-limit check in
+        a frame's prologue). Answer the context to continue in."""
+        if self.interrupt_due():
+            return self.check_interrupts(new_ctx)
+        return new_ctx
+
+    def force_interrupt_check(self):
+        """Look at interrupts at the next send or backward jump."""
+        self.interrupt_counter = 0
+        alarm.raise_flag()
+
+    def set_wakeup(self, usecs):
+        """Signal the timer semaphore at monotonic time usecs (0: never)."""
+        self.next_wakeup_usecs = usecs
+        if usecs != 0:
+            alarm.arm(max(usecs - self.now_usecs(), 1))
+        else:
+            alarm.arm(0)
+
     def check_interrupts(self, ctx):
+        """ctx is at a bytecode boundary: answer it, or the context of the process
+        an interrupt makes run."""
+        self.interrupt_counter = INTERRUPT_CHECK_COUNT
+        alarm.clear()
         if self.pending_low_space is not None:
             w_sema = self.pending_low_space
             self.pending_low_space = None
+            if self.next_wakeup_usecs != 0:
+                self.force_interrupt_check()    # the timer is looked at next time
             return self.scheduler.synchronous_signal(w_sema, ctx)
-        if self.next_wakeup_usecs != 0 and self.now_usecs() >= self.next_wakeup_usecs:
+        if self.next_wakeup_usecs != 0:
+            now = self.now_usecs()
+            if now < self.next_wakeup_usecs:
+                # An early alarm (another interval timer, or a clock's rounding).
+                alarm.arm(self.next_wakeup_usecs - now)
+                return ctx
             self.next_wakeup_usecs = 0
             w_sema = self.space.special(constants.SO_TIMER_SEMAPHORE)
             if isinstance(w_sema, W_PointersObject) and \
@@ -488,13 +526,12 @@ class Interpreter(object):
     def activate(self, ctx, w_method, w_rcvr, argcount):
         """A new MethodContext for w_method, arguments taken from ctx's stack."""
         space = self.space
-        new_ctx = model.new_context(space, space.w_MethodContext, False, w_method)
-        new_ctx = jit.hint(new_ctx, access_directly=True, fresh_virtualizable=True)
+        w_new = model.new_context(space, space.w_MethodContext, False, w_method)
+        new_ctx = jit.hint(w_new, access_directly=True, fresh_virtualizable=True)
         new_ctx.w_slot_method = w_method
         new_ctx.w_receiver = w_rcvr
         new_ctx.w_sender = ctx
         new_ctx.start_at(0)
-        self.interrupt_counter -= 1
         self.set_depth(new_ctx, ctx)
         num_temps = w_method.num_temps
         base = ctx.sp - argcount
@@ -510,7 +547,9 @@ class Interpreter(object):
             new_ctx.set_slot(i, space.w_nil)
         new_ctx.sp = num_temps
         ctx.pop_n(argcount + 1)
-        return new_ctx
+        # The unhinted reference: an interrupt may answer another process's context,
+        # and the annotator must not see the two kinds of reference meet.
+        return self.entered(w_new)
 
     def set_depth(self, new_ctx, ctx):
         depth = ctx.depth + 1
@@ -536,7 +575,7 @@ class Interpreter(object):
             space.w_special_objects.store(space, constants.SO_PROCESS_SIGNALING_LOW_SPACE,
                                           w_active)
             self.pending_low_space = w_sema
-            self.interrupt_counter = 0
+            self.force_interrupt_check()
 
     @jit.unroll_safe
     def run_with_in(self, ctx, w_object, w_rcvr, argcount, w_selector):
@@ -1096,8 +1135,8 @@ def bc_push_closure(interp, ctx, b):
 
 def _jump(interp, ctx, offset):
     ctx.pc += offset
-    if offset < 0:
-        interp.interrupt_counter -= 1
+    if offset < 0 and interp.interrupt_due():
+        return interp.check_interrupts(ctx)
     return ctx
 
 

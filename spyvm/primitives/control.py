@@ -73,7 +73,7 @@ def prim_block_value(interp, ctx, argcount, w_method):
     args_w = [ctx.peek(argcount - 1 - i) for i in range(argcount)]
     new_ctx = _activate_block_context(interp, ctx, w_block, args_w)
     ctx.pop_n(argcount + 1)
-    return new_ctx
+    return interp.entered(new_ctx)
 
 
 @expose_raw(82)
@@ -88,7 +88,7 @@ def prim_block_value_with_arguments(interp, ctx, argcount, w_method):
         raise PrimitiveFailed
     new_ctx = _activate_block_context(interp, ctx, w_block, w_args.slots[:])
     ctx.pop_n(2)
-    return new_ctx
+    return interp.entered(new_ctx)
 
 
 # --- BlockClosure ----------------------------------------------------------------
@@ -143,7 +143,7 @@ def prim_closure_value(interp, ctx, argcount, w_method):
     args_w = [ctx.peek(argcount - 1 - i) for i in range(argcount)]
     new_ctx = activate_closure(interp, ctx, w_closure, args_w)
     ctx.pop_n(argcount + 1)
-    return new_ctx
+    return interp.entered(new_ctx)
 
 
 @expose_raw(206)
@@ -156,7 +156,7 @@ def prim_closure_value_with_arguments(interp, ctx, argcount, w_method):
         raise PrimitiveFailed
     new_ctx = activate_closure(interp, ctx, ctx.peek(1), w_args.slots[:])
     ctx.pop_n(2)
-    return new_ctx
+    return interp.entered(new_ctx)
 
 
 # --- perform ---------------------------------------------------------------------

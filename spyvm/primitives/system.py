@@ -58,10 +58,10 @@ def prim_signal_at_milliseconds(interp, w_rcvr, w_sema, w_msecs):
         delta_ms = w_msecs.value - interp.millisecond_clock()
         if delta_ms < 0:
             delta_ms = 0
-        interp.next_wakeup_usecs = interp.now_usecs() + delta_ms * 1000
+        interp.set_wakeup(interp.now_usecs() + delta_ms * 1000)
     else:
         space.w_special_objects.store(space, constants.SO_TIMER_SEMAPHORE, space.w_nil)
-        interp.next_wakeup_usecs = 0
+        interp.set_wakeup(0)
     return w_rcvr
 
 

@@ -10,6 +10,8 @@ with `make translate`, -Ojit).
   of the benchmark suite) never force a compiled frame out of registers;
 - the sender chain of compiled recursive calls (linked senders) reads, unwinds and
   switches processes as the interpreter does;
+- interrupts reach compiled code that only recurses, and compiled code reads the
+  alarm's flag instead of counting down (no interrupt counter in any trace);
 - every image case of cases.py behaves the same with `--jit off`.
 
 Untranslated, or against a build without the JIT, these tests are skipped: they
@@ -173,6 +175,20 @@ def test_sender_chain_read_and_unwound_from_compiled_calls(tmpdir, options):
     if not options:
         with open(log) as f:
             assert "call_assembler" in f.read(), "no compiled call: the test misses its aim"
+
+
+def test_interrupts_reach_compiled_recursion_without_a_countdown(tmpdir):
+    # A countdown at every send made a guard fail every thousand sends, each time
+    # at another place, and compiled code fell back to the interpreter there; the
+    # alarm's flag (SIGALRM at the next Delay's deadline) is only read.
+    log = str(tmpdir.join("jit.log"))
+    result = run_script(tmpdir, "jit-interrupts.st", env={"PYPYLOG": "jit-log-opt:" + log})
+    assert (result.status, result.stdout, result.stderr) == (0, "635621\ntrue\n", ""), \
+        result.describe()
+    with open(log) as f:
+        traces = f.read()
+    assert traces.count("# Loop ") >= 1
+    assert "interrupt_counter" not in traces
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

@@ -1600,3 +1600,113 @@ def test_only_activations_start_unescaped(vm, mini_image):
     w_block = vm.run(vm.start(vm.method(block_6502([PUSH_1, BLOCK_RETURN]) +
                                         [RETURN_TOP])))
     assert w_block.escaped
+
+
+# --- interrupt checks: at sends, block activations and backward jumps ---------------------
+
+@pytest.fixture
+def checks(vm, monkeypatch):
+    """Record where interrupts are looked at, (context, its pc then); the check itself
+    still runs."""
+    from spyvm.platform import alarm
+    alarm.clear()
+    seen = []
+    real = vm.interp.check_interrupts
+
+    def recording(ctx):
+        seen.append((ctx, ctx.pc))
+        return real(ctx)
+    monkeypatch.setattr(vm.interp, "check_interrupts", recording)
+    yield seen
+    alarm.clear()
+
+
+def counting_loop(vm, n):
+    # t0 := 0. [t0 := t0 + 1. t0 < n] whileTrue. ^t0
+    bytes = [push_temp(0), PUSH_1, SEND_PLUS, pop_temp(0), push_temp(0), push_lit(0),
+             SEND_LESS, 153]
+    bytes += long_jump(-(len(bytes) + 2))
+    bytes += [push_temp(0), RETURN_TOP]
+    return vm.start(vm.method(bytes, [vm.int(n)], num_temps=1), temps_w=[vm.int(0)])
+
+
+def test_without_the_alarm_backward_jumps_count_down(vm, checks):
+    assert not vm.interp.alarm_works       # untranslated: no SIGALRM
+    n = 3 * interpreter.INTERRUPT_CHECK_COUNT + 10
+    assert vm.value(vm.run(counting_loop(vm, n), limit=20 * n)) == n
+    assert len(checks) == 3
+
+
+def test_without_the_alarm_sends_count_down(vm, probe, checks):
+    w_leaf = vm.define(probe, "leaf", [RETURN_SELF])
+    w_rcvr = vm.new(probe)
+    for _ in range(interpreter.INTERRUPT_CHECK_COUNT):
+        vm.send(w_rcvr, "leaf")
+    assert len(checks) == 1
+    # Looked at on entry: the new context, before its first bytecode.
+    assert checks[0][0].w_method is w_leaf and checks[0][1] == 0
+
+
+def test_with_the_alarm_only_its_flag_makes_a_check(vm, probe, checks):
+    from spyvm.platform import alarm
+    vm.interp.alarm_works = True
+    n = 3 * interpreter.INTERRUPT_CHECK_COUNT
+    assert vm.value(vm.run(counting_loop(vm, n), limit=20 * n)) == n
+    w_leaf = vm.define(probe, "leaf", [RETURN_SELF])
+    w_rcvr = vm.new(probe)
+    for _ in range(n):
+        vm.send(w_rcvr, "leaf")
+    assert checks == []
+    # Raised (by SIGALRM, or the VM itself): the next send looks, and lowers it.
+    alarm.raise_flag()
+    vm.send(w_rcvr, "leaf")
+    assert [(c.w_method, pc) for c, pc in checks] == [(w_leaf, 0)]
+    assert not alarm.raised()
+    # The next backward jump looks too.
+    alarm.raise_flag()
+    assert vm.value(vm.run(counting_loop(vm, 3), limit=100)) == 3
+    assert len(checks) == 2 and checks[1][1] == 0
+
+
+def test_with_the_alarm_a_block_activation_looks_at_the_flag(vm, checks):
+    from spyvm.platform import alarm
+    vm.interp.alarm_works = True
+    # [7] value: the block context is looked at as it starts.
+    bytes = [PUSH_CONTEXT, PUSH_0, SEND_BLOCK_COPY] + [164, 2] + [push_lit(0), BLOCK_RETURN] \
+        + [SEND_VALUE, RETURN_TOP]
+    ctx = vm.start(vm.method(bytes, [vm.int(7)]))
+    alarm.raise_flag()
+    assert vm.value(vm.run(ctx)) == 7
+    assert len(checks) == 1 and checks[0][0].is_block_context
+
+
+def test_the_alarm_signals_the_timer_semaphore_when_due(vm, probe, checks):
+    from spyvm.platform import alarm
+    interp = vm.interp
+    interp.alarm_works = True
+    space = vm.space
+    w_sema = W_PointersObject(space.w_Semaphore, 3, space.w_nil)
+    w_sema.store(space, constants.SEMAPHORE_EXCESS_SIGNALS, vm.int(0))
+    space.w_special_objects.store(space, constants.SO_TIMER_SEMAPHORE, w_sema)
+    interp.set_wakeup(interp.now_usecs() - 1)
+    alarm.raise_flag()
+    vm.define(probe, "leaf", [RETURN_SELF])
+    vm.send(vm.new(probe), "leaf")
+    assert vm.value(w_sema.fetch(space, constants.SEMAPHORE_EXCESS_SIGNALS)) == 1
+    assert interp.next_wakeup_usecs == 0
+
+
+def test_an_early_alarm_is_armed_again_for_the_rest(vm, monkeypatch):
+    from spyvm.platform import alarm
+    armed = []
+    monkeypatch.setattr(alarm, "arm", armed.append)
+    interp = vm.interp
+    deadline = interp.now_usecs() + 10 * 1000000
+    interp.set_wakeup(deadline)
+    assert 9 * 1000000 < armed[-1] <= 10 * 1000000
+    ctx = vm.start(vm.method([PUSH_1, RETURN_TOP]))
+    assert interp.check_interrupts(ctx) is ctx
+    assert interp.next_wakeup_usecs == deadline
+    assert 9 * 1000000 < armed[-1] <= 10 * 1000000
+    interp.set_wakeup(0)
+    assert armed[-1] == 0

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -103,6 +104,25 @@ void (*signal(int sig, void (*fn)(int)))(int)
     (void)sig;
     (void)fn;
     return SIG_DFL;
+}
+
+int siginterrupt(int sig, int flag)
+{
+    (void)sig;
+    (void)flag;
+    return 0;
+}
+
+/* No interval timers: the VM then counts sends and jumps between its interrupt
+   checks instead of waiting for SIGALRM (spyvm/platform/alarm.py). */
+int setitimer(int which, const struct itimerval *restrict value,
+              struct itimerval *restrict old)
+{
+    (void)which;
+    (void)value;
+    (void)old;
+    errno = ENOSYS;
+    return -1;
 }
 
 int sigemptyset(sigset_t *s)

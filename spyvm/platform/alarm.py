@@ -1,0 +1,90 @@
+"""The interrupt alarm: a flag in memory that compiled code reads at every send and
+backward jump, raised by SIGALRM at the VM's next timer deadline (or by the VM
+itself for a request of its own, such as low space).
+
+Reading a word costs a load and a guard that holds until the flag is raised: a
+countdown decremented at every send instead made a guard fail every thousand sends,
+at a different place each time, and the JIT never compiled bridges for them.
+
+The flag is RPython's signal word (rsignal's pypysig_counter, which its SIGALRM
+handler sets to -1), the timer a one-shot setitimer(ITIMER_REAL) armed for the next
+deadline only: no periodic signals. Where there is no interval timer (xenport's
+setitimer fails) start() answers False and the interpreter keeps counting sends.
+"""
+
+from rpython.rlib import jit
+from rpython.rlib.objectmodel import we_are_translated
+from rpython.rtyper.lltypesystem import lltype, rffi
+
+
+class _State(object):
+    started = False
+
+
+state = _State()
+_untranslated_word = []
+
+
+def _signal_word():
+    from rpython.rlib import rsignal
+    if we_are_translated():
+        return rsignal.pypysig_getaddr_occurred()
+    # Untranslated: a word of our own, raised by tests as the handler would.
+    if not _untranslated_word:
+        _untranslated_word.append(lltype.malloc(rsignal.LONG_STRUCT, flavor='raw',
+                                                immortal=True, zero=True))
+    return _untranslated_word[0]
+
+
+def raised():
+    """The alarm went off (or the VM asked for an interrupt check)."""
+    return _signal_word().c_value < 0
+
+
+def raise_flag():
+    _signal_word().c_value = -1
+
+
+@jit.dont_look_inside
+def clear():
+    from rpython.rlib import rsignal
+    _signal_word().c_value = 0
+    if we_are_translated() and state.started:
+        while rsignal.pypysig_poll() >= 0:     # forget which signals came
+            pass
+
+
+@jit.dont_look_inside
+def start():
+    """Install the SIGALRM handler; answer whether the alarm works here (translated,
+    with an interval timer). System calls it interrupts restart (SA_RESTART); a
+    sleep ends early, which its callers allow for."""
+    if not we_are_translated():
+        return False
+    from rpython.rlib import rsignal
+    rsignal.pypysig_setflag(rsignal.SIGALRM)
+    rsignal.c_siginterrupt(rsignal.SIGALRM, 0)
+    if not _set_timer(0):
+        rsignal.pypysig_default(rsignal.SIGALRM)
+        return False
+    state.started = True
+    return True
+
+
+@jit.dont_look_inside
+def arm(usecs):
+    """Raise the flag in usecs microseconds (at least 1); 0 disarms."""
+    if state.started:
+        _set_timer(usecs)
+
+
+def _set_timer(usecs):
+    from rpython.rlib import rsignal
+    with lltype.scoped_alloc(rsignal.itimervalP.TO, 1) as new:
+        rffi.setintfield(new[0].c_it_interval, 'c_tv_sec', 0)
+        rffi.setintfield(new[0].c_it_interval, 'c_tv_usec', 0)
+        rffi.setintfield(new[0].c_it_value, 'c_tv_sec', usecs / 1000000)
+        rffi.setintfield(new[0].c_it_value, 'c_tv_usec', usecs % 1000000)
+        result = rsignal.c_setitimer(rsignal.ITIMER_REAL, new,
+                                     lltype.nullptr(rsignal.itimervalP.TO))
+    return rffi.cast(lltype.Signed, result) == 0
