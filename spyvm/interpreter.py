@@ -18,7 +18,7 @@ from spyvm.objspace import WrappingError
 from spyvm.platform import alarm
 
 
-from spyvm.errors import PrimitiveFailed, TopLevelReturn, VMFatal, UnhandledError
+from spyvm.errors import PrimitiveFailed, TopLevelReturn, VMFatal, UnhandledError, Exit
 
 
 # Interrupts (timer, low space) are looked at in sends and backward jumps:
@@ -26,6 +26,10 @@ from spyvm.errors import PrimitiveFailed, TopLevelReturn, VMFatal, UnhandledErro
 # (spyvm/platform/alarm.py) they read its flag; elsewhere they count down from
 # this number.
 INTERRUPT_CHECK_COUNT = 1000
+
+# How long the image's shutdown hook may run once the host asked the VM to stop
+# (SIGTERM; `xl shutdown` in the guest) before the VM stops without it.
+SHUTDOWN_GRACE_USECS = 2 * 1000 * 1000
 
 
 def get_printable_location(pc, w_method):
@@ -135,6 +139,8 @@ class Interpreter(object):
         self.alarm_works = alarm.start()
         self.interrupt_counter = INTERRUPT_CHECK_COUNT
         self.next_wakeup_usecs = 0    # timer semaphore deadline (0 = none)
+        self.w_shutdown_semaphore = None    # the image's hook for a stop request
+        self.shutdown_deadline_usecs = 0    # when the hook's time is up (0 = not asked)
         self.start_usecs = self.now_usecs()
         self.top_context = None
         self.output = None            # set by the runner: where the image's output goes
@@ -409,37 +415,90 @@ class Interpreter(object):
         self.interrupt_counter = 0
         alarm.raise_flag()
 
+    def signal_arrived(self):
+        """Whether the alarm's flag is up (a signal, such as a stop request, came
+        while the VM slept); if so, even a counting VM looks at the next send."""
+        if alarm.raised():
+            self.interrupt_counter = 0
+            return True
+        return False
+
     def set_wakeup(self, usecs):
         """Signal the timer semaphore at monotonic time usecs (0: never)."""
         self.next_wakeup_usecs = usecs
-        if usecs != 0:
-            alarm.arm(max(usecs - self.now_usecs(), 1))
+        self.arm_alarm(self.now_usecs())
+
+    def next_deadline_usecs(self):
+        """The earliest of the timer's and the shutdown hook's deadlines (0: none):
+        when the VM must look at interrupts again, idle or not."""
+        a = self.next_wakeup_usecs
+        b = self.shutdown_deadline_usecs
+        if a == 0 or (b != 0 and b < a):
+            return b
+        return a
+
+    def arm_alarm(self, now):
+        deadline = self.next_deadline_usecs()
+        if deadline != 0:
+            alarm.arm(max(deadline - now, 1))
         else:
             alarm.arm(0)
+
+    def set_shutdown_semaphore(self, w_sema):
+        """The image's hook (a Semaphore, or None): signalled when the host asks the VM
+        to stop; the VM then stops by itself SHUTDOWN_GRACE_USECS later at the latest.
+        Without a hook, a stop request ends the VM as the host's default does."""
+        self.w_shutdown_semaphore = w_sema
+        alarm.catch_termination(w_sema is not None)
 
     def check_interrupts(self, ctx):
         """ctx is at a bytecode boundary: answer it, or the context of the process
         an interrupt makes run."""
         self.interrupt_counter = INTERRUPT_CHECK_COUNT
-        alarm.clear()
+        if alarm.clear():
+            w_sema = self.shutdown_requested()
+            return self.scheduler.synchronous_signal(w_sema, ctx)
         if self.pending_low_space is not None:
             w_sema = self.pending_low_space
             self.pending_low_space = None
-            if self.next_wakeup_usecs != 0:
+            if self.next_deadline_usecs() != 0:
                 self.force_interrupt_check()    # the timer is looked at next time
             return self.scheduler.synchronous_signal(w_sema, ctx)
-        if self.next_wakeup_usecs != 0:
-            now = self.now_usecs()
-            if now < self.next_wakeup_usecs:
-                # An early alarm (another interval timer, or a clock's rounding).
-                alarm.arm(self.next_wakeup_usecs - now)
-                return ctx
+        if self.next_deadline_usecs() == 0:
+            return ctx
+        now = self.now_usecs()
+        if self.shutdown_deadline_usecs != 0 and now >= self.shutdown_deadline_usecs:
+            raise self.stop_for_shutdown("the image's shutdown hook did not finish in time")
+        if self.next_wakeup_usecs != 0 and now >= self.next_wakeup_usecs:
             self.next_wakeup_usecs = 0
+            self.arm_alarm(now)
             w_sema = self.space.special(constants.SO_TIMER_SEMAPHORE)
             if isinstance(w_sema, W_PointersObject) and \
                     w_sema.getclass(self.space) is self.space.w_Semaphore:
                 return self.scheduler.synchronous_signal(w_sema, ctx)
+            return ctx
+        # Early (another interval timer, or a clock's rounding): wait for the rest.
+        self.arm_alarm(now)
         return ctx
+
+    def shutdown_requested(self):
+        """The host asked the VM to stop: answer the image's hook, given its time
+        (the caller signals it), or stop now if there is none or it was asked
+        before."""
+        w_sema = self.w_shutdown_semaphore
+        if w_sema is None or self.shutdown_deadline_usecs != 0:
+            raise self.stop_for_shutdown("asked again")
+        now = self.now_usecs()
+        self.shutdown_deadline_usecs = now + SHUTDOWN_GRACE_USECS
+        self.arm_alarm(now)
+        self.force_interrupt_check()            # the timer is looked at next time
+        return w_sema
+
+    def stop_for_shutdown(self, why):
+        """The Exit to raise, said on stderr."""
+        from spyvm.platform import current
+        current.write_stderr("cogxen: asked to stop (SIGTERM): %s: stopping\n" % why)
+        return Exit(0)
 
     # --- sends ----------------------------------------------------------------
 
@@ -650,6 +709,13 @@ class Interpreter(object):
 
     # --- returns --------------------------------------------------------------
 
+    def is_top_context(self, w_ctx):
+        # Not `w_ctx is self.top_context`: while the annotator still knows
+        # top_context as None only, that test narrows a virtualizable w_ctx to an
+        # annotation without its access_directly flag, which it cannot widen later.
+        w_top = self.top_context
+        return w_top is not None and w_ctx is w_top
+
     @jit.unroll_safe
     def return_to(self, ctx, w_value, w_target):
         """Return w_value from ctx to w_target, which must be ctx's sender or above it.
@@ -659,7 +725,7 @@ class Interpreter(object):
         """
         space = self.space
         if not isinstance(w_target, W_Context) or w_target.is_dead():
-            if ctx is self.top_context:
+            if self.is_top_context(ctx):
                 raise TopLevelReturn(w_value)
             return self.cannot_return(ctx, w_value)
         # The target must be on the sender chain.

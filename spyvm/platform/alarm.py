@@ -10,6 +10,10 @@ The flag is RPython's signal word (rsignal's pypysig_counter, which its SIGALRM
 handler sets to -1), the timer a one-shot setitimer(ITIMER_REAL) armed for the next
 deadline only: no periodic signals. Where there is no interval timer (xenport's
 setitimer fails) start() answers False and the interpreter keeps counting sends.
+
+SIGTERM (which xenport delivers for `xl shutdown` and `xl reboot`) raises the same
+flag once the image has asked for it (catch_termination): clear() then answers that
+the host wants the VM to stop.
 """
 
 from rpython.rlib import jit
@@ -19,10 +23,12 @@ from rpython.rtyper.lltypesystem import lltype, rffi
 
 class _State(object):
     started = False
+    catching = False
 
 
 state = _State()
 _untranslated_word = []
+_untranslated_pending = []      # signal numbers "delivered" by tests
 
 
 def _signal_word():
@@ -47,11 +53,48 @@ def raise_flag():
 
 @jit.dont_look_inside
 def clear():
+    """Lower the flag; answer whether a termination request (SIGTERM) came."""
     from rpython.rlib import rsignal
     _signal_word().c_value = 0
-    if we_are_translated() and state.started:
-        while rsignal.pypysig_poll() >= 0:     # forget which signals came
-            pass
+    terminate = False
+    if not we_are_translated():
+        terminate = rsignal.SIGTERM in _untranslated_pending
+        del _untranslated_pending[:]
+    elif state.started or state.catching:
+        while True:
+            signum = rsignal.pypysig_poll()
+            if signum < 0:
+                break
+            if signum == rsignal.SIGTERM:
+                terminate = True
+    return terminate and state.catching
+
+
+def deliver(signum):
+    """Untranslated: what the signal handler does (for tests)."""
+    _untranslated_pending.append(signum)
+    raise_flag()
+
+
+def _untranslated_handler(signum, frame):
+    deliver(signum)
+
+
+@jit.dont_look_inside
+def catch_termination(on):
+    """SIGTERM raises the flag, and clear() answers it, instead of ending the VM
+    (on), or ends it again as the host's default does (off)."""
+    state.catching = on
+    if not we_are_translated():
+        import signal
+        signal.signal(signal.SIGTERM, _untranslated_handler if on else signal.SIG_DFL)
+        return
+    from rpython.rlib import rsignal
+    if on:
+        rsignal.pypysig_setflag(rsignal.SIGTERM)
+        rsignal.c_siginterrupt(rsignal.SIGTERM, 0)   # other calls restart
+    else:
+        rsignal.pypysig_default(rsignal.SIGTERM)
 
 
 @jit.dont_look_inside

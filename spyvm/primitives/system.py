@@ -72,19 +72,28 @@ def prim_relinquish_processor(interp, w_rcvr, w_usecs):
     Only the timer can make a waiting process runnable in this VM (no input or
     sockets are waited on), so the VM sleeps until it fires, however short a time
     the image asks for: no periodic wake-ups. With no timer set and no other
-    process ready, nothing can ever run again: a deadlock, reported and ended."""
+    process ready, only a stop request for the image's shutdown hook can wake one;
+    with no hook either, nothing can ever run again: a deadlock, reported and ended."""
     if not isinstance(w_usecs, W_SmallInteger):
         raise PrimitiveFailed
     if interp.scheduler.highest_ready_priority() > 0:
         return w_rcvr       # a process of the idle one's priority is ready
-    if interp.next_wakeup_usecs == 0:
+    if interp.signal_arrived():
+        return w_rcvr       # it may make a process ready: the next send looks
+    deadline = interp.next_deadline_usecs()
+    if deadline != 0:
+        until = deadline - interp.now_usecs()
+    elif interp.w_shutdown_semaphore is not None:
+        until = SLEEP_UNTIL_SIGNALLED_USECS     # a signal ends it early
+    else:
         raise VMFatal(DEADLOCK_MESSAGE)
-    until = interp.next_wakeup_usecs - interp.now_usecs()
     if until > 0:
         platform.sleep_microseconds(until)
+        interp.signal_arrived()
     return w_rcvr
 
 
+SLEEP_UNTIL_SIGNALLED_USECS = 3600 * 1000 * 1000
 DEADLOCK_MESSAGE = ("deadlock: every process is waiting and nothing can wake one "
                     "(no timer is set and the VM waits on no input)")
 

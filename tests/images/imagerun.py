@@ -123,6 +123,23 @@ class Run(object):
             return True
         return False
 
+    def stdout_so_far(self):
+        """What the VM wrote to stdout until now (read through a file description of
+        our own: seeking the shared one would move the VM's writes)."""
+        with open("/proc/self/fd/%d" % self.out.fileno(), "rb") as f:
+            return f.read()
+
+    def wait_for_stdout(self, text, timeout=DEFAULT_TIMEOUT):
+        """Wait until stdout holds text; False if the VM ended or time ran out first."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.stdout_so_far():
+                return True
+            if self.process.poll() is not None:
+                return text in self.stdout_so_far()
+            time.sleep(0.05)
+        return False
+
     def kill(self):
         try:
             os.killpg(self.process.pid, signal.SIGKILL)

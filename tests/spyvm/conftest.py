@@ -280,6 +280,12 @@ class Env(object):
     def string(self, s):
         return self.space.wrap_string(s)
 
+    def new_semaphore(self):
+        """A Semaphore with no process waiting and no excess signals."""
+        w_sema = self.obj(self.space.w_Semaphore, self.nil, self.nil, model.W_SmallInteger(0))
+        assert constants.SEMAPHORE_EXCESS_SIGNALS == 2
+        return w_sema
+
     def bytearray(self, s):
         w_obj = model.W_BytesObject(self.space.w_ByteArray, len(s))
         w_obj.set_string(s)

@@ -1710,3 +1710,84 @@ def test_an_early_alarm_is_armed_again_for_the_rest(vm, monkeypatch):
     assert 9 * 1000000 < armed[-1] <= 10 * 1000000
     interp.set_wakeup(0)
     assert armed[-1] == 0
+
+
+# --- the host asks the VM to stop (SIGTERM; xl shutdown in the guest) ----------------
+
+@pytest.fixture
+def hook(vm, checks):
+    """The image's shutdown semaphore, registered; unregistered afterwards."""
+    space = vm.space
+    w_sema = W_PointersObject(space.w_Semaphore, 3, space.w_nil)
+    w_sema.store(space, constants.SEMAPHORE_EXCESS_SIGNALS, vm.int(0))
+    vm.interp.set_shutdown_semaphore(w_sema)
+    yield w_sema
+    vm.interp.set_shutdown_semaphore(None)
+
+
+def excess_signals(vm, w_sema):
+    return vm.value(w_sema.fetch(vm.space, constants.SEMAPHORE_EXCESS_SIGNALS))
+
+
+def test_a_stop_request_signals_the_images_hook_once(vm, probe, hook, checks):
+    from rpython.rlib import rsignal
+    from spyvm.platform import alarm
+    interp = vm.interp
+    interp.alarm_works = True
+    vm.define(probe, "leaf", [RETURN_SELF])
+    w_rcvr = vm.new(probe)
+    alarm.deliver(rsignal.SIGTERM)
+    before = interp.now_usecs()
+    vm.send(w_rcvr, "leaf")
+    after = interp.now_usecs()
+    assert excess_signals(vm, hook) == 1
+    # The hook has its grace period; the VM looks at the clock again.
+    grace = interpreter.SHUTDOWN_GRACE_USECS
+    assert before + grace <= interp.shutdown_deadline_usecs <= after + grace
+    assert interp.next_deadline_usecs() == interp.shutdown_deadline_usecs
+    vm.send(w_rcvr, "leaf")
+    assert excess_signals(vm, hook) == 1
+
+
+def test_a_second_stop_request_stops_the_vm(vm, probe, hook, capfd):
+    from rpython.rlib import rsignal
+    from spyvm.errors import Exit
+    from spyvm.platform import alarm
+    vm.define(probe, "leaf", [RETURN_SELF])
+    w_rcvr = vm.new(probe)
+    ctx = vm.start(vm.method([PUSH_1, RETURN_TOP]))
+    alarm.deliver(rsignal.SIGTERM)
+    vm.interp.check_interrupts(ctx)
+    alarm.deliver(rsignal.SIGTERM)
+    with pytest.raises(Exit) as e:
+        vm.interp.check_interrupts(ctx)
+    assert e.value.status == 0
+    assert "asked to stop (SIGTERM): asked again" in capfd.readouterr().err
+
+
+def test_a_hook_out_of_time_stops_the_vm(vm, hook, capfd):
+    from rpython.rlib import rsignal
+    from spyvm.errors import Exit
+    from spyvm.platform import alarm
+    interp = vm.interp
+    ctx = vm.start(vm.method([PUSH_1, RETURN_TOP]))
+    alarm.deliver(rsignal.SIGTERM)
+    interp.check_interrupts(ctx)
+    assert interp.check_interrupts(ctx) is not None      # within its time: runs on
+    interp.shutdown_deadline_usecs = interp.now_usecs() - 1
+    with pytest.raises(Exit) as e:
+        interp.check_interrupts(ctx)
+    assert e.value.status == 0
+    assert "did not finish in time" in capfd.readouterr().err
+
+
+def test_without_a_hook_a_stop_request_is_the_hosts_business(vm, checks):
+    # No hook: SIGTERM keeps the host's default (the process ends); the flag
+    # machinery never answers a request the VM did not ask for.
+    from rpython.rlib import rsignal
+    from spyvm.platform import alarm
+    ctx = vm.start(vm.method([PUSH_1, RETURN_TOP]))
+    assert not alarm.state.catching
+    alarm.deliver(rsignal.SIGTERM)
+    assert vm.interp.check_interrupts(ctx) is ctx
+    assert vm.interp.shutdown_deadline_usecs == 0

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from qemurun import REPO
+from qemurun import REPO, cpio_archive
 import xenrun
 
 WORK = os.environ.get("COGXEN_XEN_WORK") or os.path.join(REPO, "build", "xen-test")
@@ -74,6 +74,18 @@ xl shutdown "$name"
 """
 
 
+# A guest whose image has a shutdown hook (images/CogXen.st) and then waits
+# with no timer at all: xl shutdown reaches the hook as SIGTERM.
+HOOK_SCRIPT = ("CogXen whenAskedToStop: [CogXen stdout: 'the hook ran' , CogXen newline]!\n"
+               "Semaphore new wait!\n")
+
+
+def hook_ramdisk(mini):
+    with open(os.path.join(REPO, "images", "CogXen.st"), "rb") as f:
+        script = f.read() + b"\n" + HOOK_SCRIPT.encode("ascii")
+    return cpio_archive([("mini.image", mini), ("script.st", script)])
+
+
 def cases(mini):
     corrupt = mini[:64] + b"\xff" * 4096 + mini[64 + 4096:]
     return [
@@ -90,6 +102,7 @@ def cases(mini):
         xenrun.Case("shutdown", FOREVER, mini, action=STOP_ACTION % "shutdown"),
         xenrun.Case("reboot", FOREVER, mini, action=STOP_ACTION % "reboot"),
         xenrun.Case("requests", FOREVER, mini, action=REQUESTS_ACTION),
+        xenrun.Case("hook", "/script.st", hook_ramdisk(mini), action=STOP_ACTION % "shutdown"),
     ]
 
 
@@ -132,11 +145,11 @@ def write_timings(run):
         if "unpaused" in t and "end" in t and "created" in t:
             lines.append("  %-8s xl create -p %.2f s, unpause to shutdown seen %.2f s, %s" % (
                 name, t["created"] - t["begin"], t["end"] - t["unpaused"], c.reason))
-    for name in ("shutdown", "reboot"):
+    for name in ("shutdown", "reboot", "hook"):
         c = run.cases.get(name)
         if c and "sent" in c.notes and "end" in c.times:
             lines.append("  %-8s xl %s to shutdown seen %.2f s (from its return %.2f s), %s" % (
-                name, name, c.times["end"] - float(c.notes["sent"][0]),
+                name, "shutdown" if name == "hook" else name, c.times["end"] - float(c.notes["sent"][0]),
                 c.times["end"] - float(c.notes.get("written", c.notes["sent"])[0]), c.reason))
     c = run.cases.get("idle")
     if c and "cputime" in c.notes:
@@ -262,6 +275,18 @@ def test_xl_shutdown_and_reboot_stop_a_waiting_guest(xen, name, reason):
     assert "xenport: the toolstack asks for %s" % reason in c.console_lines(), c.describe()
     assert c.exit_status() == 0, c.describe()
     assert stop_seconds(c) >= 0, c.describe()
+
+
+def test_xl_shutdown_runs_the_images_hook(xen):
+    """A program with a SIGTERM handler (the VM, once the image registered a hook)
+    gets the request as SIGTERM; the hook runs, then the guest powers off."""
+    c = case(xen, "hook")
+    lines = c.console_lines()
+    assert "xenport: SIGTERM delivered: the program stops in its own time" in lines, \
+        c.describe()
+    assert "the hook ran" in lines, c.describe()
+    assert c.reason == "poweroff" and c.exit_status() == 0, c.describe()
+    assert stop_seconds(c) < 2.5, c.describe()
 
 
 def test_unknown_requests_are_answered(xen):

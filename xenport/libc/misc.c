@@ -88,22 +88,57 @@ int getrusage(int who, struct rusage *u)
     return 0;
 }
 
-/* Signals: there are none to deliver.  Handlers are accepted and never run;
-   raising one that would end a process ends the guest. */
+/* Signals: nothing in the machine raises them, but xenport delivers SIGTERM for
+   the toolstack's stop requests (xen/control.c).  Handlers are recorded and run
+   by xp_signal_deliver, on the interrupted program's stack: they must be
+   async-signal-safe, as on Unix. */
+typedef void (*sig_handler_t)(int);
+static sig_handler_t handlers[NSIG];
+static volatile unsigned long nr_delivered;
+
+static int valid_signal(int sig)
+{
+    if (sig <= 0 || sig >= NSIG) {
+        errno = EINVAL;
+        return 0;
+    }
+    return 1;
+}
+
 int sigaction(int sig, const struct sigaction *restrict act, struct sigaction *restrict old)
 {
-    (void)sig;
-    (void)act;
-    if (old)
+    if (!valid_signal(sig))
+        return -1;
+    if (old) {
         memset(old, 0, sizeof(*old));
+        old->sa_handler = handlers[sig] ? handlers[sig] : SIG_DFL;
+    }
+    if (act)
+        handlers[sig] = act->sa_handler == SIG_DFL ? 0 : act->sa_handler;
     return 0;
 }
 
 void (*signal(int sig, void (*fn)(int)))(int)
 {
-    (void)sig;
-    (void)fn;
-    return SIG_DFL;
+    if (!valid_signal(sig))
+        return SIG_ERR;
+    sig_handler_t old = handlers[sig] ? handlers[sig] : SIG_DFL;
+    handlers[sig] = fn == SIG_DFL ? 0 : fn;
+    return old;
+}
+
+int xp_signal_deliver(int sig)
+{
+    if (sig <= 0 || sig >= NSIG || !handlers[sig] || handlers[sig] == SIG_IGN)
+        return 0;
+    nr_delivered++;
+    handlers[sig](sig);
+    return 1;
+}
+
+unsigned long xp_signals_delivered(void)
+{
+    return nr_delivered;
 }
 
 int siginterrupt(int sig, int flag)

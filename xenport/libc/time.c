@@ -81,15 +81,22 @@ clock_t times(struct tms *t)
     return ticks;
 }
 
-/* Wait until the monotonic clock reaches deadline (ns), or stop() says so. */
-static void wait_until(uint64_t deadline, int (*stop)(void))
+/* Wait until the monotonic clock reaches deadline (ns), or stop() says so;
+   answer -1 (errno EINTR) if a signal handler ran meanwhile, as Unix does. */
+static int wait_until(uint64_t deadline, int (*stop)(void))
 {
+    unsigned long signals = xp_signals_delivered();
     while (xp_monotonic_ns() < deadline) {
         if (stop && stop())
-            return;
+            return 0;
         if (xp_platform->idle)
             xp_platform->idle(deadline);
+        if (xp_signals_delivered() != signals) {
+            errno = EINTR;
+            return -1;
+        }
     }
+    return 0;
 }
 
 int nanosleep(const struct timespec *req, struct timespec *rem)
@@ -98,13 +105,16 @@ int nanosleep(const struct timespec *req, struct timespec *rem)
         errno = EINVAL;
         return -1;
     }
-    wait_until(xp_monotonic_ns() + (uint64_t)req->tv_sec * 1000000000ULL +
-               (uint64_t)req->tv_nsec, 0);
+    uint64_t deadline = xp_monotonic_ns() + (uint64_t)req->tv_sec * 1000000000ULL +
+                        (uint64_t)req->tv_nsec;
+    int rc = wait_until(deadline, 0);
     if (rem) {
-        rem->tv_sec = 0;
-        rem->tv_nsec = 0;
+        uint64_t now = xp_monotonic_ns();
+        uint64_t left = rc < 0 && now < deadline ? deadline - now : 0;
+        rem->tv_sec = (time_t)(left / 1000000000ULL);
+        rem->tv_nsec = (long)(left % 1000000000ULL);
     }
-    return 0;
+    return rc;
 }
 
 int clock_nanosleep(clockid_t id, int flags, const struct timespec *req, struct timespec *rem)
@@ -166,9 +176,11 @@ int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
         if (tv) {
             select_read = r ? &rin : 0;
             select_nfds = nfds;
-            wait_until(xp_monotonic_ns() + (uint64_t)tv->tv_sec * 1000000000ULL +
-                       (uint64_t)tv->tv_usec * 1000ULL, stdin_wanted_and_ready);
+            int rc = wait_until(xp_monotonic_ns() + (uint64_t)tv->tv_sec * 1000000000ULL +
+                                (uint64_t)tv->tv_usec * 1000ULL, stdin_wanted_and_ready);
             select_read = 0;
+            if (rc < 0)
+                return -1;                  /* EINTR: a signal handler ran */
         } else if (r && nfds > 0 && FD_ISSET(0, &rin)) {
             while (!xp_stdin_ready())
                 if (xp_platform->idle)

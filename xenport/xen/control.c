@@ -6,10 +6,13 @@
  * control/shutdown and control/sysrq.  A request is acknowledged (the key
  * cleared) with a console line; "poweroff" and "halt" become
  * XP_SHUTDOWN_POWEROFF, "reboot" XP_SHUTDOWN_REBOOT, anything else (and every
- * sysrq key) is answered as not supported.  Idle looks after every wake-up;
- * unless the program took requests over (xp_shutdown_take_over), xenport
- * then stops the guest itself: exit(0) and SHUTDOWN_poweroff or _reboot.
+ * sysrq key) is answered as not supported.  Idle looks after every wake-up.
+ * A program with a SIGTERM handler gets SIGTERM, as a Unix program would, and
+ * exits in its own time (the reason decides poweroff or reboot at exit); one
+ * that took requests over (xp_shutdown_take_over) asks itself; otherwise
+ * xenport stops the guest: exit(0) and SHUTDOWN_poweroff or _reboot.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +100,10 @@ void xen_control_poll(void)
     if (r == XP_SHUTDOWN_NONE)
         return;
     xen_shutdown_reason = r == XP_SHUTDOWN_REBOOT ? SHUTDOWN_reboot : SHUTDOWN_poweroff;
+    if (xp_signal_deliver(SIGTERM)) {
+        xp_printk("xenport: SIGTERM delivered: the program stops in its own time\n");
+        return;
+    }
     xp_printk("xenport: stopping (%s)\n", r == XP_SHUTDOWN_REBOOT ? "reboot" : "poweroff");
     exit(0);
 }

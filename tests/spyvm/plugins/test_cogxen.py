@@ -1,4 +1,5 @@
-"""CogXenPlugin: stdout, stderr and exit, named and numbered (790-792)."""
+"""CogXenPlugin: stdout, stderr, exit and the shutdown hook, named and numbered
+(790-793)."""
 
 import pytest
 
@@ -79,7 +80,32 @@ def test_exit_failures(env):
         env.fails(cogxen.PRIM_EXIT, env.nil, w_bad)
 
 
-@pytest.mark.parametrize("number", [790, 791, 792])
+@pytest.mark.parametrize("number", [790, 791, 792, 793])
 def test_numbered_wrong_argument_count(env, number):
     env.run_fails(number, env.nil, [])
     env.run_fails(number, env.nil, [env.string("a"), env.string("b")])
+
+
+@pytest.mark.parametrize("how", ["named", "numbered"])
+def test_set_shutdown_semaphore(env, how):
+    from spyvm.platform import alarm
+
+    def call(w_arg):
+        if how == "named":
+            return env.call_named(COGXEN, "primitiveSetShutdownSemaphore", env.nil, w_arg)
+        return env.call(cogxen.PRIM_SET_SHUTDOWN_SEMAPHORE, env.nil, w_arg)
+    w_sema = env.new_semaphore()
+    try:
+        assert call(w_sema) is env.nil
+        assert env.interp.w_shutdown_semaphore is w_sema and alarm.state.catching
+        assert call(env.nil) is env.nil
+        assert env.interp.w_shutdown_semaphore is None and not alarm.state.catching
+    finally:
+        env.interp.set_shutdown_semaphore(None)
+
+
+def test_set_shutdown_semaphore_failures(env):
+    for w_bad in [i(3), env.string("sema"), env.array(i(1))]:
+        env.named_fails(COGXEN, "primitiveSetShutdownSemaphore", env.nil, w_bad)
+        env.fails(cogxen.PRIM_SET_SHUTDOWN_SEMAPHORE, env.nil, w_bad)
+    assert env.interp.w_shutdown_semaphore is None

@@ -192,6 +192,46 @@ def test_relinquish_with_nothing_to_wake_a_process_is_a_deadlock(nothing_else_re
     assert e.value.message.startswith("deadlock:")
 
 
+def test_relinquish_with_a_shutdown_hook_sleeps_until_a_signal(nothing_else_ready, monkeypatch):
+    # Waiting forever is what a server does: only the host's stop request ends it.
+    env = nothing_else_ready
+    interp = env.interp
+    slept = []
+    monkeypatch.setattr(system.platform, "sleep_microseconds", slept.append)
+    monkeypatch.setattr(interp, "w_shutdown_semaphore", env.new_semaphore())
+    interp.next_wakeup_usecs = 0
+    assert env.call(230, env.nil, i(1000)) is env.nil
+    assert slept == [system.SLEEP_UNTIL_SIGNALLED_USECS]
+
+
+def test_relinquish_does_not_sleep_over_a_signal(nothing_else_ready, monkeypatch):
+    # A stop request that came while the VM slept (or just before) is looked at
+    # first: sleeping again could be for an hour.
+    from spyvm.platform import alarm
+    env = nothing_else_ready
+    interp = env.interp
+    slept = []
+    monkeypatch.setattr(system.platform, "sleep_microseconds", slept.append)
+    interp.next_wakeup_usecs = interp.now_usecs() + 10 ** 9
+    alarm.raise_flag()
+    try:
+        assert env.call(230, env.nil, i(1000)) is env.nil
+        assert slept == [] and interp.interrupt_counter == 0
+    finally:
+        alarm.clear()
+
+
+def test_relinquish_sleeps_until_the_shutdown_hooks_deadline(nothing_else_ready, monkeypatch):
+    env = nothing_else_ready
+    interp = env.interp
+    slept = []
+    monkeypatch.setattr(system.platform, "sleep_microseconds", slept.append)
+    interp.next_wakeup_usecs = interp.now_usecs() + 10 ** 9
+    monkeypatch.setattr(interp, "shutdown_deadline_usecs", interp.now_usecs() + 10 ** 6)
+    env.call(230, env.nil, i(1000))
+    assert 0 < slept[0] <= 10 ** 6
+
+
 def test_relinquish_yields_to_a_ready_process_without_sleeping(env, monkeypatch):
     interp = env.interp
     monkeypatch.setattr(interp.scheduler, "highest_ready_priority", lambda: 1)

@@ -101,6 +101,14 @@ uint64_t xp_realtime_ns(void);
 int xp_shutdown_request(void);
 void xp_shutdown_take_over(void);
 
+/* Run the handler a program installed for sig (sigaction, signal): answer 1, or
+   0 if it has none (SIG_DFL, SIG_IGN).  A program that handles SIGTERM takes the
+   toolstack's stop requests over: it gets SIGTERM instead of being stopped.
+   xp_signals_delivered() counts deliveries, so that a sleep can end at one
+   (EINTR), as on Unix. */
+int xp_signal_deliver(int sig);
+unsigned long xp_signals_delivered(void);
+
 /* Standard input with one byte of look-ahead (console.c): whether a read
    would not block, and a read (blocking until a line or EOF). */
 int xp_stdin_ready(void);
