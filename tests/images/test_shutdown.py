@@ -48,7 +48,7 @@ STUCK = "CogXen whenAskedToStop: [CogXen stdout: 'stuck' , CogXen newline. Semap
 
 @pytest.mark.parametrize("waiting", [
     "Semaphore new wait",                                   # forever: no timer at all
-    "(Delay forSeconds: 1000) wait",
+    "(Delay forMilliseconds: 1000000) wait",
     "[true] whileTrue: [Smalltalk at: #CogXenCount put: 3 + 4]",  # busy
 ])
 def test_the_hook_runs_then_the_vm_exits_0(tmpdir, waiting):
@@ -84,7 +84,9 @@ def test_a_second_request_stops_the_vm_at_once(tmpdir):
 
 
 def test_without_a_hook_sigterm_ends_the_vm_as_usual(tmpdir):
+    # waits on a Delay: a bare Semaphore wait with no hook is a deadlock the VM reports
     run = start(tmpdir, "CogXen shutdownSemaphore: Semaphore new. "
-                        "CogXen shutdownSemaphore: nil!")
+                        "CogXen shutdownSemaphore: nil!",
+                "(Delay forMilliseconds: 1000000) wait")
     result, _ = stop(run)
     assert result.status == -signal.SIGTERM, result.describe()
