@@ -62,6 +62,16 @@ SUITE = [
     ("Storage", 500),
     ("Mandelbrot", 100),
     ("WordFreq", 16),
+    ("SortBlock", 10),
+    ("Streams", 25),
+    ("NumberParse", 10),
+    ("DictInt", 50),
+    ("DictString", 1),
+    ("Bag", 2),
+    ("Deque", 1),
+    ("Recurse", 100),
+    ("Reflect", 75),
+    ("Parser", 30),
 ]
 
 DEFAULT_ITERATIONS = 20     # the first is the warm-up

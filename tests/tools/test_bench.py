@@ -138,7 +138,9 @@ def test_a_run_that_stops_early_is_a_failure():
 def test_suite_selection_and_sizes():
     names = [n for n, _ in bench.SUITE]
     assert names == ["Richards", "DeltaBlue", "NBody", "Bounce", "Sieve", "Towers", "Queens",
-                     "Permute", "List", "Storage", "Mandelbrot", "WordFreq"]
+                     "Permute", "List", "Storage", "Mandelbrot", "WordFreq",
+                     "SortBlock", "Streams", "NumberParse", "DictInt", "DictString", "Bag",
+                     "Deque", "Recurse", "Reflect", "Parser"]
     chosen = bench.select_suite("Sieve,Richards", 0.001, bench.parse_sizes(["Sieve=7"]))
     assert chosen == [("Richards", 1), ("Sieve", 7)]
     doubled = dict(bench.select_suite("", 2, {}))
@@ -296,6 +298,159 @@ def ref_sieve():
     return str(sum(1 for n in range(2, 5001) if all(n % d for d in range(2, int(n ** 0.5) + 1))))
 
 
+def ref_sortblock():
+    random = Random()
+    numbers = [random.next() for _ in range(2000)]
+    strings = [str(n % 977) for n in numbers]
+    ascending = sorted(numbers)
+    descending = sorted(numbers, reverse=True)
+    by_size = sorted(strings, key=lambda s: (len(s), s))
+    return str(sum(ascending[i - 1] * i + descending[i - 1] + int(by_size[i - 1])
+                   for i in range(1, 2001, 97)))
+
+
+def ref_streams():
+    text = ""
+    for i in range(1, 3001):
+        text += "%d " % (i * 7919)
+        if i % 3 == 0:
+            text += "fizz "
+        if i % 5 == 0:
+            text += "buzz; "
+    checksum = sum(int(c) for c in text if c.isdigit()) + 1000 * text.count(";")
+    return "(%d %d )" % (len(text), checksum)
+
+
+def ref_numberparse():
+    return str(sum(i * i * 37 - 50000 + i for i in range(1, 2001)))
+
+
+def ref_dictint():
+    d = dict((i * 31, i) for i in range(1, 3001))
+    total = sum(2 * d[i * 31] for i in range(1, 3001))
+    for i in range(1, 3001, 2):
+        del d[i * 31]
+    total += sum(d.get(i * 31, 1) for i in range(1, 6001))
+    return str(total + len(d))
+
+
+def ref_dictstring():
+    random = Random()
+    syllables = "ka lo mi nu re so ti va".split()
+    counts = {}
+    for _ in range(4000):
+        word = "".join(syllables[random.below(8)] for _ in range(3))
+        counts[word] = counts.get(word, 0) + 1
+    more = sum(1 for n in counts.values() if n > 1)
+    probes = sum(counts.get(a + b + a, 0) + (b + a + b in counts)
+                 for a in syllables for b in syllables)
+    return "(%d %d %d )" % (len(counts), more, probes)
+
+
+def ref_bag():
+    import collections
+    random = Random()
+    bag = collections.Counter(random.below(300) for _ in range(5000))
+    symbols = "alpha beta gamma delta epsilon".split()
+    bag.update(symbols[i % 5] for i in range(1, 2001))
+    bag["zeta"] += 50
+    hits = 0
+    for i in range(600):
+        if bag[i]:
+            hits += 1
+            bag[i] -= 1
+        else:
+            hits += 1000
+    for s in symbols:
+        bag[s] -= 1
+        hits += bag[s] > 0
+    numbers = sum(k * n for k, n in bag.items() if isinstance(k, int))
+    return "(%d %d %d )" % (sum(bag.values()), numbers, hits)
+
+
+def ref_deque():
+    import collections
+    q, total = collections.deque(), 0
+    for i in range(1, 2501):
+        q.append(i)
+        q.appendleft(-i)
+        q.append(i * 2)
+        if i % 3 == 0:
+            total += q.popleft()
+            total -= q.pop()
+        if i % 7 == 0:
+            total += q[len(q) // 2 - 1]
+    while len(q) > 100:
+        total += q.pop()
+        total += q.popleft()
+    return "(%d %d )" % (total, len(q))
+
+
+def ref_recurse():
+    def fib(n):
+        return n if n < 2 else fib(n - 1) + fib(n - 2)
+    return str(sum(k + sum(d & 7 for d in range(1, 1001)) for k in range(1, 31)) + fib(20))
+
+
+def ref_reflect():
+    points = [[i, 2 * i] for i in range(1, 301)]
+    total = 0
+    for p in points:
+        total += p[0] + p[1]
+        p[0] = p[1] + 1
+        total += 2                      # respondsTo: and isKindOf:
+        p[0], p[1] = p[1], p[0]         # x: y y: x
+        total += p[0]
+    for i in range(0, 300, 2):          # become: swaps the two objects
+        points[i], points[i + 1] = points[i + 1], points[i]
+        total += points[i][0] - points[i + 1][0]
+    return str(total)
+
+
+def ref_parser():
+    random = Random()
+    total = 0
+    for _ in range(200):
+        tokens = [random.below(100)]
+        for _ in range(12):
+            tokens.append("+-*/"[random.below(4)])
+            if random.below(3) == 0:
+                tokens += ["(", random.below(100) + 1, "+", random.below(50) + 1, ")"]
+            else:
+                tokens.append(random.below(100) + 1)
+        tokens.append(None)
+        position = [0]
+
+        def peek():
+            return tokens[position[0]]
+
+        def take():
+            position[0] += 1
+            return tokens[position[0] - 1]
+
+        def factor():
+            if peek() == "(":
+                take()
+                value = expression()
+                take()
+                return value
+            return take()
+
+        def term():
+            value = factor()
+            while peek() in ("*", "/"):
+                value = value * factor() if take() == "*" else value // factor()
+            return value
+
+        def expression():
+            value = term()
+            while peek() in ("+", "-"):
+                value = value + term() if take() == "+" else value - term()
+            return value
+        total += expression()
+    return str(total)
+
+
 # Richards (2322 packets queued and 928 holds for 1000 idle counts), DeltaBlue
 # (its own checks) and NBody (the Computer Language Benchmarks Game's published
 # energies for 1000 steps) have well-known answers.
@@ -312,6 +467,16 @@ EXPECTED_RESULTS = {
     "Storage": ref_storage,
     "Mandelbrot": ref_mandelbrot,
     "WordFreq": ref_wordfreq,
+    "SortBlock": ref_sortblock,
+    "Streams": ref_streams,
+    "NumberParse": ref_numberparse,
+    "DictInt": ref_dictint,
+    "DictString": ref_dictstring,
+    "Bag": ref_bag,
+    "Deque": ref_deque,
+    "Recurse": ref_recurse,
+    "Reflect": ref_reflect,
+    "Parser": ref_parser,
 }
 
 
