@@ -249,6 +249,7 @@ def become(interp, from_w, to_w, two_way):
     mapping = {}
     remap = False
     swapped = False
+    lookups_changed = False
     for i in range(len(from_w)):
         w_from = from_w[i]
         w_to = to_w[i]
@@ -258,6 +259,8 @@ def become(interp, from_w, to_w, two_way):
         if two_way and not repeated and _same_representation(w_from, w_to):
             _swap_contents(w_from, w_to)
             swapped = True
+            if _lookups_depend_on(interp, w_from) or _lookups_depend_on(interp, w_to):
+                lookups_changed = True
             continue
         mapping[w_from] = w_to
         # The hash stays with the reference: the object now referenced takes it.
@@ -285,7 +288,17 @@ def become(interp, from_w, to_w, two_way):
     elif remap or swapped:
         # The special objects array may have swapped contents.
         space.cache_special_selectors()
+    # A heap walk may have replaced references anywhere, a method dictionary's
+    # selectors included; swapped contents matter only where lookups read them.
+    # The method cache's version is quasi-immutable: a flush throws away every
+    # trace, so the common become: (of ordinary objects) must not flush.
+    if remap or lookups_changed:
+        interp.flush_method_cache()
     return True
+
+
+def _lookups_depend_on(interp, w_obj):
+    return isinstance(w_obj, W_CompiledMethod) or interp.method_cache.depends_on(w_obj)
 
 
 def _remap_list(items_w, mapping):

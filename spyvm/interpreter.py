@@ -8,7 +8,8 @@ Unwind exceptions; deep recursion, process switches and non-local returns stay
 ordinary context manipulations.
 """
 
-from rpython.rlib import jit
+from rpython.rlib import jit, rstack, rstackovf
+from rpython.rlib.objectmodel import we_are_translated
 from rpython.rlib.rarithmetic import ovfcheck, intmask
 
 from spyvm import constants, model
@@ -89,10 +90,20 @@ class MethodCache(object):
     def __init__(self):
         self.by_selector = {}
         self.version = CacheVersion()
+        # Every class, method dictionary and method array an uncached lookup read:
+        # a become: that swaps none of them cannot change an answer.
+        self.path = {}
 
     def flush(self):
         self.by_selector = {}
         self.version = CacheVersion()
+        self.path = {}
+
+    def note_path(self, w_obj):
+        self.path[w_obj] = True
+
+    def depends_on(self, w_obj):
+        return w_obj in self.path
 
     def flush_selector(self, w_selector):
         if w_selector in self.by_selector:
@@ -113,9 +124,22 @@ class Dispatch(object):
         self.primitives = primitives
 
 
-# Method activations run in nested calls of Interpreter.loop up to this depth
-# (for the JIT: see there); deeper ones run flat, in the deepest loop.
+# Method activations run in nested calls of Interpreter.loop (for the JIT: see
+# there): up to MAX_NESTING deep without a check, deeper while the C stack has
+# room (translated: RPython's own stack measure), and never past NESTING_LIMIT.
+# A deeper activation is handed to the outermost loop and runs flat there; its
+# callers then resume one by one from the outermost loop, which costs far more
+# than a nested return, so real recursive code should rarely get there.
 MAX_NESTING = 100
+NESTING_LIMIT = 1000000
+
+
+def room_to_nest(level):
+    if level < MAX_NESTING:
+        return True
+    if not we_are_translated():
+        return False        # CPython's own recursion limit is near
+    return level < NESTING_LIMIT and not rstack.stack_almost_full()
 
 # Runaway recursion: past this many nested activations the image's low-space
 # semaphore is signalled (as a VM short of memory does), so the image reports it;
@@ -208,6 +232,7 @@ class Interpreter(object):
         space = self.space
         depth = 0
         while isinstance(w_class, W_PointersObject) and depth < 10000:
+            self.method_cache.note_path(w_class)
             if w_class.size() > constants.CLASS_METHODDICT:
                 w_dict = w_class.fetch(space, constants.CLASS_METHODDICT)
                 w_found = self._dict_lookup(w_dict, w_selector)
@@ -221,12 +246,14 @@ class Interpreter(object):
         space = self.space
         if not isinstance(w_dict, W_PointersObject):
             return None
+        self.method_cache.note_path(w_dict)
         size = w_dict.size()
         if size <= constants.METHODDICT_FIXED:
             return None
         w_values = w_dict.fetch(space, constants.METHODDICT_VALUES)
         if not isinstance(w_values, W_PointersObject):
             return None
+        self.method_cache.note_path(w_values)
         for i in range(constants.METHODDICT_FIXED, size):
             if w_dict.fetch(space, i) is w_selector:
                 j = i - constants.METHODDICT_FIXED
@@ -275,6 +302,10 @@ class Interpreter(object):
         while True:
             try:
                 self.loop(jit.hint(ctx, access_directly=True), None, 0)
+            except rstackovf.StackOverflow:
+                # room_to_nest leaves a margin; a primitive that recursed deep in
+                # the last of it still ends here, not in a crash.
+                raise VMFatal("the C stack is exhausted")
             except Unwind as u:
                 # Control went to a context no running loop holds: it runs at the
                 # outermost level.
@@ -290,7 +321,7 @@ class Interpreter(object):
 
         Each loop runs one context, so the JIT keeps that context's pc, stack
         pointer and stack in registers (it is the virtualizable). A method or
-        block activation runs in a nested call (up to MAX_NESTING deep: deeper
+        block activation runs in a nested call (while room_to_nest allows: deeper
         ones are handed to the outermost loop): a nested call is a portal call,
         which the JIT inlines into the caller's trace or, when the callee is too
         big to inline or recursive, compiles on its own and calls. The green key
@@ -324,7 +355,7 @@ class Interpreter(object):
                     jitdriver.can_enter_jit(pc=ctx.pc, w_method=w_method, ctx=ctx,
                                             self=self, w_caller=w_caller, level=level)
                 continue
-            if level < MAX_NESTING and new_ctx.w_sender is ctx:
+            if new_ctx.w_sender is ctx and room_to_nest(level):
                 w_value = self.run_callee(ctx, new_ctx, level)
                 if w_value is not None:
                     push_answer(ctx, w_value)

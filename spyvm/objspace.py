@@ -123,8 +123,21 @@ class ObjSpace(object):
                 argcount = self.unwrap_int_or(w_specials.fetch(self, 2 * index + 1), -1)
             selectors.append(w_selector)
             argcounts.append(argcount)
-        self.special_selectors = selectors
-        self.special_argcounts = argcounts
+        # Quasi-immutable: storing them invalidates every trace with a special
+        # send, so a become: that leaves them as they were must not store them.
+        if not self._special_selectors_are(selectors, argcounts):
+            self.special_selectors = selectors
+            self.special_argcounts = argcounts
+
+    def _special_selectors_are(self, selectors, argcounts):
+        old_selectors = self.special_selectors
+        old_argcounts = self.special_argcounts
+        if len(old_selectors) != len(selectors) or len(old_argcounts) != len(argcounts):
+            return False
+        for i in range(len(selectors)):
+            if old_selectors[i] is not selectors[i] or old_argcounts[i] != argcounts[i]:
+                return False
+        return True
 
     def special(self, index):
         w_so = self.w_special_objects

@@ -564,7 +564,6 @@ def _become_arrays(interp, w_rcvr, w_arg, two_way):
             raise PrimitiveFailed
     if not heap.become(interp, pairs_from, pairs_to, two_way):
         raise PrimitiveFailed
-    interp.flush_method_cache()
     return w_rcvr
 
 

@@ -1080,7 +1080,6 @@ def test_become_two_way(env):
     # the arrays themselves hold the exchanged objects
     assert env.call(111, env.call(60, w_rcvr, i(1))) is w_B
     assert env.call(111, env.call(60, w_arg, i(1))) is w_A
-    assert env.interp.method_cache.by_selector == {}
 
 
 def test_become_two_way_mixed_representations(env):
@@ -1340,3 +1339,76 @@ def test_become_refreshes_the_special_selectors(env):
     env.call(128, env.array(w_old), env.array(w_new))
     assert (space.special_selectors[0], space.special_argcounts[0]) == (w_minus, 0)
     assert space.special_selectors[31] is w_minus
+
+
+def test_become_of_other_objects_keeps_the_special_selectors(env):
+    """The cached copy is quasi-immutable: storing it again, even unchanged, would
+    throw away every compiled trace with a special send at each become:."""
+    w_A, w_B = _two_classes(env)
+    before = env.space.special_selectors, env.space.special_argcounts
+    env.call(128, env.array(env.obj(w_A, i(1), i(2))), env.array(env.obj(w_B, i(3), i(4))))
+    env.call(72, env.array(env.obj(w_A, i(1), i(2))), env.array(env.string("x")))
+    after = env.space.special_selectors, env.space.special_argcounts
+    assert after[0] is before[0] and after[1] is before[1]
+
+
+def _class_answering(env, name, w_selector, w_method):
+    """A class whose method dictionary maps w_selector to w_method."""
+    space = env.space
+    w_class = env.cls(name, 0, constants.FMT_FIXED)
+    w_dict = env.array(i(1), env.array(w_method), w_selector)
+    w_class.store(space, constants.CLASS_METHODDICT, w_dict)
+    return w_class
+
+
+def _lookup_survives(env, how):
+    """Cache a lookup, run how(); whether the cache (and the traces that folded its
+    version) survived, and what the lookup answers afterwards."""
+    w_sel = env.string("sel")
+    w_m1, w_m2 = env.method(), env.method()
+    w_C1 = _class_answering(env, "C1", w_sel, w_m1)
+    w_C2 = _class_answering(env, "C2", w_sel, w_m2)
+    interp = env.interp
+    assert interp.lookup(w_C1, w_sel) is w_m1
+    version = interp.method_cache.version
+    how(w_C1, w_C2, w_m1, w_m2)
+    return interp.method_cache.version is version, interp.lookup(w_C1, w_sel)
+
+
+def test_become_of_ordinary_objects_keeps_the_method_cache(env):
+    """The cache's version is quasi-immutable: flushing it at every become: would
+    throw away every compiled trace."""
+    w_A, w_B = _two_classes(env)
+    def swap_plain(w_C1, w_C2, w_m1, w_m2):
+        env.call(128, env.array(env.obj(w_A, i(1), i(2))), env.array(env.obj(w_B, i(3), i(4))))
+    survived, w_found = _lookup_survives(env, swap_plain)
+    assert survived
+
+
+@pytest.mark.parametrize("what", ["class", "dictionary", "method"])
+def test_become_of_what_a_lookup_read_flushes_the_method_cache(env, what):
+    def swap(w_C1, w_C2, w_m1, w_m2):
+        space = env.space
+        if what == "class":
+            env.call(128, env.array(w_C1), env.array(w_C2))
+        elif what == "dictionary":
+            env.call(128, env.array(w_C1.fetch(space, constants.CLASS_METHODDICT)),
+                     env.array(w_C2.fetch(space, constants.CLASS_METHODDICT)))
+        else:
+            env.call(128, env.array(w_m1), env.array(w_m2))
+    found = []
+    def swap_and_remember(w_C1, w_C2, w_m1, w_m2):
+        found.extend([w_m1, w_m2])
+        swap(w_C1, w_C2, w_m1, w_m2)
+    survived, w_found = _lookup_survives(env, swap_and_remember)
+    assert not survived
+    # C1 now has C2's dictionary; a swapped method keeps its identity
+    assert w_found is (found[0] if what == "method" else found[1])
+
+
+def test_one_way_become_flushes_the_method_cache(env):
+    w_A, _ = _two_classes(env)
+    def forward(w_C1, w_C2, w_m1, w_m2):
+        env.call(72, env.array(env.obj(w_A, i(1), i(2))), env.array(env.obj(w_A, i(3), i(4))))
+    survived, _ = _lookup_survives(env, forward)
+    assert not survived
