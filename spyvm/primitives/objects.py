@@ -1,5 +1,8 @@
 """Object access primitives: indexing, instantiation, identity, copying, become."""
 
+from rpython.rlib import jit
+from rpython.rlib.objectmodel import specialize
+
 from spyvm import constants, model, heap, memory
 from spyvm.errors import PrimitiveFailed
 from spyvm.model import (W_PointersObject, W_BytesObject, W_WordsObject, W_Float,
@@ -439,6 +442,20 @@ def prim_new_method(interp, w_class, w_bytecount, w_header):
     return w_method
 
 
+@specialize.call_location()
+@jit.dont_look_inside
+def _copy_items(dst, dst_start, src, src_start, count):
+    """A residual call: traced, the copy would be unrolled item by item for the
+    count seen while tracing. Overlapping ranges of one object copy as if through
+    a buffer."""
+    if dst is src and src_start < dst_start:
+        for i in range(count - 1, -1, -1):
+            dst[dst_start + i] = src[src_start + i]
+    else:
+        for i in range(count):
+            dst[dst_start + i] = src[src_start + i]
+
+
 @expose(105, 4)
 def prim_replace_from_to_with_starting_at(interp, w_rcvr, w_start, w_stop, w_repl,
                                           w_repl_start):
@@ -453,25 +470,18 @@ def prim_replace_from_to_with_starting_at(interp, w_rcvr, w_start, w_stop, w_rep
             repl_start + count - 1 > indexable_size(space, w_repl):
         raise PrimitiveFailed
     src_start = repl_start - 1
-    src_stop = src_start + count
-    assert src_start >= 0 and src_stop >= 0
+    assert src_start >= 0
     if isinstance(w_rcvr, W_BytesObject) and isinstance(w_repl, W_BytesObject):
-        src = w_repl.bytes[src_start:src_stop]
-        for i in range(count):
-            w_rcvr.bytes[start - 1 + i] = src[i]
+        _copy_items(w_rcvr.bytes, start - 1, w_repl.bytes, src_start, count)
         return w_rcvr
     if isinstance(w_rcvr, W_PointersObject) and isinstance(w_repl, W_PointersObject):
         off = fixed_size(space, w_rcvr)
         roff = fixed_size(space, w_repl)
         assert roff >= 0
-        src_w = w_repl.slots[roff + src_start:roff + src_stop]
-        for i in range(count):
-            w_rcvr.slots[off + start - 1 + i] = src_w[i]
+        _copy_items(w_rcvr.slots, off + start - 1, w_repl.slots, roff + src_start, count)
         return w_rcvr
     if (isinstance(w_rcvr, W_WordsObject) and isinstance(w_repl, W_WordsObject)):
-        src = w_repl.words[src_start:src_stop]
-        for i in range(count):
-            w_rcvr.words[start - 1 + i] = src[i]
+        _copy_items(w_rcvr.words, start - 1, w_repl.words, src_start, count)
         return w_rcvr
     # Mixed kinds (e.g. bytes into a method): only like with like is a primitive.
     raise PrimitiveFailed
