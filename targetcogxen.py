@@ -23,45 +23,30 @@ def jitpolicy(driver):
     return JitPolicy()
 
 
-# The GC's nursery: RPython sizes it at half the "cache size" /proc/cpuinfo reports,
-# which on current Xeons is the shared L3 (260 MB here): a 130 MB nursery that
-# misses every cache and makes each run's memory 150 MB. Capped at 16 MB, with the
-# heap's first major collection at 32 MB instead of 8 nurseries (128 MB): on the
-# suite, 4, 8 and 16 MB nurseries run alike except where a large structure lives
-# across minor collections (Storage's trees, WordFreq's dictionaries), which every
-# minor collection copies out: 213 ms at 4 MB, 150 ms at 16 MB; peak memory stays
-# 30-65 MB. The Xen guest reports its L2 cache, below the cap: RPython's defaults.
-# PYPY_GC_NURSERY and PYPY_GC_MIN still override both.
-NURSERY_MAX = 16 * 1024 * 1024
-MIN_HEAP_WHEN_CAPPED = 32 * 1024 * 1024
+# The GC's nursery: RPython sizes it from the "cache size" /proc/cpuinfo reports,
+# which is the L2 on some machines (a nursery too small: every minor collection
+# copies out what lives across it and walks the whole stack, deep recursion
+# included) and the shared L3 on others (a nursery far too big for any cache).
+# The VM sets it instead: NURSERY_SIZE, or a sixteenth of the machine's memory
+# when that is less (small guests). The first major collection comes at 8
+# nurseries, RPython's default. PYPY_GC_NURSERY and PYPY_GC_MIN still override.
+NURSERY_SIZE = 4 * 1024 * 1024
+NURSERY_MIN = 1024 * 1024
 
 
-class CapState(object):
-    active = False      # the nursery estimate was capped
-
-
-def cap_nursery_size():
+def set_nursery_size():
     from rpython.memory.gc import env
-    estimate = env.estimate_best_nursery_size
-    if getattr(estimate, "capped", False):
+    if getattr(env.estimate_best_nursery_size, "cogxen", False):
         return
-    read_uint = env.read_uint_from_env
-    # The GC asks for the estimate (unless PYPY_GC_NURSERY is set), then PYPY_GC_MIN.
-    capped = CapState()
+    get_total_memory = env.get_total_memory
 
-    def capped_estimate():
-        size = estimate()
-        capped.active = size > NURSERY_MAX
-        return min(size, NURSERY_MAX)
-
-    def read_uint_with_min_heap(varname):
-        value = read_uint(varname)
-        if value == 0 and varname == "PYPY_GC_MIN" and capped.active:
-            return MIN_HEAP_WHEN_CAPPED
-        return value
-    capped_estimate.capped = True
-    env.estimate_best_nursery_size = capped_estimate
-    env.read_uint_from_env = read_uint_with_min_heap
+    def nursery_size():
+        share = get_total_memory() / 16.0       # a float, up to 2**63
+        if share < NURSERY_SIZE:
+            return max(int(share), NURSERY_MIN)
+        return NURSERY_SIZE
+    nursery_size.cogxen = True
+    env.estimate_best_nursery_size = nursery_size
 
 
 def rearm_max_heap_size():
@@ -84,7 +69,7 @@ def rearm_max_heap_size():
 
 def target(driver, args):
     from rpython.rlib import rtime  # noqa: makes time.time/time.sleep translatable
-    cap_nursery_size()
+    set_nursery_size()
     rearm_max_heap_size()
     driver.exe_name = "cogxen"
     vm_main.BUILD_KIND = "JIT" if driver.config.translation.jit else "no JIT"
