@@ -46,13 +46,6 @@ jitdriver = jit.JitDriver(greens=['pc', 'w_method'],
                           is_recursive=True)
 
 
-# RPython aborts traces longer than 6000 operations and then stops inlining the
-# function that made them long. Recursive Smalltalk (0 tinyBenchmarks' benchFib,
-# unrolled 7 levels deep) passes that length; its method then runs as a separate
-# call at every level: 45 M sends/s instead of 100 M. RPython allows up to 16384.
-JIT_DEFAULTS = "trace_limit=16000"
-
-
 def configure_jit(text):
     """`--jit ARG`: 'off' or RPython's param=value,... (ValueError if malformed)."""
     try:

@@ -35,8 +35,8 @@ Options:
                         (at most half of ulimit -v); near it the image gets its
                         low-space signal, beyond it the VM exits with status 1
   --jit ARG             JIT settings: 'off', or RPython's param=value,... list
-                        (threshold, function_threshold, trace_limit, ...);
-                        CogXen's default trace_limit is 16000
+                        (threshold, function_threshold, trace_limit, ...),
+                        RPython's defaults otherwise
   -headless, --headless accepted for compatibility: CogXen is always headless
 
 Without --eval or a script the image resumes where it was saved; with both,
@@ -148,7 +148,6 @@ def run_command_line(argv):
     if opts.version:
         platform.write_stdout("cogxen %s (%s)\n" % (version.VERSION, BUILD_KIND))
         return EXIT_OK
-    interpreter.configure_jit(interpreter.JIT_DEFAULTS)
     if opts.jit:
         try:
             interpreter.configure_jit(opts.jit)
