@@ -4,7 +4,7 @@ with `make translate`, -Ojit).
 - a hot loop and a recursive method are compiled to machine code (PYPYLOG's
   jit-log-opt shows the loops), and give the same answers as with `--jit off`;
 - traces are invalidated when a method they inlined is redefined, or when become:
-  swaps objects or methods they folded in, while the loop runs;
+  swaps objects or methods they folded in, while the loop runs, and only then;
 - recursion without end is a Smalltalk-level error, not a crash;
 - blocks that write their home's temporaries from inside do: loops (NBody, Bounce
   of the benchmark suite) never force a compiled frame out of registers;
@@ -189,6 +189,22 @@ def test_interrupts_reach_compiled_recursion_without_a_countdown(tmpdir):
         traces = f.read()
     assert traces.count("# Loop ") >= 1
     assert "interrupt_counter" not in traces
+
+
+def test_become_and_copies_keep_their_traces(tmpdir):
+    # become: flushed the method cache (and with it every trace) each time, so the
+    # first loop was traced again and again. Prim 105 was opaque to the JIT as a
+    # whole (its copy loops); now it is traced around one residual copy.
+    log = str(tmpdir.join("jit.log"))
+    result = run_script(tmpdir, "jit-keeps-traces.st", env={"PYPYLOG": "jit-log-opt:" + log})
+    assert (result.status, result.stdout, result.stderr) == (0, "550000\n9950000\n", ""), \
+        result.describe()
+    # Filing the script in compiles about 15 loops (the image's compiler); when
+    # every become: threw the traces away, the run compiled 134.
+    loops, bridges = compiled_loops(log)
+    assert loops <= 40 and bridges <= 20, (loops, bridges)
+    with open(log) as f:
+        assert "_copy_items" in f.read(), "the copy is not a residual call"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
