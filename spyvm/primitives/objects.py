@@ -312,9 +312,15 @@ def prim_basic_new_size(interp, w_class, w_size):
         spec = space.class_format(w_class).inst_spec
     except WrappingError:
         raise PrimitiveFailed
+    size = _index(w_size)
+    if spec < constants.FMT_VARIABLE and size == 0 and not space.is_spur:
+        # The V3 VMs make a fixed-size instance when asked for no indexed slots;
+        # Squeak 2.2's `DirectoryEntry new` (an ArrayedCollection with named
+        # fields only) relies on it.
+        return instantiate(space, w_class, 0)
     if spec < constants.FMT_VARIABLE or spec >= constants.FMT_COMPILED_METHOD:
         raise PrimitiveFailed
-    return instantiate(space, w_class, _index(w_size))
+    return instantiate(space, w_class, size)
 
 
 @expose(73, 1)

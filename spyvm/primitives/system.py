@@ -303,15 +303,6 @@ def prim_special_objects_array(interp, w_rcvr):
     return interp.space.w_special_objects
 
 
-@expose(161, 0)
-def prim_path_name_delimiter(interp, w_rcvr):
-    """FileDirectory's path separator (the old numbered file primitives' one query)."""
-    try:
-        return interp.space.wrap_char(ord("/"))
-    except WrappingError:
-        raise PrimitiveFailed
-
-
 @expose(134, 1)
 def prim_interrupt_semaphore(interp, w_rcvr, w_sema):
     """Register the semaphore the user-interrupt key signals (never pressed here)."""

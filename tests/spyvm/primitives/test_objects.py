@@ -452,6 +452,21 @@ def test_basic_new_size_words_bytes_float(env):
     assert isinstance(w_lpi, W_BytesObject) and w_lpi.size() == 8
 
 
+def test_basic_new_size_zero_of_a_fixed_class(env):
+    # V3 VMs answer a plain instance; Squeak 2.2's DirectoryEntry new depends on it.
+    space = env.space
+    w_A = env.cls("A", 2, constants.FMT_FIXED)
+    w_a = env.call(71, w_A, i(0))
+    assert w_a.getclass(space) is w_A and w_a.size() == 2
+    env.fails(71, w_A, i(1))
+    env.fails(71, env.array(), i(0))
+    space.is_spur = True
+    try:
+        env.fails(71, w_A, i(0))
+    finally:
+        space.is_spur = False
+
+
 def test_basic_new_size_contexts(env):
     space = env.space
     w_ctx = env.call(71, space.w_MethodContext, i(10))
@@ -495,7 +510,7 @@ def test_basic_new_size_other_failures(env):
     space = env.space
     env.fails(71, space.w_Array, large(space, 2 ** 40))   # a LargeInteger size
     env.fails(71, space.w_Array, env.nil)
-    env.fails(71, space.w_Point, i(0))                    # fixed classes are not indexable
+    env.fails(71, space.w_Point, i(2))                    # fixed classes are not indexable
     env.fails(71, space.w_Object, i(3))
     env.fails(71, space.w_CompiledMethod, i(10))          # methods come from newMethod:header:
     env.fails(71, i(7), i(3))

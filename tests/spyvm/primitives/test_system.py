@@ -346,10 +346,6 @@ def test_image_name_can_be_set(env):
     env.fails(121, env.nil, i(3))
 
 
-def test_path_name_delimiter(env):
-    assert env.space.unwrap_char(env.call(161, env.nil)) == ord("/")
-
-
 def test_interrupt_key_and_semaphore(env):
     w_sema = env.obj(env.space.w_Semaphore, env.nil, env.nil, i(0))
     assert env.call(134, env.nil, w_sema) is env.nil
