@@ -16,6 +16,14 @@ def int_arg(w_obj):
     return w_obj.value
 
 
+def bool_arg(space, w_obj):
+    if w_obj is space.w_true:
+        return True
+    if w_obj is space.w_false:
+        return False
+    raise PrimitiveFailed
+
+
 def answer(ctx, argcount, w_result):
     ctx.pop_n(argcount)
     ctx.settop(w_result)

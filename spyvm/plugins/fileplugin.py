@@ -16,7 +16,7 @@ from spyvm.errors import PrimitiveFailed
 from spyvm.model import W_BytesObject
 from spyvm.objspace import WrappingError
 from spyvm.primitives import expose, expose_named
-from spyvm.plugins.arguments import int_arg
+from spyvm.plugins.arguments import bool_arg, int_arg
 from spyvm.platform import current as platform
 from spyvm.platform import files
 
@@ -90,14 +90,6 @@ def path_arg(w_path):
     if "\x00" in path:
         raise PrimitiveFailed
     return path
-
-
-def bool_arg(space, w_flag):
-    if w_flag is space.w_true:
-        return True
-    if w_flag is space.w_false:
-        return False
-    raise PrimitiveFailed
 
 
 def buffer_range(w_array, w_start, w_count):

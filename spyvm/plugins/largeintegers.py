@@ -10,6 +10,7 @@ from rpython.rlib.rbigint import rbigint
 
 from spyvm.errors import PrimitiveFailed
 from spyvm.primitives import expose_named
+from spyvm.plugins.arguments import bool_arg
 from spyvm import model
 from spyvm.primitives.arithmetic import (
     bigint_value, answer_bigint, big_lshift, shift_bigint, is_negative, smallint_value,
@@ -27,14 +28,6 @@ def _with_sign(big, negative):
     if negative:
         return big.neg()
     return big
-
-
-def _boolean(space, w_obj):
-    if w_obj is space.w_true:
-        return True
-    if w_obj is space.w_false:
-        return False
-    raise PrimitiveFailed
 
 
 @expose_named(MODULE, "primDigitAdd", 1)
@@ -60,7 +53,7 @@ def lip_digit_multiply_negative(interp, w_rcvr, w_arg, w_neg):
     space = interp.space
     a = _magnitude(space, w_rcvr)
     b = _magnitude(space, w_arg)
-    negative = _boolean(space, w_neg)
+    negative = bool_arg(space, w_neg)
     return answer_bigint(space, _with_sign(a.mul(b), negative))
 
 
@@ -70,7 +63,7 @@ def lip_digit_div_negative(interp, w_rcvr, w_arg, w_neg):
     space = interp.space
     a = _magnitude(space, w_rcvr)
     b = _magnitude(space, w_arg)
-    negative = _boolean(space, w_neg)
+    negative = bool_arg(space, w_neg)
     if b.sign == 0:
         raise PrimitiveFailed
     if class_missing(space, space.w_Array):
