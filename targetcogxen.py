@@ -27,8 +27,9 @@ def jitpolicy(driver):
 # which is the L2 on some machines (a nursery too small: every minor collection
 # copies out what lives across it and walks the whole stack, deep recursion
 # included) and the shared L3 on others (a nursery far too big for any cache).
-# The VM sets it instead: NURSERY_SIZE, or a sixteenth of the machine's memory
-# when that is less (small guests). The first major collection comes at 8
+# The VM sets it instead: NURSERY_SIZE, or a thirty-second of the machine's
+# memory when that is less (small guests: with 64 MB, a 4 MB nursery and its 32 MB
+# before the first major collection left malloc short of arenas). The first major collection comes at 8
 # nurseries, RPython's default. PYPY_GC_NURSERY and PYPY_GC_MIN still override.
 NURSERY_SIZE = 4 * 1024 * 1024
 NURSERY_MIN = 1024 * 1024
@@ -41,7 +42,7 @@ def set_nursery_size():
     get_total_memory = env.get_total_memory
 
     def nursery_size():
-        share = get_total_memory() / 16.0       # a float, up to 2**63
+        share = get_total_memory() / 32.0       # a float, up to 2**63
         if share < NURSERY_SIZE:
             return max(int(share), NURSERY_MIN)
         return NURSERY_SIZE
