@@ -27,12 +27,14 @@ def jitpolicy(driver):
 # which is the L2 on some machines (a nursery too small: every minor collection
 # copies out what lives across it and walks the whole stack, deep recursion
 # included) and the shared L3 on others (a nursery far too big for any cache).
-# The VM sets it instead: NURSERY_SIZE, or a thirty-second of the machine's
-# memory when that is less (small guests: with 64 MB, a 4 MB nursery and its 32 MB
-# before the first major collection left malloc short of arenas). The first major collection comes at 8
-# nurseries, RPython's default. PYPY_GC_NURSERY and PYPY_GC_MIN still override.
+# The VM sets it instead: NURSERY_SIZE, or NURSERY_MIN on machines with less than
+# SMALL_MACHINE of memory (guests: at 64 MB, nurseries of 1.75, 1.77 and 3 MB made a
+# runaway recursion abort instead of ending with "out of memory"; 1, 1.5 and 2 MB
+# did not). The first major collection comes at 8 nurseries, RPython's default.
+# PYPY_GC_NURSERY and PYPY_GC_MIN still override.
 NURSERY_SIZE = 4 * 1024 * 1024
 NURSERY_MIN = 1024 * 1024
+SMALL_MACHINE = 128 * 1024 * 1024
 
 
 def set_nursery_size():
@@ -42,9 +44,8 @@ def set_nursery_size():
     get_total_memory = env.get_total_memory
 
     def nursery_size():
-        share = get_total_memory() / 32.0       # a float, up to 2**63
-        if share < NURSERY_SIZE:
-            return max(int(share), NURSERY_MIN)
+        if get_total_memory() < SMALL_MACHINE:  # a float, up to 2**63
+            return NURSERY_MIN
         return NURSERY_SIZE
     nursery_size.cogxen = True
     env.estimate_best_nursery_size = nursery_size

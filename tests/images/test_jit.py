@@ -237,6 +237,6 @@ def test_gc_nursery_is_set_and_overridable(tmpdir):
     # cache (1 MB here, 130 MB on a Xeon with a 260 MB L3); PYPY_GC_NURSERY decides.
     with open("/proc/meminfo") as f:
         total_kb = int(f.readline().split()[1])
-    expected = min(4 * 1024 * 1024, max(total_kb * 1024 // 32, 1024 * 1024))
+    expected = 1024 * 1024 if total_kb < 128 * 1024 else 4 * 1024 * 1024
     assert nursery_size(tmpdir, {}) == expected
     assert nursery_size(tmpdir, {"PYPY_GC_NURSERY": "2MB"}) == 2 * 1024 * 1024
