@@ -27,7 +27,6 @@
 #include "xenport/platform.h"
 
 #define MAIN_STACK_SIZE (8UL * 1024 * 1024)
-#define BOOT_MAPPED_LIMIT (4ULL << 30)     /* what the boot page tables cover */
 
 
 static struct xp_boot_info *boot;
@@ -205,14 +204,15 @@ void xp_kernel_main(struct xp_boot_info *bi)
     xp_stack_low = (uint64_t)(uintptr_t)xp_boot_stack;
     xp_stack_high = xp_stack_low + 64 * 1024;
 
-    /* Memory: the boot map covers 4 GiB; map whatever RAM lies above. */
-    xp_mm_init(bi, BOOT_MAPPED_LIMIT);
+    /* Memory: map whatever RAM lies above what the entry mapped (PVH: 4 GiB). */
+    uint64_t limit = bi->mapped_limit;
+    xp_mm_init(bi, limit);
     for (int i = 0; i < bi->nr_ram; i++) {
         uint64_t b = bi->ram[i].base, e = b + bi->ram[i].size;
-        if (e <= BOOT_MAPPED_LIMIT)
+        if (e <= limit)
             continue;
-        if (b < BOOT_MAPPED_LIMIT)
-            b = BOOT_MAPPED_LIMIT;
+        if (b < limit)
+            b = limit;
         if (xp_paging_map(b, e - b, alloc_table_page) == 0)
             xp_mm_add_region(bi, b, e - b);
         else

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "arch/x86_64/cpu.h"
 #include "xenport/boot.h"
 #include "xenport/kernel.h"
 #include "xenport/mm.h"
@@ -44,7 +45,7 @@ void xp_tls_init(void)
     memcpy(tp - block, __tdata_start, filesz);
     *(uint64_t *)tp = (uint64_t)(uintptr_t)tp;
     *(uint64_t *)(tp + 0x28) = 0x2f8a6c1de35b9047ULL;   /* a stack-protector guard */
-    wrmsr(MSR_FS_BASE, (uint64_t)(uintptr_t)tp);
+    xp_cpu_set_fs_base((uint64_t)(uintptr_t)tp);
     xp_tls_size = memsz;
     xp_tls_align = align;
     xp_thread_pointer = tp;

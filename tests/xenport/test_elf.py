@@ -8,6 +8,7 @@ tls.c sets up, and from musl's libc.a only the math members.
 
 import os
 import re
+import struct
 import subprocess
 
 import pytest
@@ -60,7 +61,8 @@ def test_no_system_call_instructions(kernel):
     assert hits == [], "\n".join(hits[:20])
 
 
-def test_pvh_entry_note(kernel):
+def xen_notes(kernel):
+    """The Xen ELF notes of the kernel: {type: descriptor bytes}."""
     rows = program_headers(kernel)
     notes = [row for row in rows if row[0] == "NOTE"]
     assert len(notes) == 1
@@ -69,21 +71,49 @@ def test_pvh_entry_note(kernel):
     with open(kernel, "rb") as f:
         f.seek(notes[0][1])
         data = f.read(notes[0][3])
-    import struct
-    found = None
+    found = {}
     pos = 0
     while pos + 12 <= len(data):
         namesz, descsz, ntype = struct.unpack("<III", data[pos:pos + 12])
         name = data[pos + 12:pos + 12 + namesz]
         desc_at = pos + 12 + ((namesz + 3) & ~3)
-        desc = data[desc_at:desc_at + descsz]
-        if name.rstrip(b"\0") == b"Xen" and ntype == 18:     # XEN_ELFNOTE_PHYS32_ENTRY
-            found = struct.unpack("<Q" if descsz == 8 else "<I", desc)[0]
+        if name.rstrip(b"\0") == b"Xen":
+            found[ntype] = data[desc_at:desc_at + descsz]
         pos = desc_at + ((descsz + 3) & ~3)
-    assert found is not None, "no Xen PHYS32_ENTRY note"
+    return found
+
+
+def address(desc):
+    return struct.unpack("<Q" if len(desc) == 8 else "<I", desc)[0]
+
+
+def test_pvh_entry_note(kernel):
+    notes = xen_notes(kernel)
+    assert 18 in notes, "no Xen PHYS32_ENTRY note"
+    found = address(notes[18])
     assert found == symbols(kernel)["xp_pvh_start32"]
     # The entry is 32-bit code: it must lie below 4 GiB, in a loaded segment.
+    rows = program_headers(kernel)
     assert any(r[0] == "LOAD" and r[2] <= found < r[2] + r[3] for r in rows)
+
+
+def test_pv_entry_notes(kernel):
+    """What Xen's domain builder needs to start the same ELF as a classic PV
+    guest: the loader and ABI strings, virtual = physical, the 64-bit entry
+    and a page for Xen to fill with hypercall stubs."""
+    notes = xen_notes(kernel)
+    sym = symbols(kernel)
+    assert notes.get(8) == b"generic\0"                     # LOADER
+    assert notes.get(5) == b"xen-3.0\0"                     # XEN_VERSION
+    assert notes.get(6, b"").rstrip(b"\0")                  # GUEST_OS
+    assert address(notes[3]) == 0                           # VIRT_BASE
+    assert address(notes[4]) == 0                           # PADDR_OFFSET
+    assert address(notes[1]) == sym["xp_pv_start"]          # ENTRY
+    page = address(notes[2])                                # HYPERCALL_PAGE
+    assert page == sym["xp_hypercall_page"] and page % 4096 == 0
+    rows = program_headers(kernel)
+    for a in (sym["xp_pv_start"], page):
+        assert any(r[0] == "LOAD" and r[2] <= a < r[2] + r[3] for r in rows)
 
 
 def test_tls_segment_matches_the_linker_symbols(kernel):

@@ -1,12 +1,15 @@
-"""build/cogxen.xen as a type="pvh" guest under real Xen (`make xen-test`).
+"""build/cogxen.xen as a type="pvh" and a type="pv" guest under real Xen
+(`make xen-test`).
 
 Xen 4.17 boots under QEMU (TCG) with a lean dom0 (xenrun.py); `xl create`
 starts the same ELF that `make qemu-test` boots directly, with the real
-mini.image as its ramdisk.  Under Xen it finds the hypervisor by CPUID and
-uses the PV console ring, Xen's pvclock and SCHEDOP_shutdown; Xen reports only
-poweroff or crash, so the guest's last console line states its exit status.
+images as its ramdisk, once as each type.  As PVH it finds the hypervisor by
+CPUID; as PV Xen enters it at its PV entry with start_info.  Both use the PV
+console ring, Xen's pvclock, event channels and SCHEDOP_shutdown; Xen reports
+only poweroff or crash, so the guest's last console line states its exit
+status.
 
-All cases run in one boot of Xen (about half a minute here); the tests read
+All cases run in one boot of Xen (two to three minutes here); the tests read
 its results.  Skipped unless `make xen-test` set COGXEN_XEN_ROOT (where the Xen
 packages' files are: "/" when installed, else unpacked under build/).
 """
@@ -86,23 +89,45 @@ def hook_ramdisk(mini):
     return cpio_archive([("mini.image", mini), ("script.st", script)])
 
 
-def cases(mini):
+TYPES = ["pvh", "pv"]
+# The SUnit runner of images/ on the kernel tests: the exit status is the
+# number of failures.
+TEST_SCRIPTS = ["images/CogXen.st", "images/TestRunner.st", "images/tests/KernelTests.st",
+                "images/run-tests.st"]
+
+
+def script_ramdisk(mini, names):
+    script = b"".join(open(os.path.join(REPO, name), "rb").read() + b"\n" for name in names)
+    return cpio_archive([("mini.image", mini), ("script.st", script)])
+
+
+def cases(mini, headless):
+    return [case for kind in TYPES for case in cases_of(kind, mini, headless)]
+
+
+def cases_of(kind, mini, headless):
+    """The cases for one type, named KIND-NAME."""
     corrupt = mini[:64] + b"\xff" * 4096 + mini[64 + 4096:]
+
+    def case(name, *args, **kwargs):
+        return xenrun.Case("%s-%s" % (kind, name), *args, type=kind, **kwargs)
     return [
-        xenrun.Case("eval", "--eval '3 + 4'", mini),
-        xenrun.Case("delay", "--xen-info --eval '| t | t := Time millisecondClockValue. "
+        case("eval", "--eval '3 + 4'", mini),
+        case("spur", "", headless),
+        case("tests", "/script.st", script_ramdisk(mini, TEST_SCRIPTS), limit=240),
+        case("delay", "--xen-info --eval '| t | t := Time millisecondClockValue. "
                     "(Delay forMilliseconds: %d) wait. "
                     "Array with: Time millisecondClockValue - t with: Date today year'"
                     % DELAY_MS, mini),
-        xenrun.Case("corrupt", "--eval '3 + 4'", corrupt[:len(corrupt) // 3]),
-        xenrun.Case("fault", "--xen-fault", mini),
-        xenrun.Case("idle", "--xen-info --eval '(Delay forMilliseconds: %d) wait. 42'"
+        case("corrupt", "--eval '3 + 4'", corrupt[:len(corrupt) // 3]),
+        case("fault", "--xen-fault", mini),
+        case("idle", "--xen-info --eval '(Delay forMilliseconds: %d) wait. 42'"
                     % (IDLE_DELAY_S * 1000), mini, limit=120, action=IDLE_ACTION),
-        xenrun.Case("selftest", "--xen-selftest", mini),
-        xenrun.Case("shutdown", FOREVER, mini, action=STOP_ACTION % "shutdown"),
-        xenrun.Case("reboot", FOREVER, mini, action=STOP_ACTION % "reboot"),
-        xenrun.Case("requests", FOREVER, mini, action=REQUESTS_ACTION),
-        xenrun.Case("hook", "/script.st", hook_ramdisk(mini), action=STOP_ACTION % "shutdown"),
+        case("selftest", "--xen-selftest", mini),
+        case("shutdown", FOREVER, mini, action=STOP_ACTION % "shutdown"),
+        case("reboot", FOREVER, mini, action=STOP_ACTION % "reboot"),
+        case("requests", FOREVER, mini, action=REQUESTS_ACTION),
+        case("hook", "/script.st", hook_ramdisk(mini), action=STOP_ACTION % "shutdown"),
     ]
 
 
@@ -120,12 +145,14 @@ def xen_fixture():
         pytest.skip("Xen packages not usable: " + why)
     if not xenrun.qemu_available():
         pytest.skip("qemu-system-x86_64 is not installed (make setup installs it)")
-    image = os.path.join(images_dir(), "mini.image")
-    if not os.path.isfile(image):
-        pytest.skip("mini.image not found in %s" % images_dir())
-    with open(image, "rb") as f:
-        mini = f.read()
-    run = xenrun.run_cases(kernel, cases(mini), files, WORK, timeout=400,
+    images = []
+    for name in ("mini.image", "headless.image"):
+        image = os.path.join(images_dir(), name)
+        if not os.path.isfile(image):
+            pytest.skip("%s not found in %s" % (name, images_dir()))
+        with open(image, "rb") as f:
+            images.append(f.read())
+    run = xenrun.run_cases(kernel, cases(*images), files, WORK, timeout=900,
                            log_path=os.path.join(WORK, "serial.log"))
     write_timings(run)
     return run
@@ -136,24 +163,32 @@ def write_timings(run):
         run.seconds, ", TIMED OUT" if run.timed_out else "")]
     if run.dom0_ready is not None:
         lines.append("  dom0 ready: %.1f s after QEMU started" % run.dom0_ready)
-    for name in ("eval", "delay", "corrupt", "fault", "idle", "selftest", "shutdown", "reboot",
-                 "requests"):
-        c = run.cases.get(name)
-        if not c:
-            continue
-        t = c.times
-        if "unpaused" in t and "end" in t and "created" in t:
-            lines.append("  %-8s xl create -p %.2f s, unpause to shutdown seen %.2f s, %s" % (
-                name, t["created"] - t["begin"], t["end"] - t["unpaused"], c.reason))
-    for name in ("shutdown", "reboot", "hook"):
-        c = run.cases.get(name)
-        if c and "sent" in c.notes and "end" in c.times:
-            lines.append("  %-8s xl %s to shutdown seen %.2f s (from its return %.2f s), %s" % (
-                name, "shutdown" if name == "hook" else name, c.times["end"] - float(c.notes["sent"][0]),
-                c.times["end"] - float(c.notes.get("written", c.notes["sent"])[0]), c.reason))
-    c = run.cases.get("idle")
-    if c and "cputime" in c.notes:
-        lines.append("  idle     %s" % describe_cputime(c.notes["cputime"]))
+    for kind in TYPES:
+        for name in ("eval", "delay", "spur", "tests", "corrupt", "fault", "idle", "selftest",
+                     "shutdown", "reboot", "requests"):
+            c = run.cases.get("%s-%s" % (kind, name))
+            if not c:
+                continue
+            t = c.times
+            if "unpaused" in t and "end" in t and "created" in t:
+                lines.append("  %-13s xl create -p %.2f s, unpause to shutdown seen %.2f s, %s"
+                             % (c.name, t["created"] - t["begin"], t["end"] - t["unpaused"],
+                                c.reason))
+            first = c.notes.get("first-output")
+            if first:
+                lines.append("  %-13s unpause to the first console output %.2f s" % (
+                    c.name, float(first[0]) - t["unpaused"]))
+        for name in ("shutdown", "reboot", "hook"):
+            c = run.cases.get("%s-%s" % (kind, name))
+            if c and "sent" in c.notes and "end" in c.times:
+                lines.append("  %-13s xl %s to shutdown seen %.2f s (from its return %.2f s), %s"
+                             % (c.name, "shutdown" if name == "hook" else name,
+                                c.times["end"] - float(c.notes["sent"][0]),
+                                c.times["end"] - float(c.notes.get("written", c.notes["sent"])[0]),
+                                c.reason))
+        c = run.cases.get("%s-idle" % kind)
+        if c and "cputime" in c.notes:
+            lines.append("  %-13s %s" % (c.name, describe_cputime(c.notes["cputime"])))
     try:
         with open(os.path.join(WORK, "timings.txt"), "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -173,6 +208,11 @@ def describe_cputime(note):
         cpu, wall, 100.0 * cpu / wall)
 
 
+@pytest.fixture(params=TYPES)
+def kind(request):
+    return request.param
+
+
 def case(run, name):
     assert not run.timed_out, "QEMU timed out\n" + run.serial_text()
     assert run.dom0_ready is not None, "dom0 did not come up\n" + run.serial_text()
@@ -180,22 +220,26 @@ def case(run, name):
     return run.cases[name]
 
 
-def test_eval_prints_7_and_powers_off(xen):
-    c = case(xen, "eval")
+def test_eval_prints_7_and_powers_off(xen, kind):
+    c = case(xen, kind + "-eval")
     assert c.reason == "poweroff", c.describe()
     assert c.console_lines()[0] == "7", c.describe()
     assert c.exit_status() == 0, c.describe()
-    # The final line also went to port 0xe9: Xen's own console.
-    assert any(l.startswith("xenport: exit status 0") for l in c.xen_lines), c.describe()
+    if kind == "pvh":
+        # The final line also went to port 0xe9: Xen's own console.
+        assert any(l.startswith("xenport: exit status 0") for l in c.xen_lines), c.describe()
+    else:
+        # A PV guest has no I/O ports: nothing reaches Xen's console.
+        assert c.xen_lines == [], c.describe()
 
 
-def test_xen_platform_clock_and_sleeping(xen):
-    c = case(xen, "delay")
+def test_xen_platform_clock_and_sleeping(xen, kind):
+    c = case(xen, kind + "-delay")
     assert c.reason == "poweroff", c.describe()
     out = c.console
-    assert "platform pvh-xen-" in out, c.describe()
-    assert "console out=xen-console-ring err=xen-console-ring+0xe9 in=xen-console-ring" in out, \
-        c.describe()
+    assert "boot protocol %s, platform %s-xen-4." % (kind, kind) in out, c.describe()
+    err = "xen-console-ring+0xe9" if kind == "pvh" else "xen-console-ring"
+    assert "console out=xen-console-ring err=%s in=xen-console-ring" % err in out, c.describe()
     assert "clock xen-pvclock" in out, c.describe()
     # The Delay's time by the VM's clock (Xen's), and the date from Xen's wall clock.
     m = [re.match(r"^#?\((\d+) (\d+) ?\)$", l) for l in c.console_lines()]
@@ -217,14 +261,46 @@ def test_xen_platform_clock_and_sleeping(xen):
     assert c.times["end"] - c.times["unpaused"] >= DELAY_MS / 1000.0, c.describe()
 
 
+def test_pv_guest_maps_all_of_its_memory(xen):
+    """As PV, xenport extends Xen's boot mapping to every page of the domain
+    (mmu_update): the RAM it reports reaches the end of the 128 MiB."""
+    c = case(xen, "pv-delay")
+    ram = re.findall(r"^xenport: RAM 0x([0-9a-f]+)-0x([0-9a-f]+) ", c.console, re.M)
+    assert ram, c.describe()
+    assert int(ram[-1][1], 16) == 128 << 20, c.describe()
+    tables = re.search(r"^xenport: PV: (\d+) page-table pages", c.console, re.M)
+    assert tables and int(tables.group(1)) > 0, c.describe()
+
+
+def test_spur_image_resumes(xen, kind):
+    """The tiny Spur kernel resumes and logs its three lines through the
+    ConsolePlugin, then quits with 0."""
+    c = case(xen, kind + "-spur")
+    lines = c.console_lines()
+    assert lines[:3] == ["Smalltalk image fired up!", "Fixing the world", "3 + 4 = 7"], \
+        c.describe()
+    assert c.reason == "poweroff" and c.exit_status() == 0, c.describe()
+
+
+def test_sunit_runner_exit_status_is_the_failures(xen, kind):
+    """images/'s test runner on the kernel tests, as a script: every test
+    passes and the exit status (the number of failures) is 0."""
+    c = case(xen, kind + "-tests")
+    out = "\n".join(c.console_lines())
+    m = re.search(r"^(\d+) tests, (\d+) passed, (\d+) failed$", out, re.M)
+    assert m, c.describe()
+    assert int(m.group(1)) > 0 and m.group(1) == m.group(2) and m.group(3) == "0", c.describe()
+    assert c.reason == "poweroff" and c.exit_status() == 0, c.describe()
+
+
 IDLE_REPORT = re.compile(r"^xenport: idle: (\d+) SCHEDOP_block \((\d+) upcalls, (\d+) events, "
                          r"(\d+) timer\), (\d+) SCHEDOP_poll, (\d+) SCHEDOP_yield$")
 
 
-def test_a_sleeping_guest_blocks_in_xen(xen):
+def test_a_sleeping_guest_blocks_in_xen(xen, kind):
     """Each time the VM sleeps, xenport blocks the vCPU once (SCHEDOP_block)
     and the single-shot timer ends it: no polling, no extra wake-ups."""
-    c = case(xen, "idle")
+    c = case(xen, kind + "-idle")
     assert c.reason == "poweroff", c.describe()
     assert "42" in c.console_lines(), c.describe()
     idle = [m for m in (IDLE_REPORT.match(l) for l in c.console_lines()) if m]
@@ -238,20 +314,20 @@ def test_a_sleeping_guest_blocks_in_xen(xen):
     assert wall >= IDLE_WINDOW_S - 0.5, c.describe()
 
 
-def test_a_sleeping_guest_costs_under_2_percent(xen):
+def test_a_sleeping_guest_costs_under_2_percent(xen, kind):
     """A guest waiting on a Delay: under 2% of a CPU by Xen's own accounting
     (xl list's Time(s), in steps of 0.1 s: one step of rounding is allowed)."""
-    c = case(xen, "idle")
+    c = case(xen, kind + "-idle")
     assert "cputime" in c.notes, c.describe()
     cpu, wall = cputime(c.notes["cputime"])
     assert cpu <= 0.02 * wall + 0.1, describe_cputime(c.notes["cputime"])
 
 
-def test_selftest_grant_table_and_xenstore(xen):
+def test_selftest_grant_table_and_xenstore(xen, kind):
     """--xen-selftest: the grant table (allocator, GNTTABOP_copy through a
     grant to ourselves), xenstore (read, write, directory, rm, errors,
     transactions, watches) and the xenbus front-end states, against Xen."""
-    c = case(xen, "selftest")
+    c = case(xen, kind + "-selftest")
     lines = c.console_lines()
     assert "xenport: selftest: 0 failures" in lines, c.describe()
     assert not [l for l in lines if "selftest FAILED" in l], c.describe()
@@ -266,10 +342,10 @@ def stop_seconds(c):
 
 
 @pytest.mark.parametrize("name, reason", [("shutdown", "poweroff"), ("reboot", "reboot")])
-def test_xl_shutdown_and_reboot_stop_a_waiting_guest(xen, name, reason):
+def test_xl_shutdown_and_reboot_stop_a_waiting_guest(xen, kind, name, reason):
     """`xl shutdown` / `xl reboot`, not the guest's Delay of 1000 s, ended it, as the
     toolstack asked; the time from the request to the shutdown is in timings.txt."""
-    c = case(xen, name)
+    c = case(xen, "%s-%s" % (kind, name))
     assert c.notes.get("xl-status") == ["0"], c.describe()
     assert c.reason == reason, c.describe()
     assert "xenport: the toolstack asks for %s" % reason in c.console_lines(), c.describe()
@@ -277,10 +353,10 @@ def test_xl_shutdown_and_reboot_stop_a_waiting_guest(xen, name, reason):
     assert stop_seconds(c) >= 0, c.describe()
 
 
-def test_xl_shutdown_runs_the_images_hook(xen):
+def test_xl_shutdown_runs_the_images_hook(xen, kind):
     """A program with a SIGTERM handler (the VM, once the image registered a hook)
     gets the request as SIGTERM; the hook runs, then the guest powers off."""
-    c = case(xen, "hook")
+    c = case(xen, kind + "-hook")
     lines = c.console_lines()
     assert "xenport: SIGTERM delivered: the program stops in its own time" in lines, \
         c.describe()
@@ -289,8 +365,8 @@ def test_xl_shutdown_runs_the_images_hook(xen):
     assert stop_seconds(c) < 2.5, c.describe()
 
 
-def test_unknown_requests_are_answered(xen):
-    c = case(xen, "requests")
+def test_unknown_requests_are_answered(xen, kind):
+    c = case(xen, kind + "-requests")
     lines = c.console_lines()
     assert "xenport: the toolstack asks for 'bogus': not supported, ignored" in lines, \
         c.describe()
@@ -300,22 +376,23 @@ def test_unknown_requests_are_answered(xen):
     assert c.reason == "poweroff", c.describe()
 
 
-def test_corrupt_image_is_a_crash_with_the_message(xen):
-    c = case(xen, "corrupt")
+def test_corrupt_image_is_a_crash_with_the_message(xen, kind):
+    c = case(xen, kind + "-corrupt")
     assert c.reason == "crash", c.describe()
     lines = c.console_lines()
     assert any(l.startswith("cogxen: /initrd: ") for l in lines), c.describe()
     assert c.exit_status() == 2, c.describe()
 
 
-def test_fault_is_a_crash_with_the_report(xen):
-    c = case(xen, "fault")
+def test_fault_is_a_crash_with_the_report(xen, kind):
+    c = case(xen, kind + "-fault")
     assert c.reason == "crash", c.describe()
     assert "xenport: CPU exception 14 (#PF page fault)" in c.console, c.describe()
     assert "address not mapped" in c.console, c.describe()
     assert c.exit_status() == 127, c.describe()
-    # The report is on Xen's console as well (port 0xe9).
-    assert any("CPU exception 14" in l for l in c.xen_lines), c.describe()
+    if kind == "pvh":
+        # The report is on Xen's console as well (port 0xe9).
+        assert any("CPU exception 14" in l for l in c.xen_lines), c.describe()
 
 
 def test_whole_run_is_bounded(xen):

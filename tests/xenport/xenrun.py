@@ -1,6 +1,6 @@
 """Nested Xen for the guest tests (`make xen-test`): Xen 4.17 under QEMU (TCG),
 a lean dom0 (Debian's kernel, busybox, the xl tools), and `xl create` of the
-CogXen kernel as a type="pvh" guest.
+CogXen kernel as a type="pvh" or type="pv" guest.
 
 Where the files come from: a root folder holding Debian's packages
 xen-hypervisor-4.17-amd64, xen-utils-4.17, xenstore-utils, xen-utils-common,
@@ -227,7 +227,12 @@ for cfg in /cases/*.cfg; do
     if [ -f "/cases/$name.action" ]; then ( . "/cases/$name.action" ) & action=$!; fi
     reason=timeout
     start=$(up)
+    first=
     while :; do
+        # When the guest's first console output reached xenconsoled's log.
+        if [ -z "$first" ] && [ -s "/var/log/xen/console/guest-$name.log" ]; then
+            first=$(up); note first-output $first
+        fi
         line=$(xl list -v "$name" 2>/dev/null | tail -n 1)
         state=$(echo "$line" | awk '{print $5}')
         case "$state" in
@@ -306,12 +311,16 @@ def build_dom0_initramfs(files, out_path):
 class Case(object):
     """One `xl create`: kernel, ramdisk (bytes) and the guest's command line."""
 
-    def __init__(self, name, extra, ramdisk, memory_mb=128, limit=60, action=None):
+    def __init__(self, name, extra, ramdisk, memory_mb=128, limit=60, action=None,
+                 type="pvh"):
         """action: dom0 shell lines run in the background once the guest is
         unpaused; they see $name and may report with `note KEY VALUE...`
-        (CaseResult.notes) and `up` (dom0's uptime)."""
+        (CaseResult.notes) and `up` (dom0's uptime).  type: xl's type=, "pvh"
+        or "pv" (the same ELF boots both ways)."""
         assert re.match(r"^[a-z0-9-]+$", name), name
+        assert type in ("pvh", "pv"), type
         self.name = name
+        self.type = type
         self.extra = extra
         self.ramdisk = ramdisk
         self.memory_mb = memory_mb
@@ -367,7 +376,7 @@ def xl_config(case, kernel_path, ramdisk_path, uuid):
         return '"%s"' % s
     return "\n".join([
         "name = %s" % q(case.name),
-        'type = "pvh"',
+        "type = %s" % q(case.type),
         "kernel = %s" % q(kernel_path),
         "ramdisk = %s" % q(ramdisk_path),
         "extra = %s" % q(case.extra),

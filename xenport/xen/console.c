@@ -1,10 +1,11 @@
 /* xenport: the consoles under Xen.
  *
- * The PV console ring (HVM_PARAM_CONSOLE_PFN, _EVTCHN) is stdout, stdin and
- * stderr: what `xl console` shows and xenconsoled logs.  stderr is also copied
- * to port 0xe9, which Xen prints on its own console (`xl dmesg`,
- * guest_loglvl=all); until the ring is up (and when there is none), port 0xe9
- * is the only console.
+ * The PV console ring (HVM_PARAM_CONSOLE_PFN, _EVTCHN; PV: start_info) is
+ * stdout, stdin and stderr: what `xl console` shows and xenconsoled logs.
+ * Under PVH stderr is also copied to port 0xe9, which Xen prints on its own
+ * console (`xl dmesg`, guest_loglvl=all); until the ring is up (and when
+ * there is none), port 0xe9 is the only console.  A PV guest has no I/O
+ * ports: the ring only.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,8 @@ static int ring_stalled;                    /* the backend stopped reading: drop
 
 static void e9_write(const char *buf, size_t len)
 {
+    if (xen_pv)
+        return;
     for (size_t i = 0; i < len; i++)
         outb(DEBUGCON, (uint8_t)buf[i]);
 }
@@ -136,11 +139,13 @@ static size_t ring_read(char *buf, size_t len, int block)
 
 static const char *out_where(void)
 {
-    return ring ? "xen-console-ring" : "xen-0xe9";
+    return ring ? "xen-console-ring" : xen_pv ? 0 : "xen-0xe9";
 }
 
 static const char *err_where(void)
 {
+    if (xen_pv)
+        return ring ? "xen-console-ring" : 0;
     return ring ? "xen-console-ring+0xe9" : "xen-0xe9";
 }
 
@@ -169,6 +174,15 @@ const struct xp_console_ops xen_in_console = {
 
 int xen_console_init(void)
 {
+    if (xen_pv) {
+        const struct start_info *si = xen_pv_start_info;
+        ring = xen_pv_page_of_mfn(si->console.domU.mfn);
+        if (!ring)
+            return -1;
+        ring_port = si->console.domU.evtchn;
+        xen_evtchn_bind(ring_port, 0, 0);
+        return 0;
+    }
     uint64_t pfn = 0, port = 0;
     if (xen_hvm_get_param(HVM_PARAM_CONSOLE_PFN, &pfn) != 0 || !pfn)
         return -1;

@@ -2,8 +2,10 @@
  *
  * Events arrive as an upcall on the PVH callback vector (HVM_PARAM_CALLBACK_IRQ,
  * vector type), which Xen raises while vcpu_info's evtchn_upcall_pending is
- * set.  Interrupts are on only while the vCPU blocks in xen_block()
- * (upcall.S), so handlers run there, never in the middle of the VM.  The
+ * set; a PV guest registers an event callback instead, and keeps
+ * evtchn_upcall_mask set but while it blocks.  Interrupts (PV: events) are on
+ * only while the vCPU blocks (xen_block_vcpu), so handlers run there, never
+ * in the middle of the VM.  The
  * dispatcher walks the two-level pending bitmap and calls the handler bound
  * to each port (the console, xenstore, VIRQ_TIMER, later the front ends);
  * events on other ports are just cleared.  Without the vector (Xen refused
@@ -19,7 +21,8 @@
 #define MAX_BINDINGS  16
 
 /* shared_info lives in a page of the kernel's .bss, which Xen replaces with
-   the real one (an HVM/PVH guest chooses where it appears). */
+   the real one (an HVM/PVH guest chooses where it appears; a PV guest maps
+   the machine frame start_info names there). */
 static uint8_t shared_info_page[4096] __attribute__((aligned(4096)));
 volatile struct shared_info *xen_shared_info;
 
@@ -36,6 +39,14 @@ uint64_t xen_nr_upcalls, xen_nr_events;
 
 int xen_shared_info_init(void)
 {
+    if (xen_pv) {
+        /* No console yet: the caller crashes the guest on failure. */
+        if (xen_pv_map_frame(shared_info_page, xen_pv_start_info->shared_info >> 12) != 0)
+            return -1;
+        xen_shared_info = (volatile struct shared_info *)shared_info_page;
+        xen_shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
+        return 0;
+    }
     struct xen_add_to_physmap xatp = {
         .domid = DOMID_SELF,
         .space = XENMAPSPACE_shared_info,
@@ -109,8 +120,9 @@ static void dispatch(evtchn_port_t port)
         }
 }
 
-/* Called by the stub with interrupts off. */
-void xen_upcall(struct xen_upcall_frame *f)
+/* Called by the stub with interrupts off (PV: events masked); a PV stack
+   need not be 16-byte aligned. */
+__attribute__((force_align_arg_pointer)) void xen_upcall(struct xen_upcall_frame *f)
 {
     xen_nr_upcalls++;
     xen_block_fixup(f);
@@ -135,8 +147,48 @@ void xen_upcall(struct xen_upcall_frame *f)
     } while (v->evtchn_upcall_pending);
 }
 
+static int pv_events_init(void)
+{
+    struct callback_register event = {
+        .type = CALLBACKTYPE_event,
+        .flags = CALLBACKF_mask_events,
+        .address = (unsigned long)xen_pv_upcall_stub,
+    };
+    struct callback_register failsafe = {
+        .type = CALLBACKTYPE_failsafe,
+        .flags = CALLBACKF_mask_events,
+        .address = (unsigned long)xen_pv_failsafe_stub,
+    };
+    long rc = HYPERVISOR_callback_op(CALLBACKOP_register, &event);
+    if (rc == 0)
+        rc = HYPERVISOR_callback_op(CALLBACKOP_register, &failsafe);
+    if (rc != 0) {
+        xp_printk("xenport: CALLBACKOP_register refused: %ld; idle polls\n", rc);
+        return -1;
+    }
+    xen_upcalls_ready = 1;
+    return 0;
+}
+
+void xen_pv_failsafe(void)
+{
+    xp_panic("Xen: failsafe callback (a segment register could not be loaded)");
+}
+
+void xen_block_vcpu(void)
+{
+    if (!xen_pv) {
+        xen_block(xp_hypercall_page + __HYPERVISOR_sched_op * 32, SCHEDOP_block);
+        return;
+    }
+    HYPERVISOR_sched_op(SCHEDOP_block, 0);
+    xen_shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
+}
+
 int xen_events_init(void)
 {
+    if (xen_pv)
+        return pv_events_init();
     xen_shared_info->vcpu_info[0].evtchn_upcall_mask = 0;
     xp_cpu_set_gate(UPCALL_VECTOR, xen_upcall_stub);
     long rc = xen_hvm_set_param(HVM_PARAM_CALLBACK_IRQ,

@@ -3,7 +3,8 @@
  *
  * An HVM/PVH guest chooses where the table's frames appear: each is placed
  * over a page of the kernel's .bss with XENMEM_add_to_physmap
- * (XENMAPSPACE_grant_table), up to what GNTTABOP_query_size allows.  The
+ * (XENMAPSPACE_grant_table), up to what GNTTABOP_query_size allows; a PV
+ * guest asks for the frames (GNTTABOP_setup_table) and maps them there.  The
  * first GNTTAB_NR_RESERVED_ENTRIES references belong to the toolstack
  * (console, xenstore); the rest form a free list.
  */
@@ -26,6 +27,27 @@ static grant_ref_t next_free[MAX_ENTRIES];
 static grant_ref_t free_head;
 static unsigned nr_free;
 
+static int pv_map_frames(unsigned *frames)
+{
+    xen_pfn_t list[MAX_FRAMES];
+    struct gnttab_setup_table s = { .dom = DOMID_SELF, .nr_frames = *frames };
+    set_xen_guest_handle(s.frame_list, list);
+    long rc = HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &s, 1);
+    if (rc != 0 || s.status != GNTST_okay) {
+        xp_printk("xenport: GNTTABOP_setup_table failed: %ld/%d\n", rc, s.status);
+        return -1;
+    }
+    for (unsigned i = 0; i < *frames; i++)
+        if (xen_pv_map_frame(table_pages[i], list[i]) != 0) {
+            xp_printk("xenport: cannot map grant table frame %u\n", i);
+            if (i == 0)
+                return -1;
+            *frames = i;
+            break;
+        }
+    return 0;
+}
+
 int xen_gnttab_init(void)
 {
     struct gnttab_query_size q = { .dom = DOMID_SELF };
@@ -39,7 +61,9 @@ int xen_gnttab_init(void)
         xp_printk("xenport: the grant table has no frames (max_nr_frames 0)\n");
         return -1;
     }
-    for (unsigned i = 0; i < frames; i++) {
+    if (xen_pv && pv_map_frames(&frames) != 0)
+        return -1;
+    for (unsigned i = 0; i < frames && !xen_pv; i++) {
         struct xen_add_to_physmap xatp = {
             .domid = DOMID_SELF,
             .space = XENMAPSPACE_grant_table,
@@ -119,7 +143,7 @@ int xen_gnttab_copy_from(domid_t domid, grant_ref_t ref, void *dest, uint16_t le
     memset(&c, 0, sizeof(c));
     c.source.u.ref = ref;
     c.source.domid = domid;
-    c.dest.u.gmfn = (xen_pfn_t)(d >> 12);
+    c.dest.u.gmfn = (xen_pfn_t)xen_frame_of(dest);
     c.dest.domid = DOMID_SELF;
     c.dest.offset = (uint16_t)(d & 4095);
     c.len = len;

@@ -1,7 +1,8 @@
 /* xenport: the Xen guest's parts (the files of xen/) and what they share.
  *
  *   platform.c   detection (CPUID), the hypercall page, the platform
- *                description of PVH on Xen, set-up in order
+ *                descriptions of PVH and PV on Xen, set-up in order
+ *   pv.c         the classic PV guest: start_info, page tables through Xen
  *   events.c     shared_info, event channels: the upcall and its dispatcher
  *   upcall.S     the upcall's entry stub; blocking with interrupts on
  *   clock.c      Xen system time (pvclock) and the wall clock
@@ -34,14 +35,31 @@ int xen_platform_init(void);
 /* Hypercalls can be made (the page is filled). */
 extern int xen_hypercalls_ready;
 
+/* --- pv.c --- */
+/* A classic PV guest (entered at xp_pv_start): Xen owns the page tables, and
+   the frames that Xen sees are machine frames; start_info says where things are. */
+extern int xen_pv;
+extern const struct start_info *xen_pv_start_info;
+/* The C side of xp_pv_start (arch/x86_64/pv_entry.S). */
+__attribute__((noreturn)) void xp_pv_main(struct start_info *si, uint64_t boot_rsp);
+/* The frame Xen knows the page at va by (PVH: its guest frame, PV: its
+   machine frame), for grants and copies. */
+uint64_t xen_frame_of(const void *va);
+/* PV: where a machine frame of ours is mapped (NULL: not one of ours). */
+void *xen_pv_page_of_mfn(uint64_t mfn);
+/* PV: put the machine frame mfn at va (a page of .bss); 0 on success. */
+int xen_pv_map_frame(void *va, uint64_t mfn);
+/* PV: how many page-table pages mapping the memory took (--xen-info). */
+unsigned long xen_pv_table_pages(void);
+
 /* --- events.c --- */
 /* Map shared_info over a page of the kernel's .bss (XENMEM_add_to_physmap). */
 int xen_shared_info_init(void);
 extern volatile struct shared_info *xen_shared_info;
 void xen_evtchn_notify(evtchn_port_t port);
 void xen_evtchn_clear(evtchn_port_t port);
-/* The upcall on the PVH callback vector (HVM_PARAM_CALLBACK_IRQ); 0 when
-   Xen took it. */
+/* The upcall: on the PVH callback vector (HVM_PARAM_CALLBACK_IRQ) or, PV,
+   the event callback; 0 when Xen took it. */
 int xen_events_init(void);
 extern int xen_upcalls_ready;
 extern uint64_t xen_nr_upcalls, xen_nr_events;
@@ -62,10 +80,15 @@ struct xen_upcall_frame {
     uint64_t rip, cs, rflags, rsp, ss;
 };
 extern char xen_upcall_stub[], xen_block_call[];
+extern char xen_pv_upcall_stub[], xen_pv_failsafe_stub[];
+__attribute__((noreturn)) void xen_pv_failsafe(void);
 void xen_upcall(struct xen_upcall_frame *f);
 /* SCHEDOP_block with interrupts on (only there); returns with them off.
    entry: the sched_op stub of the hypercall page (sched.c passes it). */
 void xen_block(const void *entry, int cmd);
+/* Block the vCPU until an event (PVH: xen_block; PV: SCHEDOP_block, which
+   unmasks events itself, masked again after). */
+void xen_block_vcpu(void);
 
 /* --- clock.c --- */
 void xen_clock_init(void);
@@ -75,7 +98,8 @@ extern uint64_t xen_system_time_at_boot;
 extern const struct xp_clock_ops xen_clock;
 
 /* --- console.c --- */
-/* The ring from HVM_PARAM_CONSOLE_PFN/_EVTCHN; 0 when there is one. */
+/* The ring from HVM_PARAM_CONSOLE_PFN/_EVTCHN (PV: start_info); 0 when
+   there is one. */
 int xen_console_init(void);
 /* Wait (bounded) until the backend has read everything written. */
 void xen_console_drain(void);

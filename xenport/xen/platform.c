@@ -1,12 +1,12 @@
-/* xenport: PVH on Xen (`xl create`, type="pvh"): detection, the hypercall
- * page, the platform description and the order of the set-up.
+/* xenport: Xen guests (`xl create`, type="pvh" or "pv"): detection, the
+ * hypercall page, the platform descriptions and the order of the set-up.
  *
  * Xen is found by CPUID (leaves 0x40000000 + 0x100 * i signed "XenVMMXenVMM");
  * the hypercall page is installed through the MSR that leaf base+2 names.
- * The ABI comes from Xen's public headers (Debian's libxen-dev).  A classic PV
- * entry will reuse the events, the clock, the console and sched.c, finding
- * the console and shared_info through start_info instead of HVM params and
- * add_to_physmap.
+ * The ABI comes from Xen's public headers (Debian's libxen-dev).  The classic
+ * PV entry (pv.c) has its hypercall page filled by the domain builder and
+ * finds shared_info, the console and xenstore through start_info; the rest
+ * is the same.
  */
 #include <stdint.h>
 #include <string.h>
@@ -53,12 +53,16 @@ int xen_platform_init(void)
         xp_printk("xenport: Xen did not fill the hypercall page\n");
         return -1;
     }
-    if (xen_shared_info_init() != 0)
+    if (xen_pv)
+        xen_version = (uint32_t)HYPERVISOR_xen_version(XENVER_version, 0);
+    /* PV: shared_info and the console are up already (pv.c). */
+    if (!xen_shared_info && xen_shared_info_init() != 0)
         return -1;
     xen_clock_init();
     /* Without the upcall, idle polls the bound ports instead of blocking. */
     xen_events_init();
-    if (xen_console_init() != 0)
+    evtchn_port_t console_port;
+    if (!xen_console_port(&console_port) && xen_console_init() != 0)
         xp_printk("xenport: no PV console (HVM_PARAM_CONSOLE_PFN): output on port 0xe9 only\n");
     xen_sched_init();
     if (xen_gnttab_init() != 0)
@@ -71,14 +75,16 @@ int xen_platform_init(void)
     return 0;
 }
 
-/* "pvh-xen-4.17"; called before printf may be used. */
+/* "pvh-xen-4.17", "pv-xen-4.17"; called before printf may be used. */
 static const char *describe(void)
 {
     static char buf[48];
     unsigned major = xen_version >> 16, minor = xen_version & 0xffff;
     char *p = buf;
-    memcpy(p, "pvh-xen-", 8);
-    p += 8;
+    size_t n0 = strlen(xp_platform->name);
+    memcpy(p, xp_platform->name, n0);
+    p += n0;
+    *p++ = '-';
     char tmp[12];
     int n = 0;
     do { tmp[n++] = (char)('0' + major % 10); major /= 10; } while (major);
@@ -92,19 +98,24 @@ static const char *describe(void)
 
 static void report(void)
 {
+    if (xen_pv)
+        xp_printk("xenport: PV: %lu page-table pages mapped the domain's memory\n",
+                  xen_pv_table_pages());
     xen_sched_report();
     xen_console_report();
 }
 
-const struct xp_platform xp_pvh_xen_platform = {
-    .name = "pvh-xen",
-    .describe = describe,
-    .out = &xen_out_console,
-    .err = &xen_err_console,
-    .in = &xen_in_console,
-    .clock = &xen_clock,
-    .exit = xen_exit,
-    .idle = xen_idle,
-    .report = report,
-    .selftest = xen_selftest,
-};
+/* PVH and PV differ in how they start (pvh.c, pv.c), not in their services. */
+#define XEN_SERVICES \
+    .describe = describe, \
+    .out = &xen_out_console, \
+    .err = &xen_err_console, \
+    .in = &xen_in_console, \
+    .clock = &xen_clock, \
+    .exit = xen_exit, \
+    .idle = xen_idle, \
+    .report = report, \
+    .selftest = xen_selftest
+
+const struct xp_platform xp_pvh_xen_platform = { .name = "pvh-xen", XEN_SERVICES };
+const struct xp_platform xp_pv_xen_platform = { .name = "pv-xen", XEN_SERVICES };

@@ -100,7 +100,7 @@ void xen_wait(uint64_t deadline_ns)
         HYPERVISOR_vcpu_op(VCPUOP_stop_singleshot_timer, 0, 0);
     }
     nr_blocks++;
-    xen_block(xp_hypercall_page + __HYPERVISOR_sched_op * 32, SCHEDOP_block);
+    xen_block_vcpu();
 }
 
 void xen_idle(uint64_t until_ns)

@@ -33,7 +33,7 @@ static void gnttab_checks(domid_t self)
     static grant_ref_t refs[4096];
     unsigned n = 0;
     int unique = 1;
-    while (n < 4096 && xen_gnttab_grant(self, (uintptr_t)page_a >> 12, 1, &refs[n]) == 0) {
+    while (n < 4096 && xen_gnttab_grant(self, xen_frame_of(page_a), 1, &refs[n]) == 0) {
         if (refs[n] < GNTTAB_NR_RESERVED_ENTRIES)
             unique = 0;
         n++;
@@ -57,7 +57,7 @@ static void gnttab_checks(domid_t self)
         page_a[i] = (uint8_t)(i * 7 + 3);
     memset(page_b, 0, sizeof(page_b));
     grant_ref_t ref;
-    if (xen_gnttab_grant(self, (uintptr_t)page_a >> 12, 1, &ref) != 0) {
+    if (xen_gnttab_grant(self, xen_frame_of(page_a), 1, &ref) != 0) {
         check(0, "gnttab: grant for the copy");
         return;
     }

@@ -33,6 +33,30 @@ xen_upcall_stub:
     popq %rax
     iretq
 
+/* The PV event callback (CALLBACKTYPE_event): Xen pushes %rcx and %r11 on
+ * top of an iretq frame and masks events.  Restore them, give the frame's
+ * selectors the RPL of our ring (3: a PV kernel runs there) so that iretq
+ * returns to it, and go on as the PVH stub.  Events stay masked afterwards:
+ * only SCHEDOP_block unmasks them (sched.c), as interrupts under PVH. */
+    .balign 16
+    .globl xen_pv_upcall_stub
+xen_pv_upcall_stub:
+    movq (%rsp), %rcx
+    movq 8(%rsp), %r11
+    addq $16, %rsp
+    orb $3, 8(%rsp)
+    orb $3, 32(%rsp)
+    jmp xen_upcall_stub
+
+/* The failsafe callback: Xen could not load a segment register on return
+ * to us; nothing to resume. */
+    .balign 16
+    .globl xen_pv_failsafe_stub
+xen_pv_failsafe_stub:
+    andq $-16, %rsp
+    call xen_pv_failsafe
+    ud2
+
 /* void xen_block(entry, SCHEDOP_block): the sched_op hypercall at entry with
  * interrupts on.  An upcall taken
  * after the `sti` but before Xen blocks the vCPU would leave it blocked with

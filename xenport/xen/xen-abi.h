@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <xen/xen.h>
+#include <xen/callback.h>
 #include <xen/event_channel.h>
 #include <xen/grant_table.h>
 #include <xen/hvm/hvm_op.h>
@@ -16,6 +17,7 @@
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
+#include <xen/version.h>
 
 #define xen_barrier() __asm__ volatile("" ::: "memory")
 #define xen_mb()      __asm__ volatile("mfence" ::: "memory")

@@ -38,6 +38,15 @@ static __attribute__((noreturn)) void fail(const char *what, const char *detail)
 
 int xs_init(void)
 {
+    if (xen_pv) {
+        ring = xen_pv_page_of_mfn(xen_pv_start_info->store_mfn);
+        if (!ring)
+            return -1;
+        port = xen_pv_start_info->store_evtchn;
+        xs_rx_reset(&rx);
+        xen_evtchn_bind(port, 0, 0);
+        return 0;
+    }
     uint64_t pfn = 0, evtchn = 0;
     if (xen_hvm_get_param(HVM_PARAM_STORE_PFN, &pfn) != 0 || !pfn)
         return -1;

@@ -1,4 +1,5 @@
-/* xenport: GDT/TSS, IDT, FPU/SSE, and the crash report for CPU exceptions. */
+/* xenport: GDT/TSS, IDT, FPU/SSE, and the crash report for CPU exceptions;
+   the CPU description of a guest that owns the CPU (xp_native_cpu). */
 #include <stdint.h>
 #include <string.h>
 
@@ -62,7 +63,7 @@ void xp_cpu_set_gate(int vector, void *handler)
     set_gate(vector, handler);
 }
 
-void xp_cpu_init(void)
+static void native_init(void)
 {
     /* TSS descriptor (16 bytes) in the GDT slot SEG_TSS. */
     uint64_t base = (uint64_t)&tss;
@@ -98,12 +99,59 @@ void xp_cpu_init(void)
             xcr0 |= 0x4;                                    /* AVX */
         __asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)));
     }
+    xp_cpu_init_fpu();
+}
 
+void xp_cpu_init_fpu(void)
+{
     /* x87 and SSE: default control words (all exceptions masked), as a hosted
        process starts with. */
     uint32_t mxcsr = 0x1f80;
     __asm__ volatile("fninit");
     __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr));
+}
+
+static uint64_t native_fault_address(void)
+{
+    return read_cr2();
+}
+
+static uint64_t native_page_table_root(void)
+{
+    return read_cr3();
+}
+
+static void native_set_fs_base(uint64_t base)
+{
+    wrmsr(MSR_FS_BASE, base);
+}
+
+const struct xp_cpu_ops xp_native_cpu = {
+    .name = "native",
+    .init = native_init,
+    .fault_address = native_fault_address,
+    .page_table_root = native_page_table_root,
+    .set_fs_base = native_set_fs_base,
+    .map = xp_native_map,
+    .unmap_4k = xp_native_unmap_4k,
+    .is_mapped = xp_native_is_mapped,
+};
+
+const struct xp_cpu_ops *xp_cpu_ops = &xp_native_cpu;
+
+void xp_cpu_select(const struct xp_cpu_ops *ops)
+{
+    xp_cpu_ops = ops;
+}
+
+void xp_cpu_init(void)
+{
+    xp_cpu_ops->init();
+}
+
+void xp_cpu_set_fs_base(uint64_t base)
+{
+    xp_cpu_ops->set_fs_base(base);
 }
 
 static const char *const vector_names[32] = {
@@ -134,7 +182,7 @@ static int text_address(uint64_t a)
 
 void xp_trap(struct xp_trap_frame *f)
 {
-    uint64_t cr2 = read_cr2();
+    uint64_t cr2 = xp_cpu_ops->fault_address();
     if (in_trap++) {
         /* A fault while reporting a fault: say the least and stop. */
         static const char msg[] = "\nxenport: fault inside the crash report\n";
@@ -167,7 +215,7 @@ void xp_trap(struct xp_trap_frame *f)
     xp_printk("  r10 %016lx  r11 %016lx  r12 %016lx  r13 %016lx\n",
               f->r10, f->r11, f->r12, f->r13);
     xp_printk("  r14 %016lx  r15 %016lx  cr2 %016lx  cr3 %016lx\n",
-              f->r14, f->r15, cr2, read_cr3());
+              f->r14, f->r15, cr2, xp_cpu_ops->page_table_root());
     /* Frames: the RBP chain while it is plausible (xenport keeps frame pointers,
        the generated C does not), then the code addresses found on the stack: in
        the VM's code these are mostly return addresses, its real backtrace. */

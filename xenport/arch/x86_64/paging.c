@@ -1,4 +1,5 @@
-/* xenport: the identity map.  The PVH entry maps 0-4 GiB with 2 MiB pages; this
+/* xenport: the identity map of a guest that owns its page tables (PVH;
+   a PV guest asks Xen: xen/pv.c).  The PVH entry maps 0-4 GiB with 2 MiB pages; this
    extends it above 4 GiB and splits 2 MiB pages to unmap single 4 KiB pages
    (page 0, stack guards). */
 #include <stdint.h>
@@ -15,10 +16,6 @@
 static uint64_t *table_of(uint64_t entry)
 {
     return (uint64_t *)(uintptr_t)(entry & ADDR_MASK);
-}
-
-void xp_paging_init(void)
-{
 }
 
 /* The page directory entry slot for va, creating the PDPT/PD on the way. */
@@ -47,7 +44,7 @@ static uint64_t *pde_slot(uint64_t va, void *(*alloc_page)(void))
     return &table_of(*pdpte)[(va >> 21) & 511];
 }
 
-int xp_paging_map(uint64_t base, uint64_t size, void *(*alloc_page)(void))
+int xp_native_map(uint64_t base, uint64_t size, void *(*alloc_page)(void))
 {
     uint64_t va = base & ~0x1fffffULL;
     uint64_t end = base + size;
@@ -61,7 +58,7 @@ int xp_paging_map(uint64_t base, uint64_t size, void *(*alloc_page)(void))
     return 0;
 }
 
-int xp_paging_unmap_4k(uint64_t va, void *(*alloc_page)(void))
+int xp_native_unmap_4k(uint64_t va, void *(*alloc_page)(void))
 {
     va &= ~0xfffULL;
     uint64_t *pde = pde_slot(va, alloc_page);
@@ -85,7 +82,7 @@ int xp_paging_unmap_4k(uint64_t va, void *(*alloc_page)(void))
     return 0;
 }
 
-int xp_paging_is_mapped(uint64_t va)
+int xp_native_is_mapped(uint64_t va)
 {
     uint64_t *pml4e = &xp_pml4[(va >> 39) & 511];
     if (!(*pml4e & PTE_P))
@@ -101,4 +98,19 @@ int xp_paging_is_mapped(uint64_t va)
     if (*pde & PTE_PS)
         return 1;
     return (table_of(*pde)[(va >> 12) & 511] & PTE_P) != 0;
+}
+
+int xp_paging_map(uint64_t base, uint64_t size, void *(*alloc_page)(void))
+{
+    return xp_cpu_ops->map(base, size, alloc_page);
+}
+
+int xp_paging_unmap_4k(uint64_t va, void *(*alloc_page)(void))
+{
+    return xp_cpu_ops->unmap_4k(va, alloc_page);
+}
+
+int xp_paging_is_mapped(uint64_t va)
+{
+    return xp_cpu_ops->is_mapped(va);
 }

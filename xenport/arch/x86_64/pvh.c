@@ -49,6 +49,7 @@ void xp_pvh_main(uint32_t start_info_paddr)
 
     struct xp_boot_info *bi = &boot_info;
     bi->protocol = "pvh";
+    bi->mapped_limit = 4ULL << 30;          /* pvh_entry.S's identity map */
     bi->cmdline = phys_string(si->cmdline_paddr);
 
     /* The memory map: version 1 has one; without it, assume the classic PC

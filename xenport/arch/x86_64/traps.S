@@ -104,3 +104,20 @@ xp_trap_common:
     popq %rax
     add $16, %rsp                       /* vector, error code */
     iretq
+
+/* The same vectors for Xen's PV trap table: Xen enters with %rcx and %r11
+ * pushed on top of the CPU's frame; restore them and go on as above. */
+.macro PV_TRAP vec
+    .balign 32
+    movq (%rsp), %rcx
+    movq 8(%rsp), %r11
+    addq $16, %rsp
+    jmp xp_trap_stubs + 16 * \vec
+.endm
+
+    .balign 32
+    .globl xp_pv_trap_stubs
+xp_pv_trap_stubs:
+    .irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    PV_TRAP \vec
+    .endr

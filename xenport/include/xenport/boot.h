@@ -1,6 +1,6 @@
 /* xenport: what a boot protocol hands to the shared kernel code.
  *
- * Each entry (arch/x86_64/pvh.c today; a classic PV entry later) fills one
+ * Each entry (arch/x86_64/pvh.c, xen/pv.c) fills one
  * struct xp_boot_info from its own start-of-day structure, installs its
  * platform services (console, clock, exit) and calls xp_kernel_main().  The
  * shared code (memory, files, C library, argv) only ever sees this struct.
@@ -27,9 +27,10 @@ struct xp_module {
 };
 
 struct xp_boot_info {
-    const char *protocol;                 /* "pvh" */
+    const char *protocol;                 /* "pvh", "pv" */
     const char *cmdline;                  /* the kernel command line, or "" */
     struct xp_region ram[XP_MAX_RAM];     /* usable RAM, as the memory map says */
+    uint64_t mapped_limit;                /* the entry mapped the RAM below this */
     int nr_ram;
     struct xp_region reserved[XP_MAX_RESERVED];   /* inside RAM, never to allocate */
     int nr_reserved;

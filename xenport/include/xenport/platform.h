@@ -32,10 +32,10 @@ struct xp_clock_ops {
     int64_t (*wall_clock_offset_ns)(void);
 };
 
-/* One constant description per environment (PVH on a PC, PVH on Xen; later
-   PV on Xen), chosen by the boot entry before anything else runs. */
+/* One constant description per environment (PVH on a PC, PVH on Xen, PV on
+   Xen), chosen by the boot entry before anything else runs. */
 struct xp_platform {
-    const char *name;                      /* "pvh", "pvh-xen", later "pv-xen" */
+    const char *name;                      /* "pvh", "pvh-xen", "pv-xen" */
     /* Optional: the name with details ("pvh-xen-4.17"). */
     const char *(*describe)(void);
     const struct xp_console_ops *out;      /* stdout */
@@ -64,6 +64,7 @@ const char *xp_console_name(const struct xp_console_ops *c);
 /* The descriptions (pc/platform.c, xen/platform.c). */
 extern const struct xp_platform xp_pvh_pc_platform;
 extern const struct xp_platform xp_pvh_xen_platform;
+extern const struct xp_platform xp_pv_xen_platform;
 
 /* The TSC as the clock code found it (--xen-info): its rate and where the
    rate came from ("cpuid", "pit", "guess", "xen"). */
