@@ -109,8 +109,18 @@ static void *large_alloc(size_t n, size_t align)
         npages = (n + XP_PAGE_SIZE - 1) / XP_PAGE_SIZE + align_pages;
     }
     char *run = xp_page_alloc(npages, align_pages);
-    if (!run)
+    if (!run) {
+        /* Say once why: the program's own message (if any) follows. */
+        static int told;
+        if (!told++) {
+            struct xp_mm_stats st;
+            xp_mm_stats(&st);
+            xp_printk("xenport: malloc(%lu) failed: %lu KiB free in %lu runs, the largest "
+                      "%lu KiB\n", (unsigned long)n, (unsigned long)(st.free_pages * 4),
+                      (unsigned long)st.free_runs, (unsigned long)(st.largest_free_run * 4));
+        }
         return 0;
+    }
     uintptr_t p = ((uintptr_t)run + HDR + align - 1) & ~(uintptr_t)(align - 1);
     struct header *h = (struct header *)p - 1;
     h->magic = MAGIC_LARGE;

@@ -23,11 +23,15 @@ static struct xp_mm_stats stats;
 
 void xp_mm_stats(struct xp_mm_stats *st)
 {
-    uint64_t runs = 0;
-    for (struct run *r = free_list; r; r = r->next)
+    uint64_t runs = 0, largest = 0;
+    for (struct run *r = free_list; r; r = r->next) {
         runs++;
+        if (r->npages > largest)
+            largest = r->npages;
+    }
     *st = stats;
     st->free_runs = runs;
+    st->largest_free_run = largest;
 }
 
 static void note_free_change(void)

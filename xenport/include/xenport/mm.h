@@ -29,6 +29,7 @@ struct xp_mm_stats {
     uint64_t free_pages;
     uint64_t min_free_pages;    /* low-water mark */
     uint64_t free_runs;
+    uint64_t largest_free_run;  /* pages */
 };
 void xp_mm_stats(struct xp_mm_stats *st);
 
