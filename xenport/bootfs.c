@@ -26,10 +26,23 @@ struct fd {
     int used;
     const struct xp_file *file;     /* NULL: a console stream */
     size_t pos;
+    int stream;                     /* a console stream's: 0 stdin, 1 stdout, 2 stderr */
 };
 static struct fd fds[MAX_FDS] = {
-    [0] = { 1, 0, 0 }, [1] = { 1, 0, 0 }, [2] = { 1, 0, 0 },
+    [0] = { 1, 0, 0, 0 }, [1] = { 1, 0, 0, 1 }, [2] = { 1, 0, 0, 2 },
 };
+
+/* /dev/stdin, /dev/stdout, /dev/stderr: the console streams, as on Linux, so
+   that an image opens its standard input as a file (FilePlugin) the same way
+   hosted and here.  The stream's number, or -1. */
+static int console_path(const char *path)
+{
+    static const char *const names[3] = { "/dev/stdin", "/dev/stdout", "/dev/stderr" };
+    for (int i = 0; i < 3; i++)
+        if (strcmp(path, names[i]) == 0)
+            return i;
+    return -1;
+}
 
 
 void xp_files_add(const char *path, const char *data, size_t size)
@@ -255,6 +268,14 @@ static struct fd *get_fd(int fd)
 
 int open(const char *path, int flags, ...)
 {
+    int stream = console_path(path);
+    if (stream >= 0) {
+        if ((flags & O_ACCMODE) != (stream == 0 ? O_RDONLY : O_WRONLY)) {
+            errno = EACCES;
+            return -1;
+        }
+        return dup(stream);
+    }
     const struct xp_file *f = xp_files_lookup(path);
     if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC | O_APPEND))) {
         if (!f && !(flags & O_CREAT) && !is_directory(path))
@@ -309,8 +330,8 @@ ssize_t read(int fd, void *buf, size_t n)
     if (!f)
         return -1;
     if (!f->file) {
-        if (fd != 0 || !xp_platform->in || !xp_platform->in->read) {
-            if (fd == 0)
+        if (f->stream != 0 || !xp_platform->in || !xp_platform->in->read) {
+            if (f->stream == 0)
                 return 0;           /* no input: end of file */
             errno = EBADF;
             return -1;
@@ -330,11 +351,11 @@ ssize_t write(int fd, const void *buf, size_t n)
     struct fd *f = get_fd(fd);
     if (!f)
         return -1;
-    if (f->file || fd == 0) {
+    if (f->file || f->stream == 0) {
         errno = EBADF;
         return -1;
     }
-    if (fd == 1)
+    if (f->stream == 1)
         xp_write_out(buf, n);
     else
         xp_write_err(buf, n);
@@ -412,6 +433,10 @@ int fstat(int fd, struct stat *st)
 
 int stat(const char *path, struct stat *st)
 {
+    if (console_path(path) >= 0) {
+        fill_stat(st, 0, 0, 1);
+        return 0;
+    }
     const struct xp_file *f = xp_files_lookup(path);
     if (f) {
         fill_stat(st, f, 0, 0);
@@ -627,9 +652,10 @@ int chdir(const char *path)
 
 int fcntl(int fd, int cmd, ...)
 {
-    if (!get_fd(fd))
+    struct fd *f = get_fd(fd);
+    if (!f)
         return -1;
     if (cmd == F_GETFL)
-        return fd == 0 ? O_RDONLY : fd <= 2 ? O_WRONLY : O_RDONLY;
+        return f->file || f->stream == 0 ? O_RDONLY : O_WRONLY;
     return 0;
 }

@@ -96,7 +96,8 @@ def quote(arg):
 class Run(object):
     """One VM process started in the background; finish() waits for it (or kills it)."""
 
-    def __init__(self, args, timeout=DEFAULT_TIMEOUT, cwd=None):
+    def __init__(self, args, timeout=DEFAULT_TIMEOUT, cwd=None, stdin=None):
+        """stdin: bytes for the VM's standard input (default: none, /dev/null)."""
         self.argv = vm_command() + list(args)
         self.timeout = timeout
         self.own_cwd = cwd is None
@@ -104,9 +105,15 @@ class Run(object):
         self.out = tempfile.TemporaryFile()
         self.err = tempfile.TemporaryFile()
         self.start = time.time()
-        with open(os.devnull, "rb") as devnull:
+        if stdin is None:
+            source = open(os.devnull, "rb")
+        else:
+            source = tempfile.TemporaryFile()
+            source.write(stdin)
+            source.seek(0)
+        with source:
             self.process = subprocess.Popen(
-                self.argv, stdin=devnull, stdout=self.out, stderr=self.err,
+                self.argv, stdin=source, stdout=self.out, stderr=self.err,
                 cwd=self.cwd, preexec_fn=_child_setup(memory_limit_bytes()),
                 close_fds=True)
         self.result = None
@@ -165,9 +172,9 @@ class Run(object):
         return self.result
 
 
-def run_vm(args, timeout=DEFAULT_TIMEOUT, cwd=None):
+def run_vm(args, timeout=DEFAULT_TIMEOUT, cwd=None, stdin=None):
     """Run the VM with args (after vm_command()) and answer its Result."""
-    return Run(args, timeout, cwd).finish()
+    return Run(args, timeout, cwd, stdin).finish()
 
 
 def run_many(arg_lists, timeout=DEFAULT_TIMEOUT, jobs=None):

@@ -51,3 +51,18 @@ def test_a_file_written_read_renamed_and_deleted(tmpdir):
                      "nil",
                      "badDirectoryPath"], result.describe()
     assert sorted(os.listdir(str(work))) == ["other.txt"]
+
+
+READ_STDIN = os.path.join(REPO, "tests", "images", "data", "read-stdin.st")
+
+
+def test_standard_input_opened_as_dev_stdin(tmpdir):
+    """An image reads its standard input as the file /dev/stdin (the same
+    script reads the console in the guest: tests/xenport)."""
+    script = tmpdir.join("read-stdin.st")
+    with open(COGXEN_ST) as f, open(READ_STDIN) as g:
+        script.write(f.read() + "\n" + g.read())
+    result = run_vm([find_image("mini.image"), str(script)], timeout=300, cwd=str(tmpdir),
+                    stdin=b"typed on the console\nnot read\n")
+    assert (result.status, result.stderr) == (0, ""), result.describe()
+    assert result.stdout == b"the console said: typed on the console\n", result.describe()

@@ -101,6 +101,22 @@ def script_ramdisk(mini, names):
     return cpio_archive([("mini.image", mini), ("script.st", script)])
 
 
+# Console input: dom0 types a line into the guest's console pty (the one
+# `xl console` attaches to; xenconsoled copies it into the ring) for a script
+# that reads /dev/stdin.
+READ_STDIN = ["images/CogXen.st", "tests/images/data/read-stdin.st"]
+TYPED = "typed on xl console"
+CONSOLE_ACTION = """
+d=$(xl domid "$name")
+n=0
+until tty=$(xenstore-read /local/domain/$d/console/tty 2>/dev/null) && [ -e "$tty" ]; do
+    n=$((n + 1)); [ $n -gt 100 ] && break; sleep 0.1
+done
+printf '%s\\n' > "$tty"
+note typed $(up)
+""" % TYPED
+
+
 def cases(mini, headless):
     return [case for kind in TYPES for case in cases_of(kind, mini, headless)]
 
@@ -115,6 +131,8 @@ def cases_of(kind, mini, headless):
         case("eval", "--eval '3 + 4'", mini),
         case("spur", "", headless),
         case("tests", "/script.st", script_ramdisk(mini, TEST_SCRIPTS), limit=240),
+        case("console", "/script.st", script_ramdisk(mini, READ_STDIN),
+             action=CONSOLE_ACTION),
         case("delay", "--xen-info --eval '| t | t := Time millisecondClockValue. "
                     "(Delay forMilliseconds: %d) wait. "
                     "Array with: Time millisecondClockValue - t with: Date today year'"
@@ -279,6 +297,15 @@ def test_spur_image_resumes(xen, kind):
     lines = c.console_lines()
     assert lines[:3] == ["Smalltalk image fired up!", "Fixing the world", "3 + 4 = 7"], \
         c.describe()
+    assert c.reason == "poweroff" and c.exit_status() == 0, c.describe()
+
+
+def test_a_line_typed_on_the_console_reaches_the_image(xen, kind):
+    """What dom0 writes into the guest's console pty (as `xl console` does)
+    reaches the image's standard input, opened as /dev/stdin."""
+    c = case(xen, kind + "-console")
+    assert "typed" in c.notes, c.describe()
+    assert "the console said: " + TYPED in c.console_lines(), c.describe()
     assert c.reason == "poweroff" and c.exit_status() == 0, c.describe()
 
 
