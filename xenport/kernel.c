@@ -27,6 +27,10 @@
 #include "xenport/platform.h"
 
 #define MAIN_STACK_SIZE (8UL * 1024 * 1024)
+/* Below this much free memory once the stack is set, the VM's heap, JIT and
+   GC tables do not fit (at 26 MB of RAM RPython aborts in malloc, at 28 MB
+   tinyBenchmarks runs): say so instead of aborting somewhere inside. */
+#define MIN_FREE_FOR_MAIN (10UL * 1024 * 1024)
 
 
 static struct xp_boot_info *boot;
@@ -179,6 +183,15 @@ static void run_main(void *unused)
             exit(2);
         }
         exit(xp_platform->selftest() ? 1 : 0);
+    }
+    struct xp_mm_stats st;
+    xp_mm_stats(&st);
+    if (st.free_pages * XP_PAGE_SIZE < MIN_FREE_FOR_MAIN) {
+        xp_printk("xenport: only %lu KiB of memory left for the VM (it needs %lu MiB): "
+                  "give the guest more memory (xl memory=, qemu -m)\n",
+                  (unsigned long)(st.free_pages * (XP_PAGE_SIZE / 1024)),
+                  MIN_FREE_FOR_MAIN >> 20);
+        exit(2);
     }
     boot_ns_at_main = xp_monotonic_ns();
     int status = main(argc, argv);

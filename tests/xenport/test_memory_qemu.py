@@ -28,3 +28,15 @@ def test_running_out_of_memory_in_the_guest_ends_cleanly(kernel, expr, memory_mb
         "cogxen: fatal: out of memory" in r.stderr + r.stdout, r.describe()
     assert "xenport: CPU exception" not in r.stderr, r.describe()
 
+
+
+def test_too_little_memory_for_the_vm_is_said(kernel):
+    """Below 10 MiB free once the kernel, the image and the stack are in place
+    the VM cannot run: xenport says so (status 2, bad input) instead of the VM
+    aborting in malloc."""
+    r = run_kernel(kernel, mini_image(), command_line(["--eval", "3 + 4"]), timeout=120,
+                   memory_mb=24)
+    assert not r.timed_out, r.describe()
+    assert r.status == 2, r.describe()
+    assert "of memory left for the VM (it needs 10 MiB): give the guest more memory" \
+        in r.stderr, r.describe()

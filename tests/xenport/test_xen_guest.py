@@ -118,7 +118,9 @@ note typed $(up)
 
 
 def cases(mini, headless):
-    return [case for kind in TYPES for case in cases_of(kind, mini, headless)]
+    # A PV domain too small for start_info's layout check (xen/start_info.c).
+    small = xenrun.Case("pv-small", "--eval '3 + 4'", mini, memory_mb=24, type="pv")
+    return [case for kind in TYPES for case in cases_of(kind, mini, headless)] + [small]
 
 
 def cases_of(kind, mini, headless):
@@ -409,6 +411,14 @@ def test_corrupt_image_is_a_crash_with_the_message(xen, kind):
     lines = c.console_lines()
     assert any(l.startswith("cogxen: /initrd: ") for l in lines), c.describe()
     assert c.exit_status() == 2, c.describe()
+
+
+def test_a_pv_domain_too_small_is_a_crash_with_the_reason(xen):
+    c = case(xen, "pv-small")
+    assert c.reason == "crash", c.describe()
+    assert "xenport: panic: PV: unusable start_info: too little memory" in c.console, \
+        c.describe()
+    assert c.exit_status() == 127, c.describe()
 
 
 def test_fault_is_a_crash_with_the_report(xen, kind):

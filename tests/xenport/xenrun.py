@@ -220,7 +220,12 @@ for cfg in /cases/*.cfg; do
         cat /tmp/xl.log; say "end $name reason=create-failed $(up)"; continue
     fi
     say "created $name $(up)"
-    xl unpause "$name"
+    # A failed unpause would leave the guest paused until the limit: retry, say so.
+    n=0
+    until xl unpause "$name" >/tmp/xl-unpause.log 2>&1; do
+        n=$((n + 1)); note unpause-failed $(cat /tmp/xl-unpause.log)
+        [ $n -ge 3 ] && break; sleep 0.2
+    done
     say "unpaused $name $(up)"
     # A case's own steps while the guest runs (xl shutdown, CPU time samples).
     action=
@@ -243,6 +248,8 @@ for cfg in /cases/*.cfg; do
         awk -v a="$start" -v b="$now" -v l="$limit" 'BEGIN { exit !(b - a > l) }' && break
         sleep 0.05
     done
+    # A guest still there at the limit: its state (r, b, p...) says why.
+    [ "$reason" = timeout ] && note state $(echo "$line" | awk '{print $5}')
     say "end $name reason=$reason $(up)"
     [ -n "$action" ] && wait "$action"
     # Let xenconsoled write out what it read last.
@@ -350,9 +357,10 @@ class CaseResult(object):
         return None
 
     def describe(self):
-        return "case %s: reason %s, times %s\n--- console ---\n%s\n--- Xen console ---\n%s" % (
-            self.name, self.reason, self.times, self.console[-3000:],
-            "\n".join(self.xen_lines)[-2000:])
+        return ("case %s: reason %s, times %s, notes %s\n--- console ---\n%s\n"
+                "--- Xen console ---\n%s" % (
+                    self.name, self.reason, self.times, self.notes, self.console[-3000:],
+                    "\n".join(self.xen_lines)[-2000:]))
 
 
 class Run(object):
