@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from qemurun import REPO
+from hostbuild import build_driver
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PAGE = 4096
@@ -18,27 +18,10 @@ MIN_FREE = 16 << 20
 MAGIC = "xen-3.0-x86_64"
 
 
-def _compile(out, sanitize):
-    argv = ["gcc", "-std=gnu11", "-O1", "-g", "-Wall", "-Werror",
-            "-iquote", os.path.join(REPO, "xenport"),
-            os.path.join(REPO, "xenport", "xen", "start_info.c"),
-            os.path.join(HERE, "start_info_driver.c"), "-o", out]
-    if sanitize:
-        argv[1:1] = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    return proc.communicate()[0], proc.returncode
-
-
 @pytest.fixture(scope="module")
 def driver(tmpdir_factory):
-    if not os.path.isfile("/usr/include/xen/xen.h"):
-        pytest.skip("Xen's public headers are not installed (libxen-dev)")
-    out = str(tmpdir_factory.mktemp("start-info").join("driver"))
-    log, rc = _compile(out, True)
-    if rc != 0:
-        log, rc = _compile(out, False)
-    assert rc == 0, log
-    return out
+    return build_driver(tmpdir_factory, "start-info", ["xen/start_info.c"],
+                        os.path.join(HERE, "start_info_driver.c"), "/usr/include/xen/xen.h")
 
 
 def check(driver, records):

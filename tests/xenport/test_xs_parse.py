@@ -11,34 +11,17 @@ import subprocess
 
 import pytest
 
-from qemurun import REPO
+from hostbuild import build_driver
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 XS_READ, XS_WATCH_EVENT, XS_ERROR, XS_TYPE_COUNT = 2, 15, 16, 23
 PAYLOAD_MAX = 4096
 
 
-def _compile(out, sanitize):
-    argv = ["gcc", "-std=gnu11", "-O1", "-g", "-Wall", "-Werror",
-            "-iquote", os.path.join(REPO, "xenport"),
-            os.path.join(REPO, "xenport", "xen", "xs_parse.c"),
-            os.path.join(HERE, "xs_parse_driver.c"), "-o", out]
-    if sanitize:
-        argv[1:1] = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    return proc.communicate()[0], proc.returncode
-
-
 @pytest.fixture(scope="module")
 def driver(tmpdir_factory):
-    if not os.path.isfile("/usr/include/xen/io/xs_wire.h"):
-        pytest.skip("Xen's public headers are not installed (libxen-dev)")
-    out = str(tmpdir_factory.mktemp("xs-parse").join("driver"))
-    log, rc = _compile(out, True)
-    if rc != 0:
-        log, rc = _compile(out, False)
-    assert rc == 0, log
-    return out
+    return build_driver(tmpdir_factory, "xs-parse", ["xen/xs_parse.c"],
+                        os.path.join(HERE, "xs_parse_driver.c"), "/usr/include/xen/io/xs_wire.h")
 
 
 def message(type_, req_id, payload, tx_id=0, length=None):
