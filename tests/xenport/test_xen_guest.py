@@ -16,6 +16,7 @@ packages' files are: "/" when installed, else unpacked under build/).
 
 import os
 import re
+import sys
 import time
 
 import pytest
@@ -141,7 +142,7 @@ def cases_of(kind, mini, headless):
     return [
         case("eval", "--eval '3 + 4'", mini),
         case("spur", "", headless),
-        case("tests", "/script.st", script_ramdisk(mini, TEST_SCRIPTS), limit=240),
+        case("tests", "/script.st", script_ramdisk(mini, TEST_SCRIPTS), limit=120),
         case("console", "/script.st", script_ramdisk(mini, READ_STDIN),
              action=CONSOLE_ACTION),
         case("delay", "--xen-info --eval '| t | t := Time millisecondClockValue. "
@@ -182,15 +183,39 @@ def xen_fixture():
             pytest.skip("%s not found in %s" % (name, images_dir()))
         with open(image, "rb") as f:
             images.append(f.read())
-    run = xenrun.run_cases(kernel, cases(*images), files, WORK, timeout=900,
-                           log_path=os.path.join(WORK, "serial.log"))
+    all_cases = cases(*images)
+    run = run_once(kernel, all_cases, files, "serial.log")
+    if not run.done:
+        # dom0 stopped (seen: its CPU 0 starved, RCU stalls on the serial line,
+        # in 1 of 4 runs; once a guest silent from the start): the cases that
+        # did not end run again in a fresh boot of Xen, once, and the timings
+        # say so.  A guest that fails the same way twice fails its test.
+        left = [c for c in all_cases if c.name not in run.cases or
+                run.cases[c.name].reason in (None, "timeout")]
+        sys.stderr.write("xen-test: Xen/dom0 stopped during %s (stalled %s); running %d "
+                         "cases again in a fresh boot\n" % (
+                             ", ".join(c.name for c in left[:1]), run.stalled, len(left)))
+        again = run_once(kernel, left, files, "serial-again.log")
+        run.cases.update(again.cases)
+        run.retried = [c.name for c in left]
+        run.done, run.timed_out, run.seconds = again.done, again.timed_out, \
+            run.seconds + again.seconds
     write_timings(run)
     return run
+
+
+def run_once(kernel, cases, files, log_name):
+    # dom0 sends a marker at least every case limit (the longest, plus a margin).
+    stall = max(c.limit for c in cases) + 60
+    return xenrun.run_cases(kernel, cases, files, WORK, timeout=900,
+                            log_path=os.path.join(WORK, log_name), stall=stall)
 
 
 def write_timings(run):
     lines = ["nested Xen run: %.1f s in all (QEMU start to exit)%s" % (
         run.seconds, ", TIMED OUT" if run.timed_out else "")]
+    if getattr(run, "retried", None):
+        lines.append("  dom0 stopped; run again in a fresh boot: " + " ".join(run.retried))
     if run.dom0_ready is not None:
         lines.append("  dom0 ready: %.1f s after QEMU started" % run.dom0_ready)
     for kind in TYPES:

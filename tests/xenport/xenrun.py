@@ -369,6 +369,7 @@ class Run(object):
         self.serial = []            # (host seconds, line)
         self.seconds = None         # the whole QEMU run
         self.timed_out = False
+        self.stalled = False        # dom0 stopped sending markers (run_cases' stall)
         self.dom0_ready = None      # host seconds
         self.done = False
         self.qemu_status = None
@@ -490,8 +491,10 @@ def parse_serial(run, cases):
     return run
 
 
-def run_cases(kernel, cases, files, work, timeout=300, log_path=None):
-    """Boot Xen + dom0 under QEMU once and run the cases; a Run."""
+def run_cases(kernel, cases, files, work, timeout=300, log_path=None, stall=None):
+    """Boot Xen + dom0 under QEMU once and run the cases; a Run.  stall: seconds
+    without a marker from dom0's /init after which the run counts as stalled
+    (run.stalled, QEMU killed): dom0 itself stopped, e.g. its CPU 0 starved."""
     if not os.path.isdir(work):
         os.makedirs(work)
     dom0 = build_dom0_initramfs(files, os.path.join(work, "dom0.cpio.gz"))
@@ -523,8 +526,16 @@ def run_cases(kernel, cases, files, work, timeout=300, log_path=None):
     th.daemon = True
     th.start()
     deadline = start + timeout
+    seen, last_mark = 0, time.time()
     while proc.poll() is None and time.time() < deadline:
         time.sleep(0.1)
+        lines = run.serial[seen:]
+        seen += len(lines)
+        if any(MARK in line for _, line in lines):
+            last_mark = time.time()
+        if stall and time.time() - last_mark > stall:
+            run.stalled = True
+            break
     if proc.poll() is None:
         run.timed_out = True
         proc.kill()
