@@ -3,7 +3,7 @@
  * Events arrive as an upcall on the PVH callback vector (HVM_PARAM_CALLBACK_IRQ,
  * vector type), which Xen raises while vcpu_info's evtchn_upcall_pending is
  * set; a PV guest registers an event callback instead, and keeps
- * evtchn_upcall_mask set but while it blocks.  Interrupts (PV: events) are on
+ * evtchn_upcall_mask set except while it blocks.  Interrupts (PV: events) are on
  * only while the vCPU blocks (xen_block_vcpu), so handlers run there, never
  * in the middle of the VM.  The
  * dispatcher walks the two-level pending bitmap and calls the handler bound
