@@ -18,11 +18,12 @@ EXIT_INTERNAL = 3
 # What --version reports: set by the translation target (JIT or not).
 BUILD_KIND = "untranslated"
 
-USAGE = """Usage: cogxen [options] IMAGE [SCRIPT.st] [ARGUMENTS...]
+USAGE = """Usage: cogxen [options] IMAGE [SCRIPT.st...] [ARGUMENTS...]
 
 Runs a Squeak/Pharo image headless.
   IMAGE                 the image file to load
-  SCRIPT.st             file-in the script's chunks (separated by !) in order
+  SCRIPT.st...          file-in the scripts' chunks (separated by !) in order,
+                        one script after the other
   ARGUMENTS             passed to the image (Smalltalk getSystemAttribute: 2, 3, ...)
 
 Options:
@@ -50,7 +51,7 @@ class Options(object):
         self.image_path = ""
         self.eval_expr = ""
         self.has_eval = False
-        self.script_path = ""
+        self.script_paths = []
         self.image_args = []
         self.help = False
         self.version = False
@@ -111,10 +112,10 @@ def parse_args(argv):
     if not positional:
         raise UsageError("no image file given")
     rest = positional[1:]
-    # With --eval too, the script is filed in first: definitions, then the
+    # With --eval too, the scripts are filed in first: definitions, then the
     # expression that uses them.
-    if rest and rest[0].endswith(".st"):
-        opts.script_path = rest[0]
+    while rest and rest[0].endswith(".st"):
+        opts.script_paths.append(rest[0])
         rest = rest[1:]
     opts.image_args = rest
     return opts
@@ -177,13 +178,13 @@ def describe_exception(e):
 
 
 def run(opts, vm_path):
-    script = ""
-    if opts.script_path:
-        data = platform.read_file(opts.script_path)
+    scripts = []
+    for path in opts.script_paths:
+        data = platform.read_file(path)
         if data is None:
-            error("cannot read script %s" % opts.script_path)
+            error("cannot read script %s" % path)
             return EXIT_BAD_INPUT
-        script = data
+        scripts.append(data)
     try:
         vm = headless.load(opts.image_path, vm_path, opts.image_args)
     except ImageError as e:
@@ -193,12 +194,12 @@ def run(opts, vm_path):
         error("%s: %s" % (opts.image_path, e.message))
         return EXIT_BAD_INPUT
     try:
-        if opts.script_path:
+        for script in scripts:
             vm.file_in(script)
         if opts.has_eval:
             text = vm.evaluate_and_print(opts.eval_expr)
             platform.write_stdout(text + "\n")
-        elif not opts.script_path:
+        elif not scripts:
             vm.resume()
     except Exit as e:
         return e.status

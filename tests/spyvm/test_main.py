@@ -7,8 +7,13 @@ from spyvm import main
 
 def test_parse_image_script_and_arguments():
     opts = main.parse_args(["cogxen", "x.image", "run.st", "a", "b"])
-    assert (opts.image_path, opts.script_path, opts.image_args) == \
-        ("x.image", "run.st", ["a", "b"])
+    assert (opts.image_path, opts.script_paths, opts.image_args) == \
+        ("x.image", ["run.st"], ["a", "b"])
+
+
+def test_parse_several_scripts_in_order():
+    opts = main.parse_args(["cogxen", "x.image", "a.st", "b.st", "8080", "c.st"])
+    assert (opts.script_paths, opts.image_args) == (["a.st", "b.st"], ["8080", "c.st"])
 
 
 def test_parse_eval_and_jit():
@@ -19,7 +24,8 @@ def test_parse_eval_and_jit():
 def test_parse_script_with_eval():
     # Both: the script is filed in first, then the expression (not ignored).
     opts = main.parse_args(["cogxen", "--eval", "Foo new", "x.image", "defs.st", "a"])
-    assert (opts.script_path, opts.eval_expr, opts.image_args) == ("defs.st", "Foo new", ["a"])
+    assert (opts.script_paths, opts.eval_expr, opts.image_args) == \
+        (["defs.st"], "Foo new", ["a"])
 
 
 def test_run_files_in_the_script_before_the_eval(monkeypatch, tmpdir):
