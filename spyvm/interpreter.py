@@ -16,6 +16,7 @@ from spyvm import constants, model
 from spyvm.model import W_Context, W_CompiledMethod, W_SmallInteger, W_PointersObject
 from spyvm.model import StackUnderflow
 from spyvm.objspace import WrappingError
+from spyvm import aio
 from spyvm.platform import alarm
 
 
@@ -158,6 +159,8 @@ class Interpreter(object):
         self.next_wakeup_usecs = 0    # timer semaphore deadline (0 = none)
         self.w_shutdown_semaphore = None    # the image's hook for a stop request
         self.shutdown_deadline_usecs = 0    # when the hook's time is up (0 = not asked)
+        self.next_poll_usecs = 0      # when to look at watched descriptors (0 = none)
+        self.pending_semaphores = []  # external semaphore indices plugins signalled
         self.start_usecs = self.now_usecs()
         self.top_context = None
         self.output = None            # set by the runner: where the image's output goes
@@ -463,6 +466,9 @@ class Interpreter(object):
 
     def arm_alarm(self, now):
         deadline = self.next_deadline_usecs()
+        poll = self.next_poll_usecs
+        if deadline == 0 or (poll != 0 and poll < deadline):
+            deadline = poll
         if deadline != 0:
             alarm.arm(max(deadline - now, 1))
         else:
@@ -485,9 +491,21 @@ class Interpreter(object):
         if self.pending_low_space is not None:
             w_sema = self.pending_low_space
             self.pending_low_space = None
-            if self.next_deadline_usecs() != 0:
-                self.force_interrupt_check()    # the timer is looked at next time
+            if self.next_deadline_usecs() != 0 or self.next_poll_usecs != 0 or \
+                    self.pending_semaphores:
+                self.force_interrupt_check()    # the rest is looked at next time
             return self.scheduler.synchronous_signal(w_sema, ctx)
+        if self.next_poll_usecs != 0:
+            now = self.now_usecs()
+            if now >= self.next_poll_usecs:
+                self.poll_io(0)
+        if self.pending_semaphores:
+            # One per check: the rest, and the timer, are looked at next time.
+            w_sema = self.take_pending_semaphore()
+            if self.pending_semaphores or self.next_deadline_usecs() != 0:
+                self.force_interrupt_check()
+            if w_sema is not None:
+                return self.scheduler.synchronous_signal(w_sema, ctx)
         if self.next_deadline_usecs() == 0:
             return ctx
         now = self.now_usecs()
@@ -504,6 +522,49 @@ class Interpreter(object):
         # Early (another interval timer, or a clock's rounding): wait for the rest.
         self.arm_alarm(now)
         return ctx
+
+    # --- external semaphores and I/O -------------------------------------------
+
+    def signal_semaphore_with_index(self, index):
+        """A plugin's event (a socket became ready): signal the index-th (1-based)
+        object of the image's ExternalObjects array at the next interrupt check,
+        if it is a Semaphore then."""
+        if index > 0:
+            self.pending_semaphores.append(index)
+            self.force_interrupt_check()
+
+    def take_pending_semaphore(self):
+        """The Semaphore of the first pending index, or None if none names one."""
+        space = self.space
+        w_objects = space.special(constants.SO_EXTERNAL_OBJECTS_ARRAY)
+        while self.pending_semaphores:
+            index = self.pending_semaphores.pop(0)
+            if not isinstance(w_objects, W_PointersObject) or index > w_objects.size():
+                continue
+            w_sema = w_objects.fetch(space, index - 1)
+            if isinstance(w_sema, W_PointersObject) and \
+                    w_sema.getclass(space) is space.w_Semaphore:
+                return w_sema
+        return None
+
+    def watch_io(self):
+        """A plugin armed a watcher (spyvm/aio.py): look at it from the interrupt
+        check too, while processes run."""
+        if self.next_poll_usecs == 0:
+            now = self.now_usecs()
+            self.next_poll_usecs = now + aio.POLL_INTERVAL_USECS
+            self.arm_alarm(now)
+
+    def poll_io(self, timeout_usecs):
+        """Poll the watched descriptors, waiting up to timeout_usecs (-1: until one
+        is ready or a signal comes); their handlers signal semaphores."""
+        aio.watchers.poll(self, timeout_usecs)
+        now = self.now_usecs()
+        if aio.watchers.waiting():
+            self.next_poll_usecs = now + aio.POLL_INTERVAL_USECS
+        else:
+            self.next_poll_usecs = 0
+        self.arm_alarm(now)
 
     def shutdown_requested(self):
         """The host asked the VM to stop: answer the image's hook, given its time

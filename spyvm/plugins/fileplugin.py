@@ -3,25 +3,24 @@
 Named primitives (<primitive: 'primitiveFileOpen' module: 'FilePlugin'>), and the
 old numbered ones (150-159, 161, 162) that Squeak 2.2's StandardFileStream and
 FileDirectory call, mapped as the OpenSmalltalk VM's obsolete indexed primitives are. A file is
-answered as a handle the image only keeps and passes back: a ByteArray naming this
-VM session and a slot of its file table, so that a handle saved in a snapshot, one
-closed, or one forged fails the primitive instead of reaching another file. Reads
+answered as a handle (spyvm/plugins/handles.py). Reads
 and writes go straight to the descriptor (no buffer to flush). Any error is a
 primitive failure; the image answers it (nil, or an error of its own).
 """
 
-from rpython.rlib.rarithmetic import intmask
+from rpython.rlib.objectmodel import import_from_mixin
 
 from spyvm.errors import PrimitiveFailed
 from spyvm.model import W_BytesObject
 from spyvm.objspace import WrappingError
 from spyvm.primitives import expose, expose_named
 from spyvm.plugins.arguments import bool_arg, int_arg
+from spyvm.plugins.handles import HandleTable
 from spyvm.platform import current as platform
 from spyvm.platform import files
 
 FILE_PLUGIN = "FilePlugin"
-HANDLE_SIZE = 8                 # session (4 bytes), slot (4 bytes), little-endian
+HANDLE_SIZE = 8
 STDIO_SLOTS = 3                 # slots 0-2: stdin, stdout, stderr
 
 
@@ -35,44 +34,10 @@ class OpenFile(object):
 
 
 class FileTable(object):
+    import_from_mixin(HandleTable)
+
     def __init__(self):
-        self.session = 0
-        self.slots = [None] * STDIO_SLOTS
-
-    def session_id(self):
-        if self.session == 0:
-            # Differs from one run to the next, so saved handles do not match.
-            self.session = (intmask(platform.monotonic_microseconds()) & 0x3fffffff) | 1
-        return self.session
-
-    def add(self, open_file):
-        for i in range(STDIO_SLOTS, len(self.slots)):
-            if self.slots[i] is None:
-                self.slots[i] = open_file
-                return i
-        self.slots.append(open_file)
-        return len(self.slots) - 1
-
-    def handle(self, space, slot):
-        w_handle = W_BytesObject(space.w_ByteArray, HANDLE_SIZE)
-        session = self.session_id()
-        for i in range(4):
-            w_handle.setbyte(i, (session >> (8 * i)) & 0xff)
-            w_handle.setbyte(4 + i, (slot >> (8 * i)) & 0xff)
-        return w_handle
-
-    def slot_of(self, w_handle):
-        if not isinstance(w_handle, W_BytesObject) or w_handle.size() != HANDLE_SIZE:
-            raise PrimitiveFailed
-        session = 0
-        slot = 0
-        for i in range(4):
-            session |= w_handle.getbyte(i) << (8 * i)
-            slot |= w_handle.getbyte(4 + i) << (8 * i)
-        if session != self.session_id() or slot >= len(self.slots) or \
-                self.slots[slot] is None:
-            raise PrimitiveFailed
-        return slot
+        self.init_handles(HANDLE_SIZE, STDIO_SLOTS)
 
     def get(self, w_handle):
         open_file = self.slots[self.slot_of(w_handle)]
@@ -134,7 +99,7 @@ def prim_file_close(interp, w_rcvr, w_handle):
     open_file = table.slots[slot]
     assert open_file is not None
     if not open_file.stdio:
-        table.slots[slot] = None
+        table.free(slot)
         try:
             files.close(open_file.fd)
         except OSError:

@@ -66,6 +66,33 @@ def _simple_wrapper(fn, nargs):
             ctx.pop_n(4)
             ctx.settop(w_result)
             return ctx
+    elif nargs == 5:
+        def wrapper(interp, ctx, argcount, w_method):
+            if argcount != 5:
+                raise PrimitiveFailed
+            w_result = fn(interp, ctx.peek(5), ctx.peek(4), ctx.peek(3), ctx.peek(2),
+                          ctx.peek(1), ctx.peek(0))
+            ctx.pop_n(5)
+            ctx.settop(w_result)
+            return ctx
+    elif nargs == 6:
+        def wrapper(interp, ctx, argcount, w_method):
+            if argcount != 6:
+                raise PrimitiveFailed
+            w_result = fn(interp, ctx.peek(6), ctx.peek(5), ctx.peek(4), ctx.peek(3),
+                          ctx.peek(2), ctx.peek(1), ctx.peek(0))
+            ctx.pop_n(6)
+            ctx.settop(w_result)
+            return ctx
+    elif nargs == 7:
+        def wrapper(interp, ctx, argcount, w_method):
+            if argcount != 7:
+                raise PrimitiveFailed
+            w_result = fn(interp, ctx.peek(7), ctx.peek(6), ctx.peek(5), ctx.peek(4),
+                          ctx.peek(3), ctx.peek(2), ctx.peek(1), ctx.peek(0))
+            ctx.pop_n(7)
+            ctx.settop(w_result)
+            return ctx
     else:
         raise AssertionError("unsupported argument count")
     wrapper.__name__ = "prim_" + fn.__name__

@@ -4,7 +4,7 @@ A headless VM has no display, keyboard or mouse: those primitives answer what a
 display-less machine would (no events, a fixed screen size) so that images run.
 """
 
-from spyvm import constants
+from spyvm import aio, constants
 from spyvm.errors import PrimitiveFailed, Exit, VMFatal
 from spyvm.model import W_PointersObject, W_SmallInteger, W_BytesObject
 from spyvm.objspace import WrappingError
@@ -67,11 +67,11 @@ def prim_signal_at_milliseconds(interp, w_rcvr, w_sema, w_msecs):
 
 @expose(230, 1)
 def prim_relinquish_processor(interp, w_rcvr, w_usecs):
-    """The idle process gives the host the time until the next timer wakeup.
+    """The idle process gives the host the time until the next event.
 
-    Only the timer can make a waiting process runnable in this VM (no input or
-    sockets are waited on), so the VM sleeps until it fires, however short a time
-    the image asks for: no periodic wake-ups. With no timer set and no other
+    Only the timer and the watched descriptors (sockets) can make a waiting process
+    runnable, so the VM waits for the first of them, however short a time the image
+    asks for: no periodic wake-ups. With no timer set, nothing watched and no other
     process ready, only a stop request for the image's shutdown hook can wake one;
     with no hook either, nothing can ever run again: a deadlock, reported and ended."""
     if not isinstance(w_usecs, W_SmallInteger):
@@ -83,11 +83,16 @@ def prim_relinquish_processor(interp, w_rcvr, w_usecs):
     deadline = interp.next_deadline_usecs()
     if deadline != 0:
         until = deadline - interp.now_usecs()
+    elif aio.watchers.waiting():
+        until = -1                              # a socket wakes it
     elif interp.w_shutdown_semaphore is not None:
         until = SLEEP_UNTIL_SIGNALLED_USECS     # a signal ends it early
     else:
         raise VMFatal(DEADLOCK_MESSAGE)
-    if until > 0:
+    if aio.watchers.waiting():
+        interp.poll_io(max(until, 0) if deadline != 0 else -1)
+        interp.signal_arrived()
+    elif until > 0:
         platform.sleep_microseconds(until)
         interp.signal_arrived()
     return w_rcvr
@@ -95,7 +100,7 @@ def prim_relinquish_processor(interp, w_rcvr, w_usecs):
 
 SLEEP_UNTIL_SIGNALLED_USECS = 3600 * 1000 * 1000
 DEADLOCK_MESSAGE = ("deadlock: every process is waiting and nothing can wake one "
-                    "(no timer is set and the VM waits on no input)")
+                    "(no timer is set and no socket is waited on)")
 
 
 @expose([130, 131], 0)

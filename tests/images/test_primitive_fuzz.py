@@ -84,7 +84,14 @@ EXCLUSIONS = [
     "in a VM of its own",
     "the closure primitives (201-206, 221, 222) only fail: mini.image (Squeak 2.2) has no "
     "BlockClosure, and the images that have one have no compiler to call them from",
+    "the resolver's lookups (NOT_FUZZED) are not called: random names would be sent to the "
+    "machine's DNS; tests/spyvm/plugins/test_socketplugin.py checks their arguments",
 ]
+
+# Named primitives left out of the fuzz (see EXCLUSIONS).
+NOT_FUZZED = set(["SocketPlugin.primitiveResolverStartNameLookup",
+                  "SocketPlugin.primitiveResolverStartAddressLookup",
+                  "SocketPlugin.primitiveResolverLocalAddress"])
 
 # Primitives that may change their receiver or arguments: #fresh values.
 FRESH = set([61, 64, 69, 74, 76, 80, 81, 82, 85, 87, 88, 94, 105, 118, 145, 211,
@@ -311,7 +318,7 @@ BAD_EXTERNAL_LITERALS = [
 def all_primitives():
     table = primitives.table()
     prims = [Primitive(n, fn, n) for n, fn in enumerate(table) if fn is not None]
-    named = sorted(primitives._NAMED.items())
+    named = sorted((key, fn) for key, fn in primitives._NAMED.items() if key not in NOT_FUZZED)
     prims += [Primitive(key, fn, i) for i, (key, fn) in enumerate(named)]
     prims += [BadExternalCall(i, literal) for i, literal in enumerate(BAD_EXTERNAL_LITERALS)]
     return prims
@@ -679,7 +686,7 @@ def test_primitive_fuzz_covers_every_primitive():
     keys = set(p.key for p in PRIMITIVES if not isinstance(p, BadExternalCall))
     assert len([k for k in keys if isinstance(k, int)]) == \
         len([f for f in primitives.table() if f is not None])
-    assert set(k for k in keys if not isinstance(k, int)) == set(primitives._NAMED)
+    assert set(k for k in keys if not isinstance(k, int)) | NOT_FUZZED == set(primitives._NAMED)
     for key in list(QUIT_PRIMITIVES) + list(BLOCKING_PRIMITIVES):
         assert key in keys, key
 
