@@ -42,7 +42,7 @@ SCRIPT ?=
 VM_SOURCES := $(TARGET) $(shell find spyvm -name '*.py' 2>/dev/null) requirements-dev.txt
 
 .PHONY: help setup venv test test-quick test-translated translate translate-check \
-        run bench clean distclean FORCE
+        run httpd bench clean distclean FORCE
 
 help:
 	@echo 'make setup            Debian packages (as root) + $(VENV) (Python 2.7, rpython, pytest)'
@@ -55,6 +55,7 @@ help:
 	@echo 'make qemu-test        boot $(XEN_VM) under QEMU (TCG): the image cases, bad input, xenport tests'
 	@echo 'make xen-test         $(XEN_VM) as a PVH guest under nested Xen (xl create), QEMU TCG'
 	@echo 'make run              translate if needed, then $(VM) $$ARGS $$IMAGE [$$SCRIPT]'
+	@echo 'make httpd            translate if needed, then serve images/httpd.st on mini.image, port $$PORT (8080)'
 	@echo '                      (default: --eval '"'3 + 4'"' on mini.image)'
 	@echo 'make bench            tinyBenchmarks + the images/bench suite on mini.image, CogXen vs squeak-vm'
 	@echo '                      ($$COGXEN_VM or $(VM); BENCH_ARGS=--help lists the options)'
@@ -125,6 +126,13 @@ run:
 	@[ -f '$(IMAGE)' ] || { echo "make run: image not found: $(IMAGE) (set IMAGE= or COGXEN_IMAGES=)" >&2; exit 2; }
 	@$(MAKE) $(VM)
 	./$(VM) $(ARGS) '$(IMAGE)' $(SCRIPT)
+
+# `make httpd`: images/httpd.st on mini.image, serving on $(PORT) until SIGTERM.
+PORT ?= 8080
+httpd:
+	@[ -f '$(IMAGES)/mini.image' ] || { echo "make httpd: image not found: $(IMAGES)/mini.image (set COGXEN_IMAGES=)" >&2; exit 2; }
+	@$(MAKE) $(VM)
+	./$(VM) '$(IMAGES)/mini.image' images/CogXen.st images/Socket.st images/httpd.st $(PORT)
 
 # `make bench`: tools/bench.py runs 0 tinyBenchmarks and the suite of images/bench/
 # on $(IMAGE) with the VM under test ($$COGXEN_VM, else $(VM), translated first
