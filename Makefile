@@ -9,7 +9,7 @@ MAKEFLAGS += --no-print-directory
 # installed), OPTIONAL for the peer VM, the Xen guest and its boot tests
 # (setup warns if they cannot be installed).  Extend these lists as needed.
 DEB_REQUIRED := gcc make libffi-dev pkg-config
-DEB_OPTIONAL := squeak-vm qemu-system-x86 libxen-dev musl-dev
+DEB_OPTIONAL := squeak-vm qemu-system-x86 libxen-dev musl-dev apache2-utils nginx-light
 
 VENV          := .venv27
 PY            := $(VENV)/bin/python
@@ -42,7 +42,7 @@ SCRIPT ?=
 VM_SOURCES := $(TARGET) $(shell find spyvm -name '*.py' 2>/dev/null) requirements-dev.txt
 
 .PHONY: help setup venv test test-quick test-translated translate translate-check \
-        run httpd bench clean distclean FORCE
+        run httpd bench bench-net clean distclean FORCE
 
 help:
 	@echo 'make setup            Debian packages (as root) + $(VENV) (Python 2.7, rpython, pytest)'
@@ -59,6 +59,7 @@ help:
 	@echo '                      (default: --eval '"'3 + 4'"' on mini.image)'
 	@echo 'make bench            tinyBenchmarks + the images/bench suite on mini.image, CogXen vs squeak-vm'
 	@echo '                      ($$COGXEN_VM or $(VM); BENCH_ARGS=--help lists the options)'
+	@echo 'make bench-net        HTTP requests/s and latency: images/httpd.st vs Python http.server vs nginx (ab)'
 	@echo 'make bench-heap       load, save and allInstances of 20 and 200 MB images, CogXen vs squeak-vm'
 	@echo 'make clean            remove $(BUILD)/ and Python caches; distclean also $(VENV)/'
 	@echo 'Variables: RPYOPT PYTEST_ARGS TESTS IMAGE ARGS SCRIPT COGXEN_IMAGES PYTHON2 V=1'
@@ -144,6 +145,15 @@ bench: venv
 	@[ -f '$(IMAGE)' ] || { echo "make bench: image not found: $(IMAGE) (set IMAGE= or COGXEN_IMAGES=)" >&2; exit 2; }
 	@$(if $(COGXEN_VM),,[ -x $(VM) ] || $(MAKE) $(VM))
 	@$(PY) tools/bench.py --image '$(IMAGE)' $(if $(COGXEN_VM),--vm '$(COGXEN_VM)',--vm '$(VM)') $(BENCH_ARGS)
+
+# `make bench-net`: tools/bench_net.py loads images/httpd.st (the VM under test),
+# Python's http.server and nginx with ab, one after the other, and prints requests
+# per second and latencies side by side.  BENCH_NET_ARGS=--help lists the options.
+BENCH_NET_ARGS ?=
+bench-net: venv
+	@[ -f '$(IMAGES)/mini.image' ] || { echo "make bench-net: image not found: $(IMAGES)/mini.image (set COGXEN_IMAGES=)" >&2; exit 2; }
+	@$(if $(COGXEN_VM),,[ -x $(VM) ] || $(MAKE) $(VM))
+	@$(PY) tools/bench_net.py --image '$(IMAGES)/mini.image' $(if $(COGXEN_VM),--vm '$(COGXEN_VM)',--vm '$(VM)') $(BENCH_NET_ARGS)
 
 # `make bench-heap`: tools/benchheap.py grows copies of $(IMAGE) to 20 and 200 MB
 # and times loading, saving and `allInstances` with the VM under test and squeak-vm
