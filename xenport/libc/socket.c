@@ -9,11 +9,18 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* Byte order: the guest is little-endian x86-64. */
+uint32_t htonl(uint32_t x) { return __builtin_bswap32(x); }
+uint32_t ntohl(uint32_t x) { return __builtin_bswap32(x); }
+uint16_t htons(uint16_t x) { return __builtin_bswap16(x); }
+uint16_t ntohs(uint16_t x) { return __builtin_bswap16(x); }
 
 static int not_a_socket(void)
 {
