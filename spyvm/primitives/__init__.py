@@ -25,31 +25,76 @@ def _register(number, fn):
     _TABLE[number] = fn
 
 
-MAX_SIMPLE_ARGS = 7
-
-# The wrapper of a simple primitive of N arguments, written out for each N (RPython
-# calls need a fixed number of arguments): the receiver and arguments from the
-# stack, the answer in their place.
-_WRAPPER_SOURCE = """
-def wrapper(interp, ctx, argcount, w_method):
-    if argcount != %(n)d:
-        raise PrimitiveFailed
-    w_result = fn(interp, %(operands)s)
-    %(pop)s
-    ctx.settop(w_result)
-    return ctx
-"""
-
-
 def _simple_wrapper(fn, nargs):
-    if not 0 <= nargs <= MAX_SIMPLE_ARGS:
+    if nargs == 0:
+        def wrapper(interp, ctx, argcount, w_method):
+            if argcount != 0:
+                raise PrimitiveFailed
+            w_result = fn(interp, ctx.peek(0))
+            ctx.settop(w_result)
+            return ctx
+    elif nargs == 1:
+        def wrapper(interp, ctx, argcount, w_method):
+            if argcount != 1:
+                raise PrimitiveFailed
+            w_result = fn(interp, ctx.peek(1), ctx.peek(0))
+            ctx.pop_n(1)
+            ctx.settop(w_result)
+            return ctx
+    elif nargs == 2:
+        def wrapper(interp, ctx, argcount, w_method):
+            if argcount != 2:
+                raise PrimitiveFailed
+            w_result = fn(interp, ctx.peek(2), ctx.peek(1), ctx.peek(0))
+            ctx.pop_n(2)
+            ctx.settop(w_result)
+            return ctx
+    elif nargs == 3:
+        def wrapper(interp, ctx, argcount, w_method):
+            if argcount != 3:
+                raise PrimitiveFailed
+            w_result = fn(interp, ctx.peek(3), ctx.peek(2), ctx.peek(1), ctx.peek(0))
+            ctx.pop_n(3)
+            ctx.settop(w_result)
+            return ctx
+    elif nargs == 4:
+        def wrapper(interp, ctx, argcount, w_method):
+            if argcount != 4:
+                raise PrimitiveFailed
+            w_result = fn(interp, ctx.peek(4), ctx.peek(3), ctx.peek(2), ctx.peek(1),
+                          ctx.peek(0))
+            ctx.pop_n(4)
+            ctx.settop(w_result)
+            return ctx
+    elif nargs == 5:
+        def wrapper(interp, ctx, argcount, w_method):
+            if argcount != 5:
+                raise PrimitiveFailed
+            w_result = fn(interp, ctx.peek(5), ctx.peek(4), ctx.peek(3), ctx.peek(2),
+                          ctx.peek(1), ctx.peek(0))
+            ctx.pop_n(5)
+            ctx.settop(w_result)
+            return ctx
+    elif nargs == 6:
+        def wrapper(interp, ctx, argcount, w_method):
+            if argcount != 6:
+                raise PrimitiveFailed
+            w_result = fn(interp, ctx.peek(6), ctx.peek(5), ctx.peek(4), ctx.peek(3),
+                          ctx.peek(2), ctx.peek(1), ctx.peek(0))
+            ctx.pop_n(6)
+            ctx.settop(w_result)
+            return ctx
+    elif nargs == 7:
+        def wrapper(interp, ctx, argcount, w_method):
+            if argcount != 7:
+                raise PrimitiveFailed
+            w_result = fn(interp, ctx.peek(7), ctx.peek(6), ctx.peek(5), ctx.peek(4),
+                          ctx.peek(3), ctx.peek(2), ctx.peek(1), ctx.peek(0))
+            ctx.pop_n(7)
+            ctx.settop(w_result)
+            return ctx
+    else:
         raise AssertionError("unsupported argument count")
-    operands = ", ".join("ctx.peek(%d)" % (nargs - i) for i in range(nargs + 1))
-    source = _WRAPPER_SOURCE % {"n": nargs, "operands": operands,
-                                "pop": "ctx.pop_n(%d)" % nargs if nargs else "pass"}
-    namespace = {"fn": fn, "PrimitiveFailed": PrimitiveFailed}
-    exec(compile(source, "<primitive wrapper of %d arguments>" % nargs, "exec"), namespace)
-    wrapper = namespace["wrapper"]
     wrapper.__name__ = "prim_" + fn.__name__
     wrapper.prim_nargs = nargs      # for tests (the primitive fuzz); unused by the VM
     return wrapper
