@@ -9,7 +9,7 @@ MAKEFLAGS += --no-print-directory
 # installed), OPTIONAL for the peer VM, the Xen guest and its boot tests
 # (setup warns if they cannot be installed).  Extend these lists as needed.
 DEB_REQUIRED := gcc make libffi-dev pkg-config
-DEB_OPTIONAL := squeak-vm qemu-system-x86 libxen-dev musl-dev apache2-utils nginx-light
+DEB_OPTIONAL := squeak-vm qemu-system-x86 libxen-dev musl-dev apache2-utils nginx-light dpkg-dev
 
 VENV          := .venv27
 PY            := $(VENV)/bin/python

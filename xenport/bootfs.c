@@ -15,9 +15,11 @@
 #include "xenport/files.h"
 #include "xenport/mm.h"
 #include "xenport/platform.h"
+#include "net/socket.h"
 
 #define MAX_FILES 256
 #define MAX_FDS   64
+_Static_assert(MAX_FDS <= XP_SOCKET_FD_BASE, "files and sockets share descriptors");
 
 static struct xp_file files[MAX_FILES];
 static int nfiles;
@@ -316,6 +318,8 @@ int creat(const char *path, mode_t mode)
 
 int close(int fd)
 {
+    if (xp_socket_fd(fd))
+        return xp_socket_close(fd);
     struct fd *f = get_fd(fd);
     if (!f)
         return -1;
@@ -652,6 +656,13 @@ int chdir(const char *path)
 
 int fcntl(int fd, int cmd, ...)
 {
+    if (xp_socket_fd(fd)) {
+        va_list ap;
+        va_start(ap, cmd);
+        long arg = va_arg(ap, long);
+        va_end(ap);
+        return xp_socket_fcntl(fd, cmd, arg);
+    }
     struct fd *f = get_fd(fd);
     if (!f)
         return -1;

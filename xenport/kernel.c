@@ -12,6 +12,8 @@
  *   --xen-selftest      check the platform's drivers (under Xen: the grant
  *                       table, xenstore, xenbus) instead of running main();
  *                       the exit status is the number of failures
+ *   --xen-net=CONFIG    the network interface, when there is a network device:
+ *                       dhcp (the default), off, or ADDR/PREFIX[,GATEWAY[,DNS]]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include "xenport/files.h"
 #include "xenport/kernel.h"
 #include "xenport/mm.h"
+#include "xenport/net.h"
 #include "xenport/platform.h"
 
 #define MAIN_STACK_SIZE (8UL * 1024 * 1024)
@@ -152,9 +155,13 @@ static void run_main(void *unused)
             no_image = 1;
         } else if (strcmp(w, "--xen-selftest") == 0) {
             selftest = 1;
+        } else if (strncmp(w, "--xen-net=", 10) == 0) {
+            if (xp_net_configure(w + 10))
+                xp_exit(2);
         } else if (strncmp(w, "--xen-", 6) == 0) {
             xp_printk("xenport: unknown option %s (known: --xen-info, --xen-fault[=unmapped|"
-                      "null|stack|ud|div], --xen-no-image, --xen-selftest)\n", w);
+                      "null|stack|ud|div], --xen-net=dhcp|off|ADDR/PREFIX[,GW[,DNS]], "
+                      "--xen-no-image, --xen-selftest)\n", w);
             xp_exit(2);
         } else {
             break;
@@ -193,6 +200,7 @@ static void run_main(void *unused)
                   MIN_FREE_FOR_MAIN >> 20);
         exit(2);
     }
+    xp_net_start();
     boot_ns_at_main = xp_monotonic_ns();
     int status = main(argc, argv);
     /* Bad input without an image: say where the image should have come from. */

@@ -11,13 +11,20 @@ import pytest
 from qemurun import REPO
 
 
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+
+
+def _run(argv):
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return proc.communicate()[0], proc.returncode
+
+
 def _compile(sources, out, sanitize):
     argv = ["gcc", "-std=gnu11", "-O1", "-g", "-Wall", "-Werror",
             "-iquote", os.path.join(REPO, "xenport")] + list(sources) + ["-o", out]
     if sanitize:
-        argv[1:1] = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    return proc.communicate()[0], proc.returncode
+        argv[1:1] = SANITIZE
+    return _run(argv)
 
 
 def build_driver(tmpdir_factory, name, xenport_sources, driver, needs_header):
@@ -31,4 +38,37 @@ def build_driver(tmpdir_factory, name, xenport_sources, driver, needs_header):
     if rc != 0:
         log, rc = _compile(sources, out, False)
     assert rc == 0, log
+    return out
+
+
+_sanitizers = []
+
+
+def sanitizers_available(tmpdir_factory):
+    """Whether gcc builds and links a program with ASan and UBSan."""
+    if not _sanitizers:
+        folder = tmpdir_factory.mktemp("sanitizers")
+        source = folder.join("probe.c")
+        source.write("int main(void) { return 0; }\n")
+        _sanitizers.append(_run(["gcc"] + SANITIZE + [str(source), "-o",
+                                                       str(folder.join("probe"))])[1] == 0)
+    return _sanitizers[0]
+
+
+def build_program(tmpdir_factory, name, units):
+    """A program of several units, each (source, gcc flags) compiled by itself (its
+    own include folders, defines, warnings), then linked; with ASan and UBSan when
+    the compiler has them."""
+    folder = tmpdir_factory.mktemp(name)
+    sanitize = SANITIZE if sanitizers_available(tmpdir_factory) else []
+    objects = []
+    for i, (source, flags) in enumerate(units):
+        obj = str(folder.join("%03d-%s.o" % (i, os.path.basename(source))))
+        log, rc = _run(["gcc", "-std=gnu11", "-O1", "-g"] + sanitize + list(flags) +
+                       ["-c", source, "-o", obj])
+        assert rc == 0, "compiling %s:\n%s" % (source, log)
+        objects.append(obj)
+    out = str(folder.join(name))
+    log, rc = _run(["gcc"] + sanitize + objects + ["-o", out])
+    assert rc == 0, "linking %s:\n%s" % (out, log)
     return out

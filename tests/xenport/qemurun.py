@@ -142,7 +142,7 @@ class Result(object):
 
 
 def qemu_argv(kernel, initrd=None, cmdline="", memory_mb=DEFAULT_MEMORY_MB, stderr_path=None,
-              cpu=None):
+              cpu=None, extra_args=None):
     argv = [QEMU, "-accel", "tcg", "-M", "microvm", "-m", str(memory_mb),
             "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
             "-monitor", "none", "-display", "none",
@@ -155,6 +155,8 @@ def qemu_argv(kernel, initrd=None, cmdline="", memory_mb=DEFAULT_MEMORY_MB, stde
     if stderr_path is not None:
         argv += ["-chardev", "file,id=xpstderr,path=%s" % stderr_path,
                  "-device", "isa-debugcon,iobase=0xe9,chardev=xpstderr"]
+    if extra_args:
+        argv += list(extra_args)        # more devices: ["-device", "virtio-net-device,..."]
     return argv
 
 
@@ -162,7 +164,8 @@ class Boot(object):
     """One QEMU run in the background; finish() waits for it (or kills it)."""
 
     def __init__(self, kernel, initrd=None, cmdline="", timeout=60,
-                 memory_mb=DEFAULT_MEMORY_MB, separate_stderr=True, stdin=None, cpu=None):
+                 memory_mb=DEFAULT_MEMORY_MB, separate_stderr=True, stdin=None, cpu=None,
+                 extra_args=None):
         self.folder = tempfile.mkdtemp(prefix="cogxen-qemu-")
         self.stderr_path = os.path.join(self.folder, "stderr") if separate_stderr else None
         if isinstance(initrd, bytes):
@@ -170,7 +173,8 @@ class Boot(object):
             with open(path, "wb") as f:
                 f.write(initrd)
             initrd = path
-        self.argv = qemu_argv(kernel, initrd, cmdline, memory_mb, self.stderr_path, cpu)
+        self.argv = qemu_argv(kernel, initrd, cmdline, memory_mb, self.stderr_path, cpu,
+                              extra_args)
         self.timeout = timeout
         self.out = tempfile.TemporaryFile()
         self.err = tempfile.TemporaryFile()
@@ -233,9 +237,9 @@ def _text(data):
 
 
 def run_kernel(kernel, initrd=None, cmdline="", timeout=60, memory_mb=DEFAULT_MEMORY_MB,
-               separate_stderr=True, stdin=None, cpu=None):
+               separate_stderr=True, stdin=None, cpu=None, extra_args=None):
     return Boot(kernel, initrd, cmdline, timeout, memory_mb, separate_stderr, stdin,
-                cpu).finish()
+                cpu, extra_args).finish()
 
 
 def run_many(boots_args, jobs=2):

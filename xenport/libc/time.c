@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xenport/net.h"
 #include "xenport/platform.h"
 
 
@@ -89,8 +90,7 @@ static int wait_until(uint64_t deadline, int (*stop)(void))
     while (xp_monotonic_ns() < deadline) {
         if (stop && stop())
             return 0;
-        if (xp_platform->idle)
-            xp_platform->idle(deadline);
+        xp_wait_step(deadline);
         if (xp_signals_delivered() != signals) {
             errno = EINTR;
             return -1;
@@ -183,8 +183,7 @@ int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
                 return -1;                  /* EINTR: a signal handler ran */
         } else if (r && nfds > 0 && FD_ISSET(0, &rin)) {
             while (!xp_stdin_ready())
-                if (xp_platform->idle)
-                    xp_platform->idle(0);
+                xp_wait_step(0);
         }
     }
     if (r) {

@@ -26,4 +26,25 @@ extern uint64_t xp_lapic_eoi, xp_lapic_ticks;
 
 __attribute__((noreturn)) void pc_debug_exit(int status);
 
+/* virtio-net over virtio-mmio (virtio_net.c; the device itself is
+   xp_virtio_net_probe() of xenport/netdev.h): what the report and the
+   self-test show. */
+struct pc_virtio_net_info {
+    uintptr_t regs;             /* the transport's registers */
+    unsigned version;           /* virtio-mmio version: 1 legacy, 2 modern */
+    unsigned hdr_len;           /* the virtio_net_hdr in front of each frame */
+    uint64_t features;          /* accepted */
+    unsigned rx_slots, tx_slots, tx_in_flight;
+    uint64_t malformed;         /* used entries with a bad id or length */
+    int mac_made_up;
+    uint32_t status;            /* the device status register */
+};
+/* 0 and *info once the device is set up, else -1. */
+int pc_virtio_net_info(struct pc_virtio_net_info *info);
+/* --xen-info at exit: the device and its counters, if there is one. */
+void pc_virtio_net_report(void);
+
+/* --xen-selftest on a PC (selftest.c): the number of failures. */
+int pc_selftest(void);
+
 #endif
