@@ -42,7 +42,7 @@ SCRIPT ?=
 VM_SOURCES := $(TARGET) $(shell find spyvm -name '*.py' 2>/dev/null) requirements-dev.txt
 
 .PHONY: help setup venv test test-quick test-translated translate translate-check \
-        run httpd bench bench-net clean distclean FORCE
+        run httpd httpd-guest bench bench-net clean distclean FORCE
 
 help:
 	@echo 'make setup            Debian packages (as root) + $(VENV) (Python 2.7, rpython, pytest)'
@@ -56,10 +56,11 @@ help:
 	@echo 'make xen-test         $(XEN_VM) as a PVH guest under nested Xen (xl create), QEMU TCG'
 	@echo 'make run              translate if needed, then $(VM) $$ARGS $$IMAGE [$$SCRIPT]'
 	@echo 'make httpd            translate if needed, then serve images/httpd.st on mini.image, port $$PORT (8080)'
+	@echo 'make httpd-guest      the same from the guest kernel under QEMU, forwarded from 127.0.0.1:$$PORT'
 	@echo '                      (default: --eval '"'3 + 4'"' on mini.image)'
 	@echo 'make bench            tinyBenchmarks + the images/bench suite on mini.image, CogXen vs squeak-vm'
 	@echo '                      ($$COGXEN_VM or $(VM); BENCH_ARGS=--help lists the options)'
-	@echo 'make bench-net        HTTP requests/s and latency: images/httpd.st vs Python http.server vs nginx (ab)'
+	@echo 'make bench-net        HTTP requests/s and latency: images/httpd.st vs Python http.server vs nginx (ab), and the guest'
 	@echo 'make bench-heap       load, save and allInstances of 20 and 200 MB images, CogXen vs squeak-vm'
 	@echo 'make clean            remove $(BUILD)/ and Python caches; distclean also $(VENV)/'
 	@echo 'Variables: RPYOPT PYTEST_ARGS TESTS IMAGE ARGS SCRIPT COGXEN_IMAGES PYTHON2 V=1'
@@ -135,6 +136,12 @@ httpd:
 	@$(MAKE) $(VM)
 	./$(VM) '$(IMAGES)/mini.image' images/CogXen.st images/Socket.st images/httpd.st $(PORT)
 
+# `make httpd-guest`: the same server in the guest kernel under QEMU (virtio-net,
+# user networking), forwarded from 127.0.0.1:$(PORT); Ctrl-A x ends QEMU.
+httpd-guest: xen venv
+	@[ -f '$(IMAGES)/mini.image' ] || { echo "make httpd-guest: image not found: $(IMAGES)/mini.image (set COGXEN_IMAGES=)" >&2; exit 2; }
+	$(PY) tools/guest_httpd.py --kernel '$(XEN_VM)' --image '$(IMAGES)/mini.image' --port $(PORT)
+
 # `make bench`: tools/bench.py runs 0 tinyBenchmarks and the suite of images/bench/
 # on $(IMAGE) with the VM under test ($$COGXEN_VM, else $(VM), translated first
 # only if missing) and, in the same run, with squeak-vm; it prints the table.
@@ -144,6 +151,7 @@ BENCH_ARGS ?=
 bench: venv
 	@[ -f '$(IMAGE)' ] || { echo "make bench: image not found: $(IMAGE) (set IMAGE= or COGXEN_IMAGES=)" >&2; exit 2; }
 	@$(if $(COGXEN_VM),,[ -x $(VM) ] || $(MAKE) $(VM))
+	@[ -f '$(XEN_VM)' ] || $(MAKE) xen
 	@$(PY) tools/bench.py --image '$(IMAGE)' $(if $(COGXEN_VM),--vm '$(COGXEN_VM)',--vm '$(VM)') $(BENCH_ARGS)
 
 # `make bench-net`: tools/bench_net.py loads images/httpd.st (the VM under test),
@@ -153,6 +161,7 @@ BENCH_NET_ARGS ?=
 bench-net: venv
 	@[ -f '$(IMAGES)/mini.image' ] || { echo "make bench-net: image not found: $(IMAGES)/mini.image (set COGXEN_IMAGES=)" >&2; exit 2; }
 	@$(if $(COGXEN_VM),,[ -x $(VM) ] || $(MAKE) $(VM))
+	@[ -f '$(XEN_VM)' ] || $(MAKE) xen
 	@$(PY) tools/bench_net.py --image '$(IMAGES)/mini.image' $(if $(COGXEN_VM),--vm '$(COGXEN_VM)',--vm '$(VM)') $(BENCH_NET_ARGS)
 
 # `make bench-heap`: tools/benchheap.py grows copies of $(IMAGE) to 20 and 200 MB
@@ -164,6 +173,7 @@ BENCH_HEAP_ARGS ?=
 bench-heap: venv
 	@[ -f '$(IMAGE)' ] || { echo "make bench-heap: image not found: $(IMAGE) (set IMAGE= or COGXEN_IMAGES=)" >&2; exit 2; }
 	@$(if $(COGXEN_VM),,[ -x $(VM) ] || $(MAKE) $(VM))
+	@[ -f '$(XEN_VM)' ] || $(MAKE) xen
 	@$(PY) tools/benchheap.py --image '$(IMAGE)' $(if $(COGXEN_VM),--vm '$(COGXEN_VM)',--vm '$(VM)') $(BENCH_HEAP_ARGS)
 
 # --- the Xen guest (xenport/) ----------------------------------------------------

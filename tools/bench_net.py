@@ -11,10 +11,16 @@ three servers on 127.0.0.1, one after the other, and loads each with ApacheBench
            serving the page as a file
   nginx    Debian's nginx (one worker) serving the same file
 
+  guest    the same images/httpd.st served by the Xen guest kernel (build/cogxen.xen)
+           under QEMU (TCG, no KVM here) with virtio-net, through user networking's
+           hostfwd (tools/guest_httpd.py); fewer requests (--guest-requests), as
+           QEMU emulates the CPU, and 2 clients (--guest-concurrency): hostfwd
+           listens with a backlog of 1; the interpreter (--jit off) for now
+
 Each server gets a warm-up run, then the measured runs: with keep-alive (ab -k) and
 without (a new connection per request). The table shows requests per second,
 latency percentiles (ab's, in ms), failed requests, and each server's rate relative
-to CogXen's. The Xen guest is not measured yet: it has no network driver.
+to CogXen's (the guest's too, though it ran fewer requests through an emulator).
 
 Runs with Python 2.7 (the project's .venv27) or Python 3.
 """
@@ -71,12 +77,12 @@ def fetch(port, path="/"):
 
 
 class Server(object):
-    def __init__(self, name, argv, port, cwd=None):
+    def __init__(self, name, argv, port, cwd=None, ready=wait_for_port):
         self.name = name
         self.port = port
         self.proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, preexec_fn=os.setsid)
-        wait_for_port(port, self.proc)
+        ready(port, self.proc)
 
     def stop(self):
         try:
@@ -95,6 +101,33 @@ def start_cogxen(vm, image, port):
     argv = [vm, image] + [os.path.join(REPO, "images", name)
                           for name in ("CogXen.st", "Socket.st", "httpd.st")] + [str(port)]
     return Server("cogxen", argv, port)
+
+
+def wait_for_page(port, proc, seconds=180):
+    """QEMU's hostfwd takes connections before the guest listens: wait for a page."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("QEMU ended with status %s" % proc.returncode)
+        try:
+            if fetch(port):
+                return
+        except socket.error:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("the guest did not serve on port %d within %d s" % (port, seconds))
+
+
+def start_guest(kernel, image, port, folder):
+    sys.path.insert(0, os.path.join(REPO, "tools"))
+    import guest_httpd
+    path = os.path.join(folder, "httpd.cpio")
+    with open(image, "rb") as f:
+        data = guest_httpd.initrd(f.read())
+    with open(path, "wb") as f:
+        f.write(data)
+    return Server("guest", guest_httpd.qemu_argv(kernel, path, port), port,
+                  ready=wait_for_page)
 
 
 PYTHON_SERVER = """
@@ -184,7 +217,15 @@ def main():
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--ab", default="ab")
     parser.add_argument("--nginx", default="nginx")
+    parser.add_argument("--xen", default=os.path.join(REPO, "build", "cogxen.xen"),
+                        help="the guest kernel ('' or a missing file: no guest row)")
+    parser.add_argument("--guest-requests", type=int, default=3000)
+    # QEMU's hostfwd listens with a backlog of 1: the host drops the SYNs of more
+    # simultaneous connects, and ab gives up on them.
+    parser.add_argument("--guest-concurrency", type=int, default=2)
     args = parser.parse_args()
+    guest = bool(args.xen) and os.path.isfile(args.xen) and \
+        subprocess.call(["sh", "-c", "command -v qemu-system-x86_64 >/dev/null"]) == 0
 
     for tool, package in ((args.ab, "apache2-utils"), (args.nginx, "nginx-light")):
         if subprocess.call(["sh", "-c", 'command -v "$0" >/dev/null', tool]) != 0:
@@ -204,6 +245,9 @@ def main():
             ("python", lambda port: start_python(www, port)),
             ("nginx", lambda port: start_nginx(args.nginx, folder, port)),
         ]
+        if guest:
+            starters.append(("guest", lambda port: start_guest(args.xen, args.image, port,
+                                                               folder)))
         page = None
         for name, start in starters:
             server = start(free_port())
@@ -217,10 +261,12 @@ def main():
                 if body != page:
                     raise RuntimeError("%s serves another page (%d bytes, not %d)"
                                        % (name, len(body), len(page)))
-                run_ab(args.ab, server.port, min(2000, args.requests), args.concurrency, True)
+                requests, concurrency = args.requests, args.concurrency
+                if name == "guest":
+                    requests, concurrency = args.guest_requests, args.guest_concurrency
+                run_ab(args.ab, server.port, min(2000, requests), concurrency, True)
                 for keepalive in (True, False):
-                    result = run_ab(args.ab, server.port, args.requests, args.concurrency,
-                                    keepalive)
+                    result = run_ab(args.ab, server.port, requests, concurrency, keepalive)
                     rows.append((name, keepalive, result))
                     print("  %-7s %-13s %8.0f req/s" % (name, "keep-alive" if keepalive
                                                         else "new connection", result.rps or 0),
@@ -244,7 +290,12 @@ def main():
         print("%-8s %-15s %10.0f %7s %7s %7s %7s %7d %8.2fx" % tuple(
             [name, "keep-alive" if keepalive else "new each", r.rps or 0] + cells +
             [r.failed + r.non2xx, ratio]))
-    print("guest    (QEMU TCG, hostfwd): not measured: the guest has no network driver yet")
+    if guest:
+        print("guest: build/cogxen.xen under QEMU TCG (virtio-net, hostfwd), --jit off, "
+              "%d requests, %d concurrent clients" % (args.guest_requests,
+                                                       args.guest_concurrency))
+    else:
+        print("guest: not measured (no %s, or no qemu-system-x86_64; make xen)" % args.xen)
     failed = sum(r.failed + r.non2xx for _, _, r in rows)
     return 1 if failed else 0
 

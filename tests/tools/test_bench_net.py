@@ -41,3 +41,12 @@ def test_a_report_without_percentiles_leaves_them_unknown():
 def test_the_nginx_configuration_serves_only_loopback():
     conf = bench_net.NGINX_CONF % {"dir": "/tmp/x", "port": 8123}
     assert "listen 127.0.0.1:8123;" in conf and "daemon off;" in conf
+
+
+def test_the_guest_is_reached_only_through_loopback():
+    import guest_httpd
+    argv = guest_httpd.qemu_argv("k.xen", "i.cpio", 18123)
+    netdev = argv[argv.index("-netdev") + 1]
+    assert netdev == "user,id=n0,hostfwd=tcp:127.0.0.1:18123-:%d" % guest_httpd.GUEST_PORT
+    assert "virtio-net-device,netdev=n0" in argv and "tcg" in argv
+    assert argv[argv.index("-append") + 1].endswith("/script.st %d" % guest_httpd.GUEST_PORT)

@@ -23,10 +23,13 @@ initrd is one module): xenport exposes its files under / and puts the first
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+from newc import cpio_archive, newc_archive  # noqa: E402,F401  (the tests import them from here)
 
 QEMU = os.environ.get("COGXEN_QEMU", "qemu-system-x86_64")
 DEFAULT_MEMORY_MB = 256
@@ -61,29 +64,6 @@ def mini_image():
         pytest.skip("mini.image not found in %s" % images_dir())
     with open(path, "rb") as f:
         return f.read()
-
-
-def cpio_archive(files):
-    """A cpio "newc" archive of [(name, bytes)], in that order."""
-    return newc_archive([(name, 0o100644, data) for name, data in files])
-
-
-def newc_archive(entries):
-    """A cpio "newc" archive of [(name, mode, bytes)], in that order, with its trailer."""
-    out = []
-    ino = 1
-    for name, mode, data in list(entries) + [("TRAILER!!!", 0, b"")]:
-        name_bytes = name.encode("utf-8") if not isinstance(name, bytes) else name
-        header = "070701" + "".join("%08X" % v for v in [
-            ino, mode, 0, 0, 2 if mode & 0o040000 else 1, 0, len(data), 0, 0, 0, 0,
-            len(name_bytes) + 1, 0])
-        ino += 1
-        entry = header.encode("ascii") + name_bytes + b"\0"
-        entry += b"\0" * (-len(entry) % 4)
-        entry += data
-        entry += b"\0" * (-len(entry) % 4)
-        out.append(entry)
-    return b"".join(out)
 
 
 def shell_quote(word):

@@ -17,14 +17,15 @@ import time
 
 import pytest
 
-from qemurun import REPO, Boot, command_line, cpio_archive, mini_image, require_qemu
+from qemurun import REPO, Boot, command_line, mini_image, require_qemu
 
 # test_network imports its helpers as top-level modules of tests/images.
 sys.path.insert(0, os.path.join(REPO, "tests", "images"))
 hosted = imp.load_source("cogxen_test_network_for_qemu",
                          os.path.join(REPO, "tests", "images", "test_network.py"))
+guest_httpd = imp.load_source("cogxen_guest_httpd", os.path.join(REPO, "tools", "guest_httpd.py"))
 
-GUEST_PORT = 8080
+GUEST_PORT = guest_httpd.GUEST_PORT
 NET_LINE = re.compile(r"xenport: net: virtio-net ([0-9a-f:]{17}), address (\S+) netmask (\S+) "
                       r"gateway (\S+) \((dhcp|static)\)")
 
@@ -44,12 +45,6 @@ def user_net(hostfwd_port=None):
     return ["-netdev", netdev, "-device", "virtio-net-device,netdev=n0"]
 
 
-def scripts_archive(names, image, more=b""):
-    script = b"".join(open(os.path.join(REPO, "images", name), "rb").read() + b"\n"
-                      for name in names) + more
-    return cpio_archive([("mini.image", image), ("script.st", script)])
-
-
 def read_growing(f):
     """What QEMU wrote so far to the open file f, read through a second open file
     (QEMU shares f's offset)."""
@@ -65,11 +60,9 @@ class GuestServer(hosted.HttpPeer):
     def __init__(self, kernel):
         require_qemu()
         self.port = free_port()
-        initrd = scripts_archive(["CogXen.st", "Socket.st", "httpd.st"], mini_image())
-        # The interpreter, not the JIT: under load the JIT build loses a process's
-        # wake-up now and then (hosted too, on a busy machine): being fixed.
-        self.boot = Boot(kernel, initrd, command_line(["--jit", "off", "/script.st",
-                                                        str(GUEST_PORT)]),
+        initrd = guest_httpd.initrd(mini_image())
+        words = guest_httpd.JIT_OFF + ["/script.st", str(GUEST_PORT)]
+        self.boot = Boot(kernel, initrd, command_line(words),
                          timeout=1500, extra_args=user_net(self.port))
         deadline = time.time() + 300
         while "httpd: serving on port" not in read_growing(self.boot.out):
@@ -143,8 +136,8 @@ def test_without_a_device_sockets_fail_cleanly(kernel):
     """No network device: socket() fails as on a kernel without networking, the
     SocketPlugin's create primitive fails, and the image goes on."""
     require_qemu()
-    initrd = scripts_archive(["CogXen.st", "Socket.st"], mini_image(),
-                             b"CogXen print: Socket newTCP socketHandle isNil. CogXen exit: 0!\n")
+    initrd = guest_httpd.initrd(mini_image(), ["CogXen.st", "Socket.st"],
+                                b"CogXen print: Socket newTCP socketHandle isNil. CogXen exit: 0!\n")
     result = Boot(kernel, initrd, "/script.st", timeout=120).finish()
     assert result.status == 0, result.describe()
     assert result.stdout.strip().endswith("true"), result.describe()

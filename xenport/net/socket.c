@@ -75,7 +75,7 @@ struct sock {
     int npending, backlog;
     int listener;                /* a pending connection: its listener's slot, else -1 */
     /* UDP: datagrams received, not yet read. */
-    struct datagram dq[UDP_QUEUE_MAX];
+    struct datagram *dq;         /* UDP_QUEUE_MAX of them, for UDP sockets only */
     int dq_head, dq_len;
 };
 
@@ -318,8 +318,10 @@ int socket(int domain, int type, int protocol)
         }
         take_pcb(s, pcb);
     } else {
-        s->udp = udp_new();
+        s->dq = malloc(UDP_QUEUE_MAX * sizeof *s->dq);
+        s->udp = s->dq ? udp_new() : 0;
         if (!s->udp) {
+            free(s->dq);
             s->used = 0;
             return fail(ENOBUFS);
         }
@@ -665,6 +667,8 @@ int xp_socket_close(int fd)
         if (s->udp)
             udp_remove(s->udp);
         s->udp = 0;
+        free(s->dq);
+        s->dq = 0;
     } else {
         for (int i = 0; i < s->npending; i++) {
             struct sock *c = &socks[s->pending[i]];
