@@ -147,7 +147,9 @@ static void host_idle(uint64_t until_ns)
     now_ns = until_ns > now_ns ? until_ns : now_ns + 1000000ULL;
 }
 
-static const struct xp_platform host_platform = { .name = "host", .idle = host_idle };
+static const struct xp_platform host_platform = {
+    .name = "host", .idle = host_idle, .net_probe = xp_virtio_net_probe,
+};
 const struct xp_platform *xp_platform = &host_platform;
 
 /* lwIP's memory (mem.c compiled with -include net_lwip_mem.h):

@@ -39,6 +39,15 @@ XEN_VERSION = "4.17"
 TOOLS_DIR = "usr/lib/xen-%s/bin" % XEN_VERSION
 TOOLS = ["xl", "xenstored", "xenconsoled", "xen-init-dom0"]
 MODULES = ["xen-evtchn", "xen-gntdev", "xen-gntalloc", "xen-privcmd", "xenfs"]
+# For guests with a vif: netback and the bridge dom0 puts them on (optional:
+# without them the network cases are skipped), in insmod order, with their
+# paths under the kernel's modules folder.
+NET_MODULES = [("llc", "net/llc"), ("stp", "net/802"), ("bridge", "net/bridge"),
+               ("xen-netback", "drivers/net/xen-netback")]
+# dom0's bridge for the guests' vifs (vif = ['bridge=xenbr0,script=...']).
+BRIDGE = "xenbr0"
+BRIDGE_ADDRESS = "10.0.3.1/24"
+VIF_SCRIPT = "/etc/xen/scripts/vif-cogxen"
 SHUTDOWN_REASONS = {"0": "poweroff", "1": "reboot", "2": "suspend", "3": "crash",
                     "4": "watchdog", "5": "soft_reset"}
 MARK = "XENTEST"
@@ -46,7 +55,7 @@ MARK = "XENTEST"
 
 class XenFiles(object):
     def __init__(self, root, hypervisor, vmlinuz, modules, busybox, tools, xenstore_read,
-                 xl_conf):
+                 xl_conf, net_modules=None):
         self.root = root
         self.hypervisor = hypervisor        # xen-4.17-amd64.gz
         self.vmlinuz = vmlinuz
@@ -55,10 +64,16 @@ class XenFiles(object):
         self.tools = tools                  # {name: path}
         self.xenstore_read = xenstore_read
         self.xl_conf = xl_conf
+        self.net_modules = net_modules or {}    # {name: path}: all of NET_MODULES, or none
 
     def all_paths(self):
         return ([self.hypervisor, self.vmlinuz, self.busybox, self.xenstore_read, self.xl_conf] +
-                sorted(self.modules.values()) + sorted(self.tools.values()))
+                sorted(self.modules.values()) + sorted(self.tools.values()) +
+                sorted(self.net_modules.values()))
+
+    def network(self):
+        """Whether dom0 can give guests a bridged vif (netback, the bridge)."""
+        return len(self.net_modules) == len(NET_MODULES)
 
 
 def find_xen_files(root):
@@ -83,11 +98,18 @@ def find_xen_files(root):
                 if os.path.isfile(cand):
                     mods[mod] = cand
         if len(mods) == len(MODULES):
-            kernels.append((os.path.join(boot, name), mods))
+            net = {}
+            for mod, folder in NET_MODULES:
+                cand = p("lib/modules/%s/kernel/%s/%s.ko" % (m.group(1), folder, mod))
+                if os.path.isfile(cand):
+                    net[mod] = cand
+            kernels.append((os.path.join(boot, name), mods, net))
     if not kernels:
         return None, ("no Linux kernel in %s with the Xen dom0 modules %s (package "
                       "linux-image-amd64)" % (boot, ", ".join(MODULES)))
-    vmlinuz, mods = kernels[-1]
+    vmlinuz, mods, net_mods = kernels[-1]
+    if len(net_mods) != len(NET_MODULES):
+        net_mods = {}
     busybox = None
     for cand in ("bin/busybox", "usr/bin/busybox"):
         if os.path.isfile(p(cand)):
@@ -106,7 +128,7 @@ def find_xen_files(root):
     xl_conf = p("etc/xen/xl.conf")
     if not os.path.isfile(xl_conf):
         return None, "no %s (package xen-utils-common)" % xl_conf
-    return XenFiles(root, hyp, vmlinuz, mods, busybox, tools, xsr, xl_conf), None
+    return XenFiles(root, hyp, vmlinuz, mods, busybox, tools, xsr, xl_conf, net_mods), None
 
 
 def qemu_available():
@@ -211,6 +233,15 @@ until xenstore-read -s / >/dev/null 2>&1; do
 done
 xen-init-dom0 >/tmp/init-dom0.log 2>&1 || { cat /tmp/init-dom0.log; fail xen-init-dom0; }
 xenconsoled --log=guest --log-dir=/var/log/xen/console || fail xenconsoled
+# The guests' network: netback and a bridge with dom0's address on it; each
+# vif joins it through VIF_SCRIPT (libxl runs it: there is no udev).
+ip link set lo up
+if [ -n "%(net_modules)s" ]; then
+    for m in %(net_modules)s; do insmod /modules/$m.ko || say "note dom0 insmod-failed $m"; done
+    brctl addbr %(bridge)s && brctl setfd %(bridge)s 0 && brctl stp %(bridge)s off
+    ip addr add %(bridge_address)s dev %(bridge)s && ip link set %(bridge)s up ||
+        say "note dom0 no-bridge"
+fi
 say "dom0-ready $(up)"
 for cfg in /cases/*.cfg; do
     name=$(basename "$cfg" .cfg)
@@ -265,6 +296,25 @@ poweroff -f
 """
 
 
+# The vif hotplug script (libxl runs it with online/offline, XENBUS_PATH and
+# vif=vifD.N in its environment): the vif joins the bridge, and the back end
+# learns it may connect (hotplug-status).
+VIF_SCRIPT_TEXT = r"""#!/bin/sh
+export PATH=/bin:/usr/bin
+dev=${vif:-$(echo "$XENBUS_PATH" | awk -F/ '{ print "vif" $(NF - 1) "." $NF }')}
+echo "$(date +%%T) $1 $dev" >> /tmp/vif-cogxen.log
+case "$1" in
+online|add)
+    ip link set "$dev" up && brctl addif %(bridge)s "$dev" || exit 1
+    xenstore-write "$XENBUS_PATH/hotplug-status" connected ;;
+offline|remove)
+    brctl delif %(bridge)s "$dev" 2>/dev/null
+    ip link set "$dev" down 2>/dev/null ;;
+esac
+exit 0
+"""
+
+
 def build_dom0_initramfs(files, out_path):
     """The dom0 initramfs (gzip cpio) from XenFiles; rebuilt only when its
     inputs change (a digest of their paths, sizes and times)."""
@@ -280,8 +330,14 @@ def build_dom0_initramfs(files, out_path):
     for d in ("bin", "dev", "proc", "sys", "run", "tmp", "etc/xen", "var/lib/xen",
               "var/log/xen/console", "var/lock", "modules", "cases", "guest"):
         c.dir(d)
+    net_modules = [m for m, _ in NET_MODULES if m in files.net_modules]
     c.file("init", (INIT % {"tools": TOOLS_DIR, "mark": MARK,
-                            "modules": " ".join(MODULES)}).encode("utf-8"), 0o755)
+                            "modules": " ".join(MODULES),
+                            "net_modules": " ".join(net_modules),
+                            "bridge": BRIDGE, "bridge_address": BRIDGE_ADDRESS,
+                            }).encode("utf-8"), 0o755)
+    c.file(VIF_SCRIPT.lstrip("/"), (VIF_SCRIPT_TEXT % {"bridge": BRIDGE}).encode("utf-8"),
+           0o755)
     c.file("bin/busybox", _read(files.busybox), 0o755)
     c.symlink("bin/sh", "busybox")
     for name, path in sorted(files.tools.items()):
@@ -290,7 +346,7 @@ def build_dom0_initramfs(files, out_path):
     # One program: it acts by the name it is called by.
     c.symlink("usr/bin/xenstore-write", "xenstore-read")
     c.file("etc/xen/xl.conf", _read(files.xl_conf))
-    for name, path in sorted(files.modules.items()):
+    for name, path in sorted(files.modules.items()) + sorted(files.net_modules.items()):
         c.file("modules/%s.ko" % name, _read(path))
     libdirs = []
     if files.root != "/":
@@ -319,11 +375,12 @@ class Case(object):
     """One `xl create`: kernel, ramdisk (bytes) and the guest's command line."""
 
     def __init__(self, name, extra, ramdisk, memory_mb=128, limit=60, action=None,
-                 type="pvh"):
+                 type="pvh", mac=None):
         """action: dom0 shell lines run in the background once the guest is
         unpaused; they see $name and may report with `note KEY VALUE...`
         (CaseResult.notes) and `up` (dom0's uptime).  type: xl's type=, "pvh"
-        or "pv" (the same ELF boots both ways)."""
+        or "pv" (the same ELF boots both ways).  mac: the guest gets a vif
+        with this MAC on dom0's bridge (BRIDGE, dom0 at BRIDGE_ADDRESS)."""
         assert re.match(r"^[a-z0-9-]+$", name), name
         assert type in ("pvh", "pv"), type
         self.name = name
@@ -333,6 +390,7 @@ class Case(object):
         self.memory_mb = memory_mb
         self.limit = limit
         self.action = action
+        self.mac = mac
 
 
 class CaseResult(object):
@@ -383,6 +441,9 @@ def xl_config(case, kernel_path, ramdisk_path, uuid):
     def q(s):
         assert '"' not in s and "\\" not in s, s
         return '"%s"' % s
+    vif = []
+    if case.mac:
+        vif = ["vif = [ %s ]" % q("mac=%s,bridge=%s,script=%s" % (case.mac, BRIDGE, VIF_SCRIPT))]
     return "\n".join([
         "name = %s" % q(case.name),
         "type = %s" % q(case.type),
@@ -395,8 +456,7 @@ def xl_config(case, kernel_path, ramdisk_path, uuid):
         'on_poweroff = "preserve"',
         'on_crash = "preserve"',
         'on_reboot = "preserve"',
-        "",
-    ])
+    ] + vif + [""])
 
 
 def case_archive(kernel, cases):
@@ -469,7 +529,14 @@ def parse_serial(run, cases):
                 in_console = None
             elif m.group(8):
                 r = run.cases.setdefault(m.group(8), CaseResult(m.group(8)))
-                r.notes[m.group(9)] = m.group(10).split()
+                words = m.group(10)
+                # Xen may have put a guest's "(dN) ..." line right after the note.
+                dm = XEN_GUEST_LINE.search(words)
+                if dm:
+                    words = words[:dm.start()]
+                    if current is not None:
+                        current.xen_lines.append(dm.group(2).rstrip("\r"))
+                r.notes[m.group(9)] = words.split()
                 continue
             elif m.group(7) == "dom0-ready":
                 run.dom0_ready = t

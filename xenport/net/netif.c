@@ -213,7 +213,7 @@ void xp_net_start(void)
 {
     if (mode == NET_OFF)
         return;
-    dev = xp_virtio_net_probe();
+    dev = xp_platform->net_probe ? xp_platform->net_probe() : 0;
     if (!dev) {
         if (mode == NET_STATIC)
             xp_printk("xenport: net: --xen-net given but there is no network device\n");

@@ -11,6 +11,7 @@
  *   selftest the network device against QEMU's user networking (selftest.c).
  */
 #include "pc/pc.h"
+#include "xenport/netdev.h"
 #include "xenport/platform.h"
 
 static void report(void)
@@ -29,4 +30,5 @@ const struct xp_platform xp_pvh_pc_platform = {
     .idle = pc_idle,
     .report = report,
     .selftest = pc_selftest,
+    .net_probe = xp_virtio_net_probe,
 };

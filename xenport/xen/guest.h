@@ -12,6 +12,7 @@
  *   xenstore.c   the xenstore client (xenbus.h), xs_parse.c its message parser
  *   xenbus.c     a front end's state machine (xenbus.h)
  *   control.c    the toolstack's requests: control/shutdown, control/sysrq
+ *   netfront.c   the network front end (device/vif/0): xp_netfront_probe()
  *   selftest.c   --xen-selftest: the grant table and xenstore against Xen
  *
  * hypercall.h has the typed hypercalls; xen-abi.h the public headers.
@@ -127,6 +128,18 @@ int xen_control_init(void);
 void xen_control_poll(void);
 /* SCHEDOP_shutdown's reason for exit status 0 (reboot when asked). */
 extern unsigned xen_shutdown_reason;
+
+/* --- netfront.c --- */
+/* What --xen-info and the self-test show of the front end (netdev.h has the
+   probe); -1 when there is none. */
+struct xen_netfront_info {
+    const char *backend;            /* its back end's xenstore path */
+    unsigned backend_id, backend_state, port, tx_ring_ref, rx_ring_ref;
+    unsigned rx_bufs, tx_slots, tx_in_flight;
+    uint64_t malformed, events, notifies, tx_errors;
+};
+int xen_netfront_info(struct xen_netfront_info *info);
+void xen_netfront_report(void);
 
 /* --- selftest.c --- */
 /* --xen-selftest: exercise the grant table and xenstore; failures. */

@@ -14,6 +14,7 @@
 #include "xen/guest.h"
 #include "xen/hypercall.h"
 #include "xen/xenbus.h"
+#include "xenport/netdev.h"
 #include "xenport/x86.h"
 
 int xen_hypercalls_ready;
@@ -103,6 +104,7 @@ static void report(void)
                   xen_pv_table_pages());
     xen_sched_report();
     xen_console_report();
+    xen_netfront_report();
 }
 
 /* PVH and PV differ in how they start (pvh.c, pv.c), not in their services. */
@@ -115,7 +117,8 @@ static void report(void)
     .exit = xen_exit, \
     .idle = xen_idle, \
     .report = report, \
-    .selftest = xen_selftest
+    .selftest = xen_selftest, \
+    .net_probe = xp_netfront_probe
 
 const struct xp_platform xp_pvh_xen_platform = { .name = "pvh-xen", XEN_SERVICES };
 const struct xp_platform xp_pv_xen_platform = { .name = "pv-xen", XEN_SERVICES };

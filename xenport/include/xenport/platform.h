@@ -24,6 +24,8 @@ struct xp_console_ops {
     const char *(*where)(void);
 };
 
+struct xp_netdev;
+
 struct xp_clock_ops {
     const char *name;
     /* Nanoseconds since an arbitrary point at boot; never goes backwards. */
@@ -52,6 +54,9 @@ struct xp_platform {
     /* Optional: check the platform's drivers against the machine
        (--xen-selftest); the number of failures. */
     int (*selftest)(void);
+    /* Optional: the platform's network device, set up (netdev.h), or NULL when
+       it has none; net/netif.c asks at boot. */
+    struct xp_netdev *(*net_probe)(void);
 };
 
 /* The environment's description; until the entry chooses one, a platform
