@@ -127,6 +127,16 @@ class Dispatch(object):
 MAX_NESTING = 100
 NESTING_LIMIT = 1000000
 
+# _LEAVING_A_LOOP: control leaves a loop's context for another one (a process
+# switch, or a return past it) while the context may run again later, in another
+# loop (its process is resumed, or a callee returns to it). Compiled code that
+# leaves by an exception keeps the virtualizable's pc, stack pointer and stack in
+# its finished JIT frame, to be forced out at the next checked access; but a new
+# loop reads its context directly (access_directly), stale fields and all: a
+# process was resumed at an old pc (and waited a second time on the mutex it held).
+# So the loop writes them to the context before it lets go, as PyPy's interpreter
+# does for a generator's frame at a yield (jit.hint(force_virtualizable)).
+
 
 def room_to_nest(level):
     if level < MAX_NESTING:
@@ -345,6 +355,9 @@ class Interpreter(object):
                 # runs with w_caller None.
                 if u.target is w_caller:
                     return u.w_value
+                # ctx may run again in another loop (its process resumed, a callee
+                # returning to it): see _LEAVING_A_LOOP.
+                ctx = jit.hint(ctx, force_virtualizable=True)
                 raise
             if new_ctx is ctx:
                 if ctx.pc < pc:
@@ -356,6 +369,7 @@ class Interpreter(object):
                 if w_value is not None:
                     push_answer(ctx, w_value)
                 continue
+            ctx = jit.hint(ctx, force_virtualizable=True)    # see _LEAVING_A_LOOP
             raise Unwind(new_ctx, None)
 
     def run_callee(self, ctx, new_ctx, level):

@@ -511,3 +511,43 @@ def test_eval_priorities(headless_vm):
         "low resume. Processor yield. r add: 0. high resume. r add: 2.\n"
         "s wait. r add: 4. r asArray")
     assert evaluate(headless_vm, source) == "(0 1 2 3 4 )"
+
+
+def test_contexts_switched_away_from_are_forced_out_of_compiled_frames(headless_vm,
+                                                                        monkeypatch):
+    # A context whose loop gives control to another process's context must get
+    # jit.hint(force_virtualizable=True) before it lets go: compiled code keeps its
+    # pc and stack in the JIT frame, and the loop that resumes it later reads the
+    # context directly (translated with the JIT, a worker resumed at an old pc took
+    # a mutex twice: tests/images/test_jit.py has the machine-code test).
+    from rpython.rlib import jit
+    from spyvm.scheduler import Scheduler
+    forced = []
+    blocked = []
+    original_hint = jit.hint
+    original_wait = Scheduler.wait
+
+    def hint(x, **flags):
+        if flags.get("force_virtualizable"):
+            forced.append(x)
+        return original_hint(x, **flags)
+
+    def wait(self, w_semaphore, ctx):
+        w_next = original_wait(self, w_semaphore, ctx)
+        if w_next is not ctx:
+            blocked.append(ctx)
+        return w_next
+
+    monkeypatch.setattr(jit, "hint", hint)
+    monkeypatch.setattr(Scheduler, "wait", wait)
+    source = (
+        "| s1 s2 r |\n"
+        "s1 := Semaphore new. s2 := Semaphore new. r := OrderedCollection new.\n"
+        "[r add: 2. s2 signal. s1 wait. r add: 4. s2 signal] fork.\n"
+        "r add: 1. s2 wait. r add: 3. s1 signal. s2 wait. r add: 5.\n"
+        "r asArray")
+    assert evaluate(headless_vm, source) == "(1 2 3 4 5 )"
+    assert len(blocked) == 3
+    for ctx in blocked:
+        assert any(w is ctx for w in forced), "a context left for another process " \
+            "was not forced out of its compiled frame"
