@@ -15,7 +15,7 @@ three servers on 127.0.0.1, one after the other, and loads each with ApacheBench
            under QEMU (TCG, no KVM here) with virtio-net, through user networking's
            hostfwd (tools/guest_httpd.py); fewer requests (--guest-requests), as
            QEMU emulates the CPU, and 2 clients (--guest-concurrency): hostfwd
-           listens with a backlog of 1; the interpreter (--jit off) for now
+           listens with a backlog of 1
 
 Each server gets a warm-up run, then the measured runs: with keep-alive (ab -k) and
 without (a new connection per request). The table shows requests per second,
@@ -291,7 +291,7 @@ def main():
             [name, "keep-alive" if keepalive else "new each", r.rps or 0] + cells +
             [r.failed + r.non2xx, ratio]))
     if guest:
-        print("guest: build/cogxen.xen under QEMU TCG (virtio-net, hostfwd), --jit off, "
+        print("guest: build/cogxen.xen under QEMU TCG (virtio-net, hostfwd), "
               "%d requests, %d concurrent clients" % (args.guest_requests,
                                                        args.guest_concurrency))
     else:

@@ -25,9 +25,6 @@ from newc import cpio_archive  # noqa: E402
 
 GUEST_PORT = 8080
 SCRIPTS = ("CogXen.st", "Socket.st", "httpd.st")
-# The interpreter by default: under load the JIT build loses a process's wake-up
-# now and then (being fixed); --jit keeps the JIT.
-JIT_OFF = ["--jit", "off"]
 
 
 def initrd(image_data, scripts=SCRIPTS, more=b""):
@@ -38,8 +35,8 @@ def initrd(image_data, scripts=SCRIPTS, more=b""):
     return cpio_archive([("mini.image", image_data), ("script.st", script)])
 
 
-def qemu_argv(kernel, initrd_path, host_port, jit=False, memory_mb=256):
-    words = ([] if jit else JIT_OFF) + ["/script.st", str(GUEST_PORT)]
+def qemu_argv(kernel, initrd_path, host_port, jit=True, memory_mb=256):
+    words = ([] if jit else ["--jit", "off"]) + ["/script.st", str(GUEST_PORT)]
     return ["qemu-system-x86_64", "-accel", "tcg", "-M", "microvm", "-m", str(memory_mb),
             "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
             "-monitor", "none", "-display", "none",
@@ -49,7 +46,7 @@ def qemu_argv(kernel, initrd_path, host_port, jit=False, memory_mb=256):
             "-kernel", kernel, "-initrd", initrd_path, "-append", " ".join(words)]
 
 
-def start(kernel, image, host_port, jit=False, **popen_args):
+def start(kernel, image, host_port, jit=True, **popen_args):
     """QEMU serving images/httpd.st on 127.0.0.1:host_port (a Popen); the archive
     goes to a temporary file that the caller may delete once QEMU has started."""
     fd, path = tempfile.mkstemp(prefix="cogxen-httpd-", suffix=".cpio")
@@ -67,14 +64,14 @@ def main():
     parser.add_argument("--kernel", default=os.path.join(REPO, "build", "cogxen.xen"))
     parser.add_argument("--image", required=True, help="mini.image")
     parser.add_argument("--port", type=int, default=8080, help="on 127.0.0.1")
-    parser.add_argument("--jit", action="store_true", help="keep the JIT on")
+    parser.add_argument("--jit-off", action="store_true", help="the interpreter only")
     args = parser.parse_args()
     for path, what in ((args.kernel, "the guest kernel (make xen)"), (args.image, "the image")):
         if not os.path.isfile(path):
             sys.exit("guest_httpd.py: %s not found: %s" % (what, path))
     print("guest_httpd.py: http://127.0.0.1:%d/ once the guest says it is serving; "
           "Ctrl-A x ends QEMU" % args.port, file=sys.stderr)
-    proc = start(args.kernel, args.image, args.port, args.jit)
+    proc = start(args.kernel, args.image, args.port, not args.jit_off)
     try:
         return proc.wait()
     finally:

@@ -61,7 +61,7 @@ class GuestServer(hosted.HttpPeer):
         require_qemu()
         self.port = free_port()
         initrd = guest_httpd.initrd(mini_image())
-        words = guest_httpd.JIT_OFF + ["/script.st", str(GUEST_PORT)]
+        words = ["/script.st", str(GUEST_PORT)]
         self.boot = Boot(kernel, initrd, command_line(words),
                          timeout=1500, extra_args=user_net(self.port))
         deadline = time.time() + 300

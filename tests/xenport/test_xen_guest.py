@@ -130,7 +130,8 @@ note typed $(up)
 # The network: a guest with a vif on dom0's bridge (xenrun.BRIDGE, dom0 at
 # 10.0.3.1) serves images/httpd.st at 10.0.3.2, configured on its command line;
 # dom0 fetches two pages with busybox wget, retrying while the guest boots, then
-# stops it.  The interpreter (--jit off): it boots faster under TCG.
+# stops it.  The interpreter (--jit off): it files the scripts in faster under
+# nested TCG, where compiling costs most.
 GUEST_IP = "10.0.3.2"
 HTTPD_SCRIPTS = ["images/CogXen.st", "images/Socket.st", "images/httpd.st"]
 HTTPD_EXTRA = "--xen-net=%s/24 --xen-info --jit off /script.st 8080" % GUEST_IP
