@@ -291,7 +291,7 @@ def main():
             [name, "keep-alive" if keepalive else "new each", r.rps or 0] + cells +
             [r.failed + r.non2xx, ratio]))
     if guest:
-        print("guest: build/cogxen.xen under QEMU TCG (virtio-net, hostfwd), "
+        print("guest: %s under QEMU TCG (virtio-net, hostfwd), " % args.xen +
               "%d requests, %d concurrent clients" % (args.guest_requests,
                                                        args.guest_concurrency))
     else:

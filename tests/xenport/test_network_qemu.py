@@ -11,7 +11,6 @@ import imp
 import io
 import os
 import re
-import socket
 import sys
 import time
 
@@ -24,18 +23,11 @@ sys.path.insert(0, os.path.join(REPO, "tests", "images"))
 hosted = imp.load_source("cogxen_test_network_for_qemu",
                          os.path.join(REPO, "tests", "images", "test_network.py"))
 guest_httpd = imp.load_source("cogxen_guest_httpd", os.path.join(REPO, "tools", "guest_httpd.py"))
+free_port = imp.load_source("cogxen_bench_net", os.path.join(REPO, "tools", "bench_net.py")).free_port
 
 GUEST_PORT = guest_httpd.GUEST_PORT
 NET_LINE = re.compile(r"xenport: net: virtio-net ([0-9a-f:]{17}), address (\S+) netmask (\S+) "
                       r"gateway (\S+) \((dhcp|static)\)")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def user_net(hostfwd_port=None):
