@@ -21,8 +21,41 @@ def _as_object(gcref):
     return None
 
 
+def _walk_heap():
+    """The W_HeapObjects reachable from the GC's roots, in one walk.
+
+    Not rgc.do_get_objects: it lists an object's referents by tracing it twice
+    (count, then copy) with an allocation in between, and a collection there
+    may run a destructor that empties an object being traced (a JIT loop's
+    CompiledLoopToken, freed, zeroes the tracer of its machine code's
+    references), leaving NULLs among the referents; its clean-up traces the heap
+    again and meets them too. Here the full collection first frees what only
+    weak references hold (old loops), NULL referents are skipped, and the marks
+    are cleared from the list of objects marked, not by tracing again."""
+    rgc.collect()
+    roots = rgc.get_rpy_roots()
+    if not roots:
+        return []
+    pending = [gcref for gcref in roots if gcref]
+    marked = []
+    objects_w = []
+    while pending:
+        gcref = pending.pop()
+        if not gcref or rgc.get_gcflag_extra(gcref):
+            continue
+        rgc.toggle_gcflag_extra(gcref)
+        marked.append(gcref)
+        w_obj = _as_object(gcref)
+        if w_obj is not None:
+            objects_w.append(w_obj)
+        pending.extend(rgc.get_rpy_referents(gcref))
+    for gcref in marked:
+        rgc.toggle_gcflag_extra(gcref)
+    return objects_w
+
+
 def all_objects(interp):
-    """Every heap object the image can reach (and possibly some garbage).
+    """Every heap object the image can reach.
 
     Contexts found are handed to the image: they count as escaped, and a linked
     sender becomes an ordinary reference (see W_Context)."""
@@ -31,7 +64,7 @@ def all_objects(interp):
         objects_w = [o for o in gc.get_objects() if isinstance(o, W_HeapObject)
                      and o.w_class is not None]
     else:
-        objects_w = rgc.do_get_objects(_as_object)
+        objects_w = _walk_heap()
     for w_obj in objects_w:
         if isinstance(w_obj, W_Context):
             w_obj.sender()
