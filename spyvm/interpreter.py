@@ -499,7 +499,10 @@ class Interpreter(object):
         """ctx is at a bytecode boundary: answer it, or the context of the process
         an interrupt makes run."""
         self.interrupt_counter = INTERRUPT_CHECK_COUNT
-        if alarm.clear():
+        requests = alarm.clear()
+        if requests & alarm.PRINT_STACKS:
+            self.print_all_stacks(ctx)
+        if requests & alarm.TERMINATE:
             w_sema = self.shutdown_requested()
             return self.scheduler.synchronous_signal(w_sema, ctx)
         if self.pending_low_space is not None:
@@ -805,6 +808,48 @@ class Interpreter(object):
                     prefix, space.class_name(w_rcvr_class), owner, selector))
             w_c = w_c.sender()
         return lines
+
+    @jit.dont_look_inside
+    def print_all_stacks(self, ctx):
+        """Every process's stack on stderr, the active one (running ctx) first, as
+        the OpenSmalltalk VM answers SIGUSR1. Waiting processes are found by a heap
+        walk: a Semaphore's waiters are in no list the VM keeps."""
+        from spyvm import heap
+        from spyvm.platform import current
+        space = self.space
+        w_active = self.scheduler.active_process()
+        out = ["cogxen: the stacks of all processes (SIGUSR1)\n"]
+        out.append(self.describe_process(w_active, ctx, "active"))
+        w_process_class = space.w_Process
+        if w_process_class is not None:
+            for w_process in heap.all_instances(self, w_process_class):
+                if w_process is w_active or not isinstance(w_process, W_PointersObject) \
+                        or w_process.size() <= constants.PROCESS_MY_LIST:
+                    continue
+                w_ctx = w_process.fetch(space, constants.PROCESS_SUSPENDED_CONTEXT)
+                if not isinstance(w_ctx, W_Context) or w_ctx.is_dead():
+                    continue                    # terminated, or never started
+                out.append(self.describe_process(w_process, w_ctx,
+                                                 self.where_process_waits(w_process)))
+        current.write_stderr("".join(out))
+
+    def where_process_waits(self, w_process):
+        space = self.space
+        w_list = w_process.fetch(space, constants.PROCESS_MY_LIST)
+        if w_list is space.w_nil:
+            return "suspended"
+        if w_list.getclass(space) is space.w_Semaphore:
+            return "waiting on a Semaphore"
+        return "runnable"
+
+    def describe_process(self, w_process, w_ctx, state):
+        space = self.space
+        w_priority = w_process.fetch(space, constants.PROCESS_PRIORITY)
+        priority = w_priority.value if isinstance(w_priority, W_SmallInteger) else -1
+        lines = ["\nProcess priority %d, %s:\n" % (priority, state)]
+        for line in self.stack_trace(w_ctx):
+            lines.append("    %s\n" % line)
+        return "".join(lines)
 
     # --- returns --------------------------------------------------------------
 

@@ -13,7 +13,8 @@ setitimer fails) start() answers False and the interpreter keeps counting sends.
 
 SIGTERM (which xenport delivers for `xl shutdown` and `xl reboot`) raises the same
 flag once the image has asked for it (catch_termination): clear() then answers that
-the host wants the VM to stop.
+the host wants the VM to stop. SIGUSR1 asks for every process's stack on stderr, as
+the OpenSmalltalk VM prints them: the way to see where a busy or stuck image is.
 """
 
 from rpython.rlib import jit
@@ -24,6 +25,12 @@ from rpython.rtyper.lltypesystem import lltype, rffi
 class _State(object):
     started = False
     catching = False
+    stacks = False          # SIGUSR1 raises the flag
+
+
+# What clear() answers: the requests that came with the flag.
+TERMINATE = 1
+PRINT_STACKS = 2
 
 
 state = _State()
@@ -53,21 +60,31 @@ def raise_flag():
 
 @jit.dont_look_inside
 def clear():
-    """Lower the flag; answer whether a termination request (SIGTERM) came."""
+    """Lower the flag; answer the requests that came (TERMINATE: SIGTERM, once the
+    image catches it; PRINT_STACKS: SIGUSR1), 0 for none."""
     from rpython.rlib import rsignal
     _signal_word().c_value = 0
-    terminate = False
+    requests = 0
     if not we_are_translated():
-        terminate = rsignal.SIGTERM in _untranslated_pending
+        for signum in _untranslated_pending:
+            requests |= _request(signum)
         del _untranslated_pending[:]
-    elif state.started or state.catching:
+    elif state.started or state.catching or state.stacks:
         while True:
             signum = rsignal.pypysig_poll()
             if signum < 0:
                 break
-            if signum == rsignal.SIGTERM:
-                terminate = True
-    return terminate and state.catching
+            requests |= _request(signum)
+    return requests
+
+
+def _request(signum):
+    from rpython.rlib import rsignal
+    if signum == rsignal.SIGTERM and state.catching:
+        return TERMINATE
+    if signum == rsignal.SIGUSR1:
+        return PRINT_STACKS
+    return 0
 
 
 def deliver(signum):
@@ -99,12 +116,21 @@ def catch_termination(on):
 
 @jit.dont_look_inside
 def start():
-    """Install the SIGALRM handler; answer whether the alarm works here (translated,
-    with an interval timer). System calls it interrupts restart (SA_RESTART); a
+    """Install the SIGALRM and SIGUSR1 handlers; answer whether the alarm works here
+    (translated, with an interval timer). System calls it interrupts restart (SA_RESTART); a
     sleep ends early, which its callers allow for."""
     if not we_are_translated():
+        import signal
+        try:
+            signal.signal(signal.SIGUSR1, _untranslated_handler)
+            state.stacks = True
+        except ValueError:
+            pass                    # not the main thread: no requests then
         return False
     from rpython.rlib import rsignal
+    rsignal.pypysig_setflag(rsignal.SIGUSR1)
+    rsignal.c_siginterrupt(rsignal.SIGUSR1, 0)
+    state.stacks = True
     rsignal.pypysig_setflag(rsignal.SIGALRM)
     rsignal.c_siginterrupt(rsignal.SIGALRM, 0)
     if not _set_timer(0):

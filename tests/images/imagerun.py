@@ -93,6 +93,11 @@ def quote(arg):
     return "'" + arg.replace("'", "'\\''") + "'"
 
 
+def _read_so_far(f):
+    with open("/proc/self/fd/%d" % f.fileno(), "rb") as own:
+        return own.read()
+
+
 class Run(object):
     """One VM process started in the background; finish() waits for it (or kills it)."""
 
@@ -133,17 +138,25 @@ class Run(object):
     def stdout_so_far(self):
         """What the VM wrote to stdout until now (read through a file description of
         our own: seeking the shared one would move the VM's writes)."""
-        with open("/proc/self/fd/%d" % self.out.fileno(), "rb") as f:
-            return f.read()
+        return _read_so_far(self.out)
+
+    def stderr_so_far(self):
+        return _read_so_far(self.err)
 
     def wait_for_stdout(self, text, timeout=DEFAULT_TIMEOUT):
         """Wait until stdout holds text; False if the VM ended or time ran out first."""
+        return self._wait_for(self.stdout_so_far, text, timeout)
+
+    def wait_for_stderr(self, text, timeout=DEFAULT_TIMEOUT):
+        return self._wait_for(self.stderr_so_far, text, timeout)
+
+    def _wait_for(self, so_far, text, timeout):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if text in self.stdout_so_far():
+            if text in so_far():
                 return True
             if self.process.poll() is not None:
-                return text in self.stdout_so_far()
+                return text in so_far()
             time.sleep(0.05)
         return False
 
