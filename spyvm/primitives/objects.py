@@ -366,6 +366,23 @@ def prim_identity_hash(interp, w_rcvr):
     return W_SmallInteger(w_rcvr.gethash(space))
 
 
+@expose(175, 0)
+def prim_behavior_hash(interp, w_class):
+    """primitiveBehaviorHash (Spur's Behavior>>identityHash): a class's identity
+    hash, which Spur makes its index in the class table (the image writer enters
+    classes at their hashes); anything but a class fails."""
+    space = interp.space
+    if not is_class(space, w_class):
+        raise PrimitiveFailed
+    return W_SmallInteger(w_class.gethash(space))
+
+
+@expose(176, 0)
+def prim_max_identity_hash(interp, w_rcvr):
+    """primitiveMaxIdentityHash: the largest identity hash (22 bits in Spur, 12 in V3)."""
+    return W_SmallInteger(0x3fffff if interp.space.is_spur else 0xfff)
+
+
 @expose(170, 1)
 def prim_character_value(interp, w_class, w_code):
     space = interp.space

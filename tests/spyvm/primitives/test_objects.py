@@ -42,7 +42,8 @@ def large(space, n):
 
 OBJECT_ARITIES = {60: 1, 61: 2, 62: 0, 63: 1, 64: 2, 68: 1, 69: 2, 70: 0, 71: 1,
                   72: 1, 73: 1, 74: 2, 75: 0, 77: 0, 78: 0, 79: 2, 105: 4, 110: 1,
-                  111: 0, 115: 1, 128: 1, 145: 1, 148: 0, 160: 1, 170: 1, 171: 0}
+                  111: 0, 115: 1, 128: 1, 145: 1, 148: 0, 160: 1, 170: 1, 171: 0,
+                  175: 0, 176: 0}
 
 
 def test_all_object_primitives_registered():
@@ -605,6 +606,24 @@ def test_identity_hash_immediates_and_characters(env):
     assert env.call(75, i(42)).value == 42
     assert env.call(75, i(-3)).value == -3
     assert env.call(171, env.char(65)).value == 65
+
+
+def test_behavior_hash_is_a_classs_identity_hash(env):
+    w_class = env.cls("Hashed", 0, constants.FMT_FIXED)
+    w_hash = env.call(175, w_class)
+    assert w_hash.value == w_class.gethash(env.space) == env.call(75, w_class).value
+    assert w_hash.value != 0
+    w_meta = w_class.getclass(env.space)
+    assert env.call(175, w_meta).value == env.call(75, w_meta).value
+    for w_bad in [env.array(), env.string("x"), i(3), env.nil]:
+        env.fails(175, w_bad)
+
+
+def test_max_identity_hash(env):
+    expected = 0x3fffff if env.space.is_spur else 0xfff
+    assert env.call(176, env.nil).value == expected
+    for _ in range(50):
+        assert env.call(75, env.array()).value <= expected
 
 
 def test_character_value(env):
