@@ -67,7 +67,9 @@ uint32_t vmmio_status(struct vmmio_dev *d);
 void vmmio_queue_push(struct vmmio_queue *q, uint16_t head);
 void vmmio_kick(struct vmmio_dev *d, struct vmmio_queue *q);
 /* The next used entry (its id and length as the device wrote them, to be
-   checked by the caller): 1, or 0 when there is none. */
+   checked by the caller): 1, or 0 when there is none; -1 when the device's
+   used index moved by more than the ring holds (forward or back), which no
+   device may do: the entries it claims are skipped, not read. */
 int vmmio_queue_pop(struct vmmio_queue *q, uint32_t *id, uint32_t *len);
 
 /* Ordering: the compiler must not move memory accesses across these.  x86 is

@@ -19,7 +19,9 @@
  *
  * Whatever the device hands back is checked: a used id that is not the head of
  * a slot the device holds, or a length outside the slot, counts as malformed
- * (the slot, if it is one, is offered again) and never reaches the caller.
+ * (the slot, if it is one, is offered again) and never reaches the caller; so
+ * does a used index that moved by more than the ring holds (its entries are
+ * skipped).
  */
 #include <string.h>
 
@@ -71,8 +73,13 @@ static void rx_offer(struct vnet *v, unsigned slot)
 static void tx_reclaim(struct vnet *v)
 {
     uint32_t id, len;
-    while (vmmio_queue_pop(&v->q[TXQ], &id, &len)) {
+    int r;
+    while ((r = vmmio_queue_pop(&v->q[TXQ], &id, &len)) != 0) {
         unsigned slot = id / 2;
+        if (r < 0) {
+            v->malformed++;                         /* an unbelievable used index */
+            continue;
+        }
         if (id >= v->q[TXQ].num || (id & 1) || slot >= v->tx_slots || !v->tx_held[slot]) {
             v->malformed++;
             continue;
@@ -113,8 +120,13 @@ static size_t vnet_receive(struct xp_netdev *dev, void *buf, size_t cap)
     size_t got = 0;
     int offered = 0;
     uint32_t id, len;
-    while (!got && vmmio_queue_pop(&v->q[RXQ], &id, &len)) {
+    int r;
+    while (!got && (r = vmmio_queue_pop(&v->q[RXQ], &id, &len)) != 0) {
         unsigned slot = id / 2;
+        if (r < 0) {
+            v->malformed++;                         /* an unbelievable used index */
+            continue;
+        }
         if (id >= v->q[RXQ].num || (id & 1) || slot >= v->rx_slots || !v->rx_held[slot]) {
             v->malformed++;                         /* not a slot the device holds */
             continue;

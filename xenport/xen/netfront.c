@@ -58,7 +58,6 @@ struct netfront {
     evtchn_port_t port;
     uint8_t *rx_page[RX_BUFS];
     grant_ref_t rx_ref[RX_BUFS];
-    uint8_t rx_held[RX_BUFS];           /* 1: the back end holds this buffer */
     uint16_t rx_at[RX_RING_ENTRIES];   /* the buffer of each ring entry, as offered */
     uint8_t *tx_mem;                    /* TX_SLOTS / 2 pages */
     grant_ref_t tx_ref[TX_SLOTS / 2];
@@ -93,7 +92,6 @@ static void rx_offer(struct netfront *n, unsigned id)
     req->id = (uint16_t)id;
     req->gref = n->rx_ref[id];
     n->rx_at[i & (RX_RING_ENTRIES - 1)] = (uint16_t)id;
-    n->rx_held[id] = 1;
     n->rx.req_prod_pvt = i + 1;
 }
 
@@ -105,10 +103,11 @@ static void rx_push(struct netfront *n)
         notify(n);
 }
 
-/* The responses the back end says it produced, if the count is believable. */
-static int responses_ready(struct netfront *n, RING_IDX prod, RING_IDX cons, unsigned size)
+/* The responses the back end says it produced, if the count is believable:
+   no more than the requests it was given (requested: req_prod_pvt - cons). */
+static int responses_ready(struct netfront *n, RING_IDX prod, RING_IDX cons, RING_IDX requested)
 {
-    if (prod - cons > size) {
+    if (prod - cons > requested) {
         n->malformed++;
         n->broken = 1;
         xp_printk("xenport: netfront: the back end's response index is beyond the ring "
@@ -126,13 +125,12 @@ static void tx_reclaim(struct netfront *n)
     do {
         RING_IDX prod = n->tx.sring->rsp_prod;
         xen_rmb();                      /* the responses after the index */
-        if (!responses_ready(n, prod, n->tx.rsp_cons, TX_SLOTS))
+        if (!responses_ready(n, prod, n->tx.rsp_cons, n->tx.req_prod_pvt - n->tx.rsp_cons))
             return;
         for (RING_IDX i = n->tx.rsp_cons; i != prod; i++) {
             netif_tx_response_t r = *RING_GET_RESPONSE(&n->tx, i);
-            if (r.status == NETIF_RSP_NULL)
-                continue;               /* for an extra slot: we send none */
-            if (r.id >= TX_SLOTS || !n->tx_held[r.id]) {
+            /* NETIF_RSP_NULL answers an extra slot, and we send none. */
+            if (r.status == NETIF_RSP_NULL || r.id >= TX_SLOTS || !n->tx_held[r.id]) {
                 n->malformed++;
                 continue;
             }
@@ -153,8 +151,8 @@ static int nf_transmit(struct xp_netdev *dev, const void *frame, size_t len)
         dev->tx_dropped++;
         return -1;
     }
-    tx_reclaim(n);
-    if (n->tx_nfree == 0 || RING_FULL(&n->tx)) {
+    tx_reclaim(n);                      /* which may find the ring broken */
+    if (n->broken || n->tx_nfree == 0 || RING_FULL(&n->tx)) {
         dev->tx_dropped++;
         return -1;
     }
@@ -177,30 +175,28 @@ static int nf_transmit(struct xp_netdev *dev, const void *frame, size_t len)
     return 0;
 }
 
-/* One response: the frame's length copied into buf, or 0.  The buffer it
-   used is offered again in any case. */
+/* One response: the frame's length copied into buf, or 0.  The back end
+   answers each request in the request's own place (netback does), so the
+   buffer is the one offered at that place, whatever the response says; it is
+   offered again in any case, and the ring stays full. */
 static size_t rx_one(struct netfront *n, RING_IDX i, void *buf, size_t cap)
 {
     netif_rx_response_t r = *RING_GET_RESPONSE(&n->rx, i);
+    unsigned id = n->rx_at[i & (RX_RING_ENTRIES - 1)];
     if (n->extras) {
-        /* An extra-info slot (we asked for none): the ring entry's buffer is
-           the one offered at that place. */
+        /* An extra-info slot (we asked for none). */
         const struct netif_extra_info *x = (const struct netif_extra_info *)&r;
-        unsigned id = n->rx_at[i & (RX_RING_ENTRIES - 1)];
         n->malformed++;
         if (!(x->flags & XEN_NETIF_EXTRA_FLAG_MORE))
             n->extras = 0;
-        if (n->rx_held[id]) {
-            n->rx_held[id] = 0;
-            rx_offer(n, id);
-        }
+        rx_offer(n, id);
         return 0;
     }
-    if (r.id >= RX_BUFS || !n->rx_held[r.id]) {
-        n->malformed++;                 /* not a buffer the back end holds */
+    if (r.id != id) {
+        n->malformed++;                 /* not the buffer of this place */
+        rx_offer(n, id);
         return 0;
     }
-    n->rx_held[r.id] = 0;
     size_t got = 0;
     int more = (r.flags & NETRXF_more_data) != 0;
     if (r.flags & NETRXF_extra_info)
@@ -218,11 +214,11 @@ static size_t rx_one(struct netfront *n, RING_IDX i, void *buf, size_t cap)
         n->nd.rx_dropped++;
     } else {
         got = (size_t)r.status;
-        memcpy(buf, n->rx_page[r.id] + r.offset, got);
+        memcpy(buf, n->rx_page[id] + r.offset, got);
         n->nd.rx_frames++;
         n->nd.rx_bytes += got;
     }
-    rx_offer(n, r.id);
+    rx_offer(n, id);
     return got;
 }
 
@@ -236,7 +232,7 @@ static size_t nf_receive(struct xp_netdev *dev, void *buf, size_t cap)
     do {
         RING_IDX prod = n->rx.sring->rsp_prod;
         xen_rmb();
-        if (!responses_ready(n, prod, n->rx.rsp_cons, RX_BUFS))
+        if (!responses_ready(n, prod, n->rx.rsp_cons, n->rx.req_prod_pvt - n->rx.rsp_cons))
             return 0;
         while (!got && n->rx.rsp_cons != prod) {
             got = rx_one(n, n->rx.rsp_cons, buf, cap);
