@@ -75,10 +75,12 @@ xl destroy "$name" >/tmp/xl-destroy.log 2>&1
 note xl-status $?
 note written $(up)
 """
-# An unknown control/shutdown request and a sysrq, then xl shutdown.
+# An unknown control/shutdown request, an unknown sysrq, sysrq t (the VM's
+# stacks), then xl shutdown.
 REQUESTS_ACTION = READY + """
 xenstore-write /local/domain/$d/control/shutdown bogus
 xl sysrq "$name" h
+xl sysrq "$name" t
 sleep 1
 note acked [$(xenstore-read /local/domain/$d/control/shutdown)]
 note features $(xenstore-read /local/domain/$d/control/feature-poweroff) \
@@ -545,6 +547,10 @@ def test_unknown_requests_are_answered(xen, kind):
     assert "xenport: the toolstack asks for 'bogus': not supported, ignored" in lines, \
         c.describe()
     assert "xenport: sysrq 'h' from the toolstack: not supported, ignored" in lines, c.describe()
+    assert "xenport: sysrq 't' from the toolstack: SIGUSR1 delivered" in lines, c.describe()
+    # The image's processes, the one waiting on the Delay among them.
+    assert "cogxen: the stacks of all processes (SIGUSR1)" in lines, c.describe()
+    assert "    Delay>>wait" in lines, c.describe()
     assert c.notes.get("acked") == ["[]"], c.describe()
     assert c.notes.get("features") == ["1", "1"], c.describe()
     assert c.reason == "poweroff", c.describe()

@@ -5,8 +5,10 @@
  * `xl reboot` write control/shutdown instead of waiting, and watches
  * control/shutdown and control/sysrq.  A request is acknowledged (the key
  * cleared) with a console line; "poweroff" and "halt" become
- * XP_SHUTDOWN_POWEROFF, "reboot" XP_SHUTDOWN_REBOOT, anything else (and every
- * sysrq key) is answered as not supported.  Idle looks after every wake-up.
+ * XP_SHUTDOWN_POWEROFF, "reboot" XP_SHUTDOWN_REBOOT, anything else is
+ * answered as not supported.  Of the sysrq keys, 't' (Linux's "show tasks")
+ * becomes SIGUSR1 for a program that handles it (the VM prints its processes'
+ * stacks); the others are not supported.  Idle looks after every wake-up.
  * A program with a SIGTERM handler gets SIGTERM, as a Unix program would, and
  * exits in its own time (the reason decides poweroff or reboot at exit); one
  * that took requests over (xp_shutdown_take_over) asks itself; otherwise
@@ -69,6 +71,10 @@ static void sysrq_changed(void)
     if (n <= 0 || value[0] == 0)
         return;
     xs_write(XS_NO_TRANSACTION, SYSRQ_KEY, "");
+    if (value[0] == 't' && xp_signal_deliver(SIGUSR1)) {
+        xp_printk("xenport: sysrq 't' from the toolstack: SIGUSR1 delivered\n");
+        return;
+    }
     xp_printk("xenport: sysrq '%c' from the toolstack: not supported, ignored\n", value[0]);
 }
 
