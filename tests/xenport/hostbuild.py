@@ -4,7 +4,10 @@ so the tests run them natively, with AddressSanitizer and UBSan when the
 compiler has them, and feed them anything."""
 
 import os
+import signal
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -72,3 +75,31 @@ def build_program(tmpdir_factory, name, units):
     log, rc = _run(["gcc"] + sanitize + objects + ["-o", out])
     assert rc == 0, "linking %s:\n%s" % (out, log)
     return out
+
+
+def run_driver(driver, args, timeout, asan_options="detect_leaks=1:abort_on_error=0"):
+    """Run a test driver (a build_program) that prints a line per check and ends with
+    "done 0"; fail the test on any other ending, a "FAIL" line or a sanitizer report
+    (its exit status), with the ends of its output. Answers its stdout lines."""
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = asan_options
+    env["UBSAN_OPTIONS"] = "print_stacktrace=1"
+    argv = [driver] + [str(a) for a in args]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    timer = threading.Timer(timeout, lambda: os.kill(proc.pid, signal.SIGKILL))
+    timer.start()
+    start = time.time()
+    try:
+        out, err = proc.communicate()
+    finally:
+        timer.cancel()
+    out = out.decode("utf-8", "replace")
+    err = err.decode("utf-8", "replace")
+    lines = out.splitlines()
+    detail = "%s %s: exit %d after %.1f s\n--- stdout (end)\n%s\n--- stderr (end)\n%s" % (
+        os.path.basename(driver), " ".join(argv[1:]), proc.returncode,
+        time.time() - start, "\n".join(lines[-40:]), err[-6000:])
+    assert proc.returncode == 0, detail
+    assert lines and lines[-1] == "done 0", detail
+    assert not [l for l in lines if l.startswith("FAIL")], detail
+    return lines

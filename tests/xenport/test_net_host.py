@@ -15,14 +15,11 @@ dhcp: a lease from the driver's DHCP server, then malformed server replies.
 
 import os
 import re
-import signal
 import subprocess
-import threading
-import time
 
 import pytest
 
-from hostbuild import build_program
+from hostbuild import build_program, run_driver
 from qemurun import REPO
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -83,28 +80,7 @@ def driver(tmpdir_factory):
 
 
 def run(driver, *args):
-    env = dict(os.environ)
-    env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0"
-    env["UBSAN_OPTIONS"] = "print_stacktrace=1"
-    proc = subprocess.Popen([driver] + [str(a) for a in args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
-    timer = threading.Timer(RUN_TIMEOUT, lambda: os.kill(proc.pid, signal.SIGKILL))
-    timer.start()
-    start = time.time()
-    try:
-        out, err = proc.communicate()
-    finally:
-        timer.cancel()
-    out = out.decode("utf-8", "replace")
-    err = err.decode("utf-8", "replace")
-    lines = out.splitlines()
-    detail = "%s %s: exit %d after %.1f s\n--- stdout (end)\n%s\n--- stderr (end)\n%s" % (
-        os.path.basename(driver), " ".join(str(a) for a in args), proc.returncode,
-        time.time() - start, "\n".join(lines[-40:]), err[-6000:])
-    assert proc.returncode == 0, detail
-    assert lines and lines[-1] == "done 0", detail
-    assert not [l for l in lines if l.startswith("FAIL")], detail
-    return lines
+    return run_driver(driver, args, RUN_TIMEOUT)
 
 
 def value(lines, name):
