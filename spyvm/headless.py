@@ -24,6 +24,7 @@ DEBUGGER_ENTRIES = [
     ("Debugger", "openContext:label:contents:", True),
     ("Debugger", "openOn:context:label:contents:fullView:", True),
     ("Debugger", "openInterrupt:onProcess:", True),
+    ("Debugger", "openOn:context:label:fullView:", True),          # Cuis
     ("StandardToolSet", "debugContext:label:contents:", True),
     ("StandardToolSet", "debug:context:label:contents:fullView:", True),
     ("ToolSet", "debugContext:label:contents:", True),
