@@ -117,8 +117,8 @@ def catch_termination(on):
 @jit.dont_look_inside
 def start():
     """Install the SIGALRM and SIGUSR1 handlers; answer whether the alarm works here
-    (translated, with an interval timer). System calls it interrupts restart (SA_RESTART); a
-    sleep ends early, which its callers allow for."""
+    (translated, with an interval timer). System calls they interrupt restart
+    (SA_RESTART); a sleep ends early, which its callers allow for."""
     if not we_are_translated():
         import signal
         try:
