@@ -145,18 +145,12 @@ class Run(object):
 
     def wait_for_stdout(self, text, timeout=DEFAULT_TIMEOUT):
         """Wait until stdout holds text; False if the VM ended or time ran out first."""
-        return self._wait_for(self.stdout_so_far, text, timeout)
-
-    def wait_for_stderr(self, text, timeout=DEFAULT_TIMEOUT):
-        return self._wait_for(self.stderr_so_far, text, timeout)
-
-    def _wait_for(self, so_far, text, timeout):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if text in so_far():
+            if text in self.stdout_so_far():
                 return True
             if self.process.poll() is not None:
-                return text in so_far()
+                return text in self.stdout_so_far()
             time.sleep(0.05)
         return False
 

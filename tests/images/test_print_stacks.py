@@ -8,6 +8,7 @@ Runs untranslated by default, against $COGXEN_VM when set (see imagerun.py).
 import os
 import re
 import signal
+import time
 
 import pytest
 
@@ -40,6 +41,22 @@ StackProbe spinForever!
 """
 
 
+HEADER = "cogxen: the stacks of all processes (SIGUSR1)\n"
+
+
+def wait_for_reports(run, count, timeout):
+    """Wait until stderr holds count reports (the VM writes each in one piece)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        err = run.stderr_so_far()
+        if err.count(HEADER) >= count and err.endswith("\n"):
+            return True
+        if run.process.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
 def test_sigusr1_prints_every_processs_stack_and_the_image_goes_on(tmpdir):
     script = tmpdir.join("stacks.st")
     with open(COGXEN_ST) as f:
@@ -50,8 +67,9 @@ def test_sigusr1_prints_every_processs_stack_and_the_image_goes_on(tmpdir):
             pytest.fail("the script never got ready\n" + run.finish().describe())
         for attempt in (1, 2):
             os.kill(run.process.pid, signal.SIGUSR1)
-            assert run.wait_for_stderr("waiting on a Semaphore", timeout=60) or \
-                run.finish().describe() == "", "no stacks printed"
+            if not wait_for_reports(run, attempt, timeout=60):
+                pytest.fail("report %d never printed\n%s" % (attempt,
+                                                            run.finish().describe()))
         # Still running: the hook answers the stop request.
         os.kill(run.process.pid, signal.SIGTERM)
         result = run.finish()
@@ -60,8 +78,8 @@ def test_sigusr1_prints_every_processs_stack_and_the_image_goes_on(tmpdir):
     assert result.status == 0, result.describe()
     assert result.stdout.endswith("ready\nstopped\n"), result.describe()
     err = result.stderr
-    assert err.count("cogxen: the stacks of all processes (SIGUSR1)\n") == 2, err
-    report = err.split("cogxen: the stacks of all processes (SIGUSR1)\n")[1]
+    assert err.count(HEADER) == 2, err
+    report = err.split(HEADER)[1]
     blocks = report.strip("\n").split("\n\n")
     active = blocks[0].splitlines()
     m = re.match(r"Process priority (\d+), active:$", active[0])

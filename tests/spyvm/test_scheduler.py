@@ -477,14 +477,17 @@ def test_eval_prints_like_squeak_2_2(headless_vm):
     assert evaluate(headless_vm, "Processor activePriority") == "4"
 
 
+# Two processes that hand control to each other through two Semaphores.
+FORK_AND_SEMAPHORES = (
+    "| s1 s2 r |\n"
+    "s1 := Semaphore new. s2 := Semaphore new. r := OrderedCollection new.\n"
+    "[r add: 2. s2 signal. s1 wait. r add: 4. s2 signal] fork.\n"
+    "r add: 1. s2 wait. r add: 3. s1 signal. s2 wait. r add: 5.\n"
+    "r asArray")
+
+
 def test_eval_fork_and_semaphore_interleave(headless_vm):
-    source = (
-        "| s1 s2 r |\n"
-        "s1 := Semaphore new. s2 := Semaphore new. r := OrderedCollection new.\n"
-        "[r add: 2. s2 signal. s1 wait. r add: 4. s2 signal] fork.\n"
-        "r add: 1. s2 wait. r add: 3. s1 signal. s2 wait. r add: 5.\n"
-        "r asArray")
-    assert evaluate(headless_vm, source) == "(1 2 3 4 5 )"
+    assert evaluate(headless_vm, FORK_AND_SEMAPHORES) == "(1 2 3 4 5 )"
 
 
 def test_eval_fork_signal_and_yield(headless_vm):
@@ -540,13 +543,7 @@ def test_contexts_switched_away_from_are_forced_out_of_compiled_frames(headless_
 
     monkeypatch.setattr(jit, "hint", hint)
     monkeypatch.setattr(Scheduler, "wait", wait)
-    source = (
-        "| s1 s2 r |\n"
-        "s1 := Semaphore new. s2 := Semaphore new. r := OrderedCollection new.\n"
-        "[r add: 2. s2 signal. s1 wait. r add: 4. s2 signal] fork.\n"
-        "r add: 1. s2 wait. r add: 3. s1 signal. s2 wait. r add: 5.\n"
-        "r asArray")
-    assert evaluate(headless_vm, source) == "(1 2 3 4 5 )"
+    assert evaluate(headless_vm, FORK_AND_SEMAPHORES) == "(1 2 3 4 5 )"
     assert len(blocked) == 3
     for ctx in blocked:
         assert any(w is ctx for w in forced), "a context left for another process " \
