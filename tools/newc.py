@@ -1,5 +1,5 @@
 """cpio "newc" archives (as `cpio -H newc -o` writes them): how the guest gets
-several files as its one boot module (xenport's bootfs.c reads them)."""
+several files as its one boot module (xenport's files.c reads them)."""
 
 
 def newc_archive(entries):

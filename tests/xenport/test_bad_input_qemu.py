@@ -102,8 +102,8 @@ def test_forced_fault_prints_a_crash_report(kernel, kind):
 
 
 def test_snapshot_cannot_be_written(kernel):
-    """The boot file system is read-only: the snapshot primitive fails and the
-    image reports the failure, as on a read-only folder."""
+    """Files live in RAM and cannot be made durable (fsync fails): the snapshot
+    primitive fails and the image reports the failure, as on a full disk."""
     r = run_kernel(kernel, initrd=mini_image(),
                    cmdline="--eval 'Smalltalk snapshot: true andQuit: true'", timeout=120)
     assert r.status == 1, r.describe()

@@ -8,7 +8,7 @@ from qemurun import guest_status, require_qemu, run_kernel
 
 
 def parse_cpio(data):
-    """[(name, bytes)] of a newc archive, as xenport/bootfs.c reads it."""
+    """[(name, bytes)] of a newc archive, as xenport/files.c reads it."""
     files = []
     pos = 0
     while True:

@@ -1,5 +1,5 @@
 /* xenport: <stdio.h>: the three standard streams on the console, read-only
-   files from the boot file system, and the printf family.  Unbuffered: the
+   files from the file system in RAM, and the printf family.  Unbuffered: the
    console takes each piece as it comes. */
 #include <errno.h>
 #include <fcntl.h>

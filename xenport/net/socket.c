@@ -4,7 +4,7 @@
  * through RPython's rsocket and rpoll) as it does on Linux: non-blocking IPv4
  * sockets, poll() for readiness, errno for trouble.  Each socket is a slot of
  * `socks`; its descriptor is XP_SOCKET_FD_BASE + slot, above the file
- * descriptors of bootfs.c, which passes descriptors in that range here.
+ * descriptors of files.c, which passes descriptors in that range here.
  *
  * lwIP calls back (received data, a new connection, an error, a peer's FIN)
  * only from inside xp_net_pump() or from the lwIP call a socket call makes, so

@@ -1,5 +1,5 @@
 /* xenport: the descriptors of sockets (net/socket.c), for the calls on
-   descriptors that files and sockets share (close, fcntl; bootfs.c). */
+   descriptors that files and sockets share (close, fcntl; files.c). */
 #ifndef XENPORT_NET_SOCKET_H
 #define XENPORT_NET_SOCKET_H
 
