@@ -151,3 +151,12 @@ def prim_process_is_sync(interp, ctx, argcount, w_method):
     if argcount != 0:
         raise PrimitiveFailed
     return answer(ctx, 0, interp.space.w_false)
+
+
+@expose_named(MODULE, "primitiveProcessAllowAwaitPromise")
+def prim_process_allow_await(interp, ctx, argcount, w_method):
+    """Whether the process may wait for a JavaScript Promise: all may, but those
+    running JavaScript callbacks, which a headless VM has none of."""
+    if argcount != 0:
+        raise PrimitiveFailed
+    return answer(ctx, 0, interp.space.w_true)

@@ -4,8 +4,9 @@ SistaV1 with CompiledBlocks and FullBlockClosures.
 At start-up it prints its banner, rebuilds its Symbol table through CpSystemPlugin,
 starts its idle process, creates its client environment and opens a WebSocket to
 its server: a JavaScript object, which a headless VM has not, so that primitive
-fails and the image reports the failure on stderr with its own stack trace (and
-then keeps running its error handling). The run is killed once that is seen.
+fails and the image reports the failure on stderr with its own stack trace, ends
+that process and leaves its idle process running (it would wait for the server
+for ever). The run is killed once the failure is seen.
 """
 
 import os

@@ -61,3 +61,4 @@ def test_process_primitives(env):
     w_process = env.obj(env.cls("Process"))
     assert env.call_named(M, "primitiveProcessBeIdleProcess", w_process) is w_process
     assert env.call_named(M, "primitiveProcessIsSyncProcess", w_process) is env.space.w_false
+    assert env.call_named(M, "primitiveProcessAllowAwaitPromise", w_process) is env.space.w_true
