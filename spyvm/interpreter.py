@@ -12,11 +12,11 @@ from rpython.rlib import jit, rstack, rstackovf
 from rpython.rlib.objectmodel import we_are_translated
 from rpython.rlib.rarithmetic import ovfcheck, intmask
 
-from spyvm import constants, model
+from spyvm import bytecodes, constants, model
 from spyvm.model import W_Context, W_CompiledMethod, W_SmallInteger, W_PointersObject
 from spyvm.model import StackUnderflow
 from spyvm.objspace import WrappingError
-from spyvm import aio
+from spyvm import aio, stackdepth
 from spyvm.platform import alarm
 
 
@@ -35,9 +35,13 @@ SHUTDOWN_GRACE_USECS = 2 * 1000 * 1000
 
 
 def get_printable_location(pc, w_method):
+    """`Class>>selector @ pc: bytecodeName`, for JIT logs."""
     if w_method is None:
         return "pc %d" % pc
-    return "pc %d of a method with %d bytes" % (pc, len(w_method.bytes))
+    name = "?"
+    if 0 <= pc < len(w_method.bytes):
+        name = bytecodes.names_for(w_method.sista)[ord(w_method.bytes[pc])]
+    return "%s @ %d: %s" % (w_method.printable_name(), pc, name)
 
 
 jitdriver = jit.JitDriver(greens=['pc', 'w_method'],
@@ -111,10 +115,11 @@ class CacheVersion(object):
 
 class Dispatch(object):
     """The bytecode and primitive tables, immutable so traces fold the dispatch."""
-    _immutable_fields_ = ['bytecodes[*]', 'primitives[*]']
+    _immutable_fields_ = ['bytecodes[*]', 'sista_bytecodes[*]', 'primitives[*]']
 
-    def __init__(self, bytecodes, primitives):
-        self.bytecodes = bytecodes
+    def __init__(self, bytecodes, sista_bytecodes, primitives):
+        self.bytecodes = bytecodes              # V3PlusClosures
+        self.sista_bytecodes = sista_bytecodes  # SistaV1 (handlers take extA, extB)
         self.primitives = primitives
 
 
@@ -162,7 +167,7 @@ class Interpreter(object):
         self.image = image
         self.method_cache = MethodCache()
         self.scheduler = scheduler.Scheduler(space, self)
-        self.dispatch = Dispatch(BYTECODE_TABLE, primitives.table())
+        self.dispatch = Dispatch(BYTECODE_TABLE, SISTA_BYTECODE_TABLE, primitives.table())
         self.heap_walks = heap.HeapWalks()   # someInstance/nextInstance loops in progress
         self.alarm_works = alarm.start()
         self.interrupt_counter = INTERRUPT_CHECK_COUNT
@@ -270,9 +275,13 @@ class Interpreter(object):
         return None
 
     def method_name(self, ctx):
-        """Class>>selector of the method ctx runs, for messages."""
+        """Class>>selector of the method ctx runs (a block's: its method's), for
+        messages."""
+        w_method = ctx.w_method
+        if w_method is not None:
+            w_method = w_method.home_method()
         w_class, selector = self.find_method_owner(ctx.w_receiver.getclass(self.space),
-                                                   ctx.w_method)
+                                                   w_method)
         return "%s>>%s" % (self.space.class_name(w_class), selector)
 
     def find_method_owner(self, w_class, w_method):
@@ -420,13 +429,47 @@ class Interpreter(object):
         jit.promote(ctx.sp)
         if w_method is None or pc < 0 or pc >= len(w_method.bytes):
             raise VMFatal("context has no bytecode to run (pc %d)" % pc)
-        b = ord(w_method.bytes[pc])
-        ctx.pc = pc + 1
         try:
+            if w_method.sista:
+                return self.step_sista(ctx, pc, w_method)
+            b = ord(w_method.bytes[pc])
+            ctx.pc = pc + 1
             return self.dispatch.bytecodes[b](self, ctx, b)
         except StackUnderflow:
             raise VMFatal("malformed method: stack or temporary index out of range in %s"
                           % self.method_name(ctx))
+
+    @jit.unroll_safe      # pc and method are constants in a trace: the prefixes fold
+    def step_sista(self, ctx, pc, w_method):
+        """A SistaV1 bytecode with its extA/extB prefixes (spyvm/bytecodes.py)."""
+        bytes = w_method.bytes
+        b = ord(bytes[pc])
+        pc += 1
+        ext_a = 0
+        ext_b = 0
+        n_ext_b = 0
+        count = 0
+        while b == bytecodes.EXT_A or b == bytecodes.EXT_B:
+            if pc + 1 >= len(bytes):
+                raise VMFatal("malformed method: an extension prefix runs past the end "
+                              "in %s" % self.method_name(ctx))
+            if count >= stackdepth.MAX_EXTENSIONS:
+                raise VMFatal("malformed method: more than %d extension prefixes in %s"
+                              % (stackdepth.MAX_EXTENSIONS, self.method_name(ctx)))
+            d = ord(bytes[pc])
+            if b == bytecodes.EXT_A:
+                ext_a = (ext_a << 8) + d
+            elif n_ext_b == 0 and d > 127:
+                ext_b = d - 256             # the first extB byte is signed
+                n_ext_b += 1
+            else:
+                ext_b = (ext_b << 8) + d
+                n_ext_b += 1
+            count += 1
+            b = ord(bytes[pc + 1])
+            pc += 2
+        ctx.pc = pc
+        return self.dispatch.sista_bytecodes[b](self, ctx, b, ext_a, ext_b)
 
     def next_byte(self, ctx):
         pc = ctx.pc
@@ -800,7 +843,8 @@ class Interpreter(object):
                 w_rcvr_class = w_c.w_receiver.getclass(space)
                 prefix = "[] in " if w_c.is_block_context or \
                     w_c.w_closure is not space.w_nil else ""
-                w_class, selector = self.find_method_owner(w_rcvr_class, w_method)
+                w_class, selector = self.find_method_owner(w_rcvr_class,
+                                                           w_method.home_method())
                 owner = ""
                 if w_class is not w_rcvr_class:
                     owner = "(%s)" % space.class_name(w_class)
@@ -1235,7 +1279,7 @@ def bc_double_extended_do_anything(interp, ctx, b):
 
 
 def _super_send(interp, ctx, w_selector, argcount):
-    w_class = ctx.w_method.method_class(interp.space)
+    w_class = jit.promote(ctx.w_method).home_method().method_class(interp.space)
     w_super = interp.space.superclass(w_class)
     return interp.send(ctx, w_selector, argcount, w_super)
 
@@ -1266,9 +1310,13 @@ def bc_push_this_context(interp, ctx, b):
     return ctx
 
 
-@jit.unroll_safe
 def bc_push_new_array(interp, ctx, b):
-    d = interp.next_byte(ctx)
+    return _push_new_array(interp, ctx, interp.next_byte(ctx))
+
+
+@jit.unroll_safe
+def _push_new_array(interp, ctx, d):
+    """An Array of d & 127 nils, or (d & 128) of as many values popped."""
     size = d & 127
     space = interp.space
     w_array = W_PointersObject(space.w_Array, size, space.w_nil)
@@ -1294,6 +1342,18 @@ def _temp_vector(interp, ctx, index):
 
 
 def bc_push_remote_temp(interp, ctx, b):
+    return _push_remote_temp(interp, ctx)
+
+
+def bc_store_remote_temp(interp, ctx, b):
+    return _store_remote_temp(interp, ctx)
+
+
+def bc_pop_store_remote_temp(interp, ctx, b):
+    return _pop_store_remote_temp(interp, ctx)
+
+
+def _push_remote_temp(interp, ctx):
     i = interp.next_byte(ctx)
     w_vector = _temp_vector(interp, ctx, interp.next_byte(ctx))
     if i >= w_vector.size():
@@ -1302,7 +1362,7 @@ def bc_push_remote_temp(interp, ctx, b):
     return ctx
 
 
-def bc_store_remote_temp(interp, ctx, b):
+def _store_remote_temp(interp, ctx):
     i = interp.next_byte(ctx)
     w_vector = _temp_vector(interp, ctx, interp.next_byte(ctx))
     if i >= w_vector.size():
@@ -1311,7 +1371,7 @@ def bc_store_remote_temp(interp, ctx, b):
     return ctx
 
 
-def bc_pop_store_remote_temp(interp, ctx, b):
+def _pop_store_remote_temp(interp, ctx):
     i = interp.next_byte(ctx)
     w_vector = _temp_vector(interp, ctx, interp.next_byte(ctx))
     if i >= w_vector.size():
@@ -1320,15 +1380,17 @@ def bc_pop_store_remote_temp(interp, ctx, b):
     return ctx
 
 
-@jit.unroll_safe
 def bc_push_closure(interp, ctx, b):
-    space = interp.space
     d = interp.next_byte(ctx)
-    num_copied = d >> 4
-    num_args = d & 15
     hi = interp.next_byte(ctx)
     lo = interp.next_byte(ctx)
-    block_size = (hi << 8) | lo
+    return _push_closure_copy(interp, ctx, d >> 4, d & 15, (hi << 8) | lo)
+
+
+@jit.unroll_safe
+def _push_closure_copy(interp, ctx, num_copied, num_args, block_size):
+    """A BlockClosure whose code follows in this method (block_size bytes)."""
+    space = interp.space
     w_closure = W_PointersObject(space.w_BlockClosure,
                                  constants.CLOSURE_FIXED_SIZE + num_copied, space.w_nil)
     ctx.mark_escaped()
@@ -1396,7 +1458,10 @@ def _special_send(interp, ctx, index):
 
 
 def bc_arithmetic_send(interp, ctx, b):
-    index = b - 176
+    return _arithmetic_send(interp, ctx, b - 176)
+
+
+def _arithmetic_send(interp, ctx, index):
     w_arg = ctx.peek(0)
     w_rcvr = ctx.peek(1)
     if isinstance(w_rcvr, W_SmallInteger) and isinstance(w_arg, W_SmallInteger):
@@ -1505,14 +1570,17 @@ def _float_op_values(space, index, a, b):
 
 
 def bc_common_send(interp, ctx, b):
-    index = b - 176
+    return _common_send(interp, ctx, b - 176)
+
+
+def _common_send(interp, ctx, index):
     space = interp.space
-    if b == 198:       # == never sends
+    if index == 22:       # == never sends
         w_arg = ctx.pop()
         w_rcvr = ctx.pop()
         ctx.push(space.wrap_bool(w_rcvr.is_same_object(w_arg)))
         return ctx
-    if b == 199:       # class never sends
+    if index == 23:       # class never sends
         ctx.push(ctx.pop().getclass(space))
         return ctx
     return _special_send(interp, ctx, index)
@@ -1530,62 +1598,405 @@ def bc_send_literal_2(interp, ctx, b):
     return interp.send(ctx, _literal(ctx, b & 15), 2)
 
 
-def _build_table():
-    table = [bc_unknown] * 256
-    for b in range(0, 16):
-        table[b] = bc_push_receiver_variable
-    for b in range(16, 32):
-        table[b] = bc_push_temp
-    for b in range(32, 64):
-        table[b] = bc_push_literal_constant
-    for b in range(64, 96):
-        table[b] = bc_push_literal_variable
-    for b in range(96, 104):
-        table[b] = bc_pop_store_receiver_variable
-    for b in range(104, 112):
-        table[b] = bc_pop_store_temp
-    for b in range(112, 120):
-        table[b] = bc_push_special
-    for b in range(120, 125):
-        table[b] = bc_return_special
-    table[125] = bc_block_return
-    table[128] = bc_extended_push
-    table[129] = bc_extended_store
-    table[130] = bc_extended_pop_store
-    table[131] = bc_single_extended_send
-    table[132] = bc_double_extended_do_anything
-    table[133] = bc_single_extended_super
-    table[134] = bc_second_extended_send
-    table[135] = bc_pop
-    table[136] = bc_dup
-    table[137] = bc_push_this_context
-    table[138] = bc_push_new_array
-    table[139] = bc_call_primitive
-    table[140] = bc_push_remote_temp
-    table[141] = bc_store_remote_temp
-    table[142] = bc_pop_store_remote_temp
-    table[143] = bc_push_closure
-    for b in range(144, 152):
-        table[b] = bc_short_jump
-    for b in range(152, 160):
-        table[b] = bc_short_jump_if_false
-    for b in range(160, 168):
-        table[b] = bc_long_jump
-    for b in range(168, 172):
-        table[b] = bc_long_jump_if_true
-    for b in range(172, 176):
-        table[b] = bc_long_jump_if_false
-    for b in range(176, 192):
-        table[b] = bc_arithmetic_send
-    for b in range(192, 208):
-        table[b] = bc_common_send
-    for b in range(208, 224):
-        table[b] = bc_send_literal_0
-    for b in range(224, 240):
-        table[b] = bc_send_literal_1
-    for b in range(240, 256):
-        table[b] = bc_send_literal_2
-    return table
+V3_HANDLERS = {
+    "pushReceiverVariable": bc_push_receiver_variable,
+    "pushTemporaryVariable": bc_push_temp,
+    "pushLiteralConstant": bc_push_literal_constant,
+    "pushLiteralVariable": bc_push_literal_variable,
+    "storeAndPopReceiverVariable": bc_pop_store_receiver_variable,
+    "storeAndPopTemporaryVariable": bc_pop_store_temp,
+    "pushConstant": bc_push_special,
+    "returnSpecial": bc_return_special,
+    "blockReturn": bc_block_return,
+    "unknownBytecode": bc_unknown,
+    "extendedPush": bc_extended_push,
+    "extendedStore": bc_extended_store,
+    "extendedStoreAndPop": bc_extended_pop_store,
+    "singleExtendedSend": bc_single_extended_send,
+    "doubleExtendedDoAnything": bc_double_extended_do_anything,
+    "singleExtendedSuper": bc_single_extended_super,
+    "secondExtendedSend": bc_second_extended_send,
+    "popStack": bc_pop,
+    "duplicateTop": bc_dup,
+    "pushActiveContext": bc_push_this_context,
+    "pushNewArray": bc_push_new_array,
+    "callPrimitive": bc_call_primitive,
+    "pushRemoteTemp": bc_push_remote_temp,
+    "storeRemoteTemp": bc_store_remote_temp,
+    "storeAndPopRemoteTemp": bc_pop_store_remote_temp,
+    "pushClosureCopy": bc_push_closure,
+    "shortUnconditionalJump": bc_short_jump,
+    "shortConditionalJumpFalse": bc_short_jump_if_false,
+    "longUnconditionalJump": bc_long_jump,
+    "longJumpIfTrue": bc_long_jump_if_true,
+    "longJumpIfFalse": bc_long_jump_if_false,
+    "sendArithmeticSelector": bc_arithmetic_send,
+    "sendSpecialSelector": bc_common_send,
+    "sendLiteralSelector0Args": bc_send_literal_0,
+    "sendLiteralSelector1Arg": bc_send_literal_1,
+    "sendLiteralSelector2Args": bc_send_literal_2,
+}
+
+BYTECODE_TABLE = bytecodes.build_dispatch(bytecodes.V3_NAMES, V3_HANDLERS)
 
 
-BYTECODE_TABLE = _build_table()
+# --- SistaV1 ------------------------------------------------------------------------
+# Handlers take the extA and extB the prefixes before the bytecode accumulated
+# (Interpreter.step_sista); bytecodes without an extended operand ignore them.
+
+
+def sbc_push_receiver_variable(interp, ctx, b, ext_a, ext_b):
+    ctx.push(_receiver_var(interp, ctx, b & 15))
+    return ctx
+
+
+def sbc_push_literal_variable(interp, ctx, b, ext_a, ext_b):
+    ctx.push(_assoc_value(interp, _literal(ctx, b & 15)))
+    return ctx
+
+
+def sbc_push_literal_constant(interp, ctx, b, ext_a, ext_b):
+    ctx.push(_literal(ctx, b & 31))
+    return ctx
+
+
+def sbc_push_temp(interp, ctx, b, ext_a, ext_b):
+    ctx.push(ctx.gettemp(b - 64))
+    return ctx
+
+
+def sbc_push_constant(interp, ctx, b, ext_a, ext_b):
+    space = interp.space
+    if b == 76:
+        ctx.push(ctx.w_receiver)
+    elif b == 77:
+        ctx.push(space.w_true)
+    elif b == 78:
+        ctx.push(space.w_false)
+    elif b == 79:
+        ctx.push(space.w_nil)
+    elif b == 80:
+        ctx.push(W_ZERO)
+    else:
+        ctx.push(W_ONE)
+    return ctx
+
+
+def sbc_push_pseudo_variable(interp, ctx, b, ext_a, ext_b):
+    if ext_b != 0:
+        raise VMFatal("malformed method: pseudo-variable %d in %s"
+                      % (ext_b, interp.method_name(ctx)))
+    ctx.mark_escaped()
+    ctx.push(ctx)
+    return ctx
+
+
+def sbc_dup(interp, ctx, b, ext_a, ext_b):
+    ctx.push(ctx.top())
+    return ctx
+
+
+def sbc_return_special(interp, ctx, b, ext_a, ext_b):
+    # 88-92 return what V3's 120-124 return.
+    return bc_return_special(interp, ctx, b + 32)
+
+
+def sbc_block_return_nil(interp, ctx, b, ext_a, ext_b):
+    return interp.local_return(ctx, interp.space.w_nil)
+
+
+def sbc_block_return(interp, ctx, b, ext_a, ext_b):
+    return interp.local_return(ctx, ctx.pop())
+
+
+def sbc_nop(interp, ctx, b, ext_a, ext_b):
+    return ctx
+
+
+def sbc_arithmetic_send(interp, ctx, b, ext_a, ext_b):
+    return _arithmetic_send(interp, ctx, b - 96)
+
+
+def sbc_common_send(interp, ctx, b, ext_a, ext_b):
+    return _common_send(interp, ctx, b - 96)
+
+
+def sbc_send_literal_0(interp, ctx, b, ext_a, ext_b):
+    return interp.send(ctx, _literal(ctx, b & 15), 0)
+
+
+def sbc_send_literal_1(interp, ctx, b, ext_a, ext_b):
+    return interp.send(ctx, _literal(ctx, b & 15), 1)
+
+
+def sbc_send_literal_2(interp, ctx, b, ext_a, ext_b):
+    return interp.send(ctx, _literal(ctx, b & 15), 2)
+
+
+def sbc_short_jump(interp, ctx, b, ext_a, ext_b):
+    return _jump(interp, ctx, (b & 7) + 1)
+
+
+def sbc_short_jump_if_true(interp, ctx, b, ext_a, ext_b):
+    return _conditional(interp, ctx, True, (b & 7) + 1)
+
+
+def sbc_short_jump_if_false(interp, ctx, b, ext_a, ext_b):
+    return _conditional(interp, ctx, False, (b & 7) + 1)
+
+
+def sbc_pop_store_receiver_variable(interp, ctx, b, ext_a, ext_b):
+    _store_receiver_var(interp, ctx, b & 7, ctx.pop())
+    return ctx
+
+
+def sbc_pop_store_temp(interp, ctx, b, ext_a, ext_b):
+    ctx.settemp(b & 7, ctx.pop())
+    return ctx
+
+
+def sbc_pop(interp, ctx, b, ext_a, ext_b):
+    ctx.pop()
+    return ctx
+
+
+def sbc_trap(interp, ctx, b, ext_a, ext_b):
+    raise VMFatal("unconditional trap (bytecode 217) in %s" % interp.method_name(ctx))
+
+
+def sbc_unknown(interp, ctx, b, ext_a, ext_b):
+    raise VMFatal("malformed method: unknown SistaV1 bytecode %d in %s"
+                  % (b, interp.method_name(ctx)))
+
+
+def sbc_ext_push_receiver_variable(interp, ctx, b, ext_a, ext_b):
+    ctx.push(_receiver_var(interp, ctx, interp.next_byte(ctx) + (ext_a << 8)))
+    return ctx
+
+
+def sbc_ext_push_literal_variable(interp, ctx, b, ext_a, ext_b):
+    index = interp.next_byte(ctx) + (ext_a << 8)
+    ctx.push(_assoc_value(interp, _literal(ctx, index)))
+    return ctx
+
+
+def sbc_ext_push_literal(interp, ctx, b, ext_a, ext_b):
+    ctx.push(_literal(ctx, interp.next_byte(ctx) + (ext_a << 8)))
+    return ctx
+
+
+def sbc_long_push_temp(interp, ctx, b, ext_a, ext_b):
+    ctx.push(ctx.gettemp(interp.next_byte(ctx)))
+    return ctx
+
+
+def sbc_push_new_array(interp, ctx, b, ext_a, ext_b):
+    return _push_new_array(interp, ctx, interp.next_byte(ctx))
+
+
+def sbc_push_integer(interp, ctx, b, ext_a, ext_b):
+    ctx.push(interp.space.wrap_int(interp.next_byte(ctx) + (ext_b << 8)))
+    return ctx
+
+
+def sbc_push_character(interp, ctx, b, ext_a, ext_b):
+    code = interp.next_byte(ctx) + (ext_b << 8)
+    try:
+        ctx.push(interp.space.wrap_char(code))
+    except WrappingError:
+        raise VMFatal("malformed method: no Character %d in %s"
+                      % (code, interp.method_name(ctx)))
+    return ctx
+
+
+def _ext_send_argcount(interp, ctx, argcount):
+    if argcount < 0:
+        raise VMFatal("malformed method: a send with %d arguments in %s"
+                      % (argcount, interp.method_name(ctx)))
+    return argcount
+
+
+def sbc_ext_send(interp, ctx, b, ext_a, ext_b):
+    d = interp.next_byte(ctx)
+    argcount = _ext_send_argcount(interp, ctx, (d & 7) + (ext_b << 3))
+    return interp.send(ctx, _literal(ctx, (d >> 3) + (ext_a << 5)), argcount)
+
+
+def sbc_ext_send_super(interp, ctx, b, ext_a, ext_b):
+    d = interp.next_byte(ctx)
+    w_selector = _literal(ctx, (d >> 3) + (ext_a << 5))
+    if ext_b >= bytecodes.DIRECTED_SUPER_EXT_B:
+        # Directed: the lookup starts above the class on top of the stack (what
+        # a CompiledBlock, which has no class binding of its own, sends).
+        argcount = (d & 7) + ((ext_b & 63) << 3)
+        w_class = ctx.pop()
+        w_super = interp.space.superclass(w_class)
+        return interp.send(ctx, w_selector, argcount, w_super)
+    argcount = _ext_send_argcount(interp, ctx, (d & 7) + (ext_b << 3))
+    return _super_send(interp, ctx, w_selector, argcount)
+
+
+def sbc_ext_jump(interp, ctx, b, ext_a, ext_b):
+    d = interp.next_byte(ctx)
+    return _jump(interp, ctx, d + (ext_b << 8))
+
+
+def sbc_ext_jump_if_true(interp, ctx, b, ext_a, ext_b):
+    d = interp.next_byte(ctx)
+    return _conditional(interp, ctx, True, d + (ext_b << 8))
+
+
+def sbc_ext_jump_if_false(interp, ctx, b, ext_a, ext_b):
+    d = interp.next_byte(ctx)
+    return _conditional(interp, ctx, False, d + (ext_b << 8))
+
+
+def sbc_ext_pop_store_receiver_variable(interp, ctx, b, ext_a, ext_b):
+    index = interp.next_byte(ctx) + (ext_a << 8)
+    _store_receiver_var(interp, ctx, index, ctx.pop())
+    return ctx
+
+
+def sbc_ext_pop_store_literal_variable(interp, ctx, b, ext_a, ext_b):
+    index = interp.next_byte(ctx) + (ext_a << 8)
+    _store_assoc_value(interp, _literal(ctx, index), ctx.pop())
+    return ctx
+
+
+def sbc_long_pop_store_temp(interp, ctx, b, ext_a, ext_b):
+    ctx.settemp(interp.next_byte(ctx), ctx.pop())
+    return ctx
+
+
+def sbc_ext_store_receiver_variable(interp, ctx, b, ext_a, ext_b):
+    index = interp.next_byte(ctx) + (ext_a << 8)
+    _store_receiver_var(interp, ctx, index, ctx.top())
+    return ctx
+
+
+def sbc_ext_store_literal_variable(interp, ctx, b, ext_a, ext_b):
+    index = interp.next_byte(ctx) + (ext_a << 8)
+    _store_assoc_value(interp, _literal(ctx, index), ctx.top())
+    return ctx
+
+
+def sbc_long_store_temp(interp, ctx, b, ext_a, ext_b):
+    ctx.settemp(interp.next_byte(ctx), ctx.top())
+    return ctx
+
+
+def sbc_call_primitive(interp, ctx, b, ext_a, ext_b):
+    interp.next_byte(ctx)
+    if interp.next_byte(ctx) & bytecodes.CALL_PRIMITIVE_INLINE:
+        # Sista's optimizer emits these; no image compiler does.
+        raise VMFatal("inline primitive in %s: not supported" % interp.method_name(ctx))
+    # The method's primitive ran (and failed) before it was activated: skip it.
+    return ctx
+
+
+@jit.unroll_safe
+def sbc_push_full_closure(interp, ctx, b, ext_a, ext_b):
+    space = interp.space
+    index = interp.next_byte(ctx) + (ext_a << 8)
+    flags = interp.next_byte(ctx)
+    w_block = _literal(ctx, index)
+    if not isinstance(w_block, W_CompiledMethod):
+        raise VMFatal("malformed method: pushFullClosure's literal %d is not a "
+                      "CompiledBlock in %s" % (index, interp.method_name(ctx)))
+    num_copied = flags & bytecodes.FULL_CLOSURE_NUM_COPIED_MASK
+    w_closure = W_PointersObject(space.w_FullBlockClosure,
+                                 constants.FULL_CLOSURE_FIXED_SIZE + num_copied,
+                                 space.w_nil)
+    for i in range(num_copied - 1, -1, -1):
+        w_closure.slots[constants.FULL_CLOSURE_FIXED_SIZE + i] = ctx.pop()
+    if flags & bytecodes.FULL_CLOSURE_RECEIVER_ON_STACK:
+        w_rcvr = ctx.pop()        # under the copied values
+    else:
+        w_rcvr = ctx.w_receiver
+    if not flags & bytecodes.FULL_CLOSURE_IGNORE_OUTER:
+        ctx.mark_escaped()
+        w_closure.slots[constants.CLOSURE_OUTER_CONTEXT] = ctx
+    w_closure.slots[constants.FULL_CLOSURE_COMPILED_BLOCK] = w_block
+    w_closure.slots[constants.CLOSURE_NUMARGS] = W_SmallInteger(w_block.num_args)
+    w_closure.slots[constants.FULL_CLOSURE_RECEIVER] = w_rcvr
+    ctx.push(w_closure)
+    return ctx
+
+
+def sbc_push_closure(interp, ctx, b, ext_a, ext_b):
+    d = interp.next_byte(ctx)
+    block_size = interp.next_byte(ctx) + (ext_b << 8)
+    if block_size < 0:
+        raise VMFatal("malformed method: a block of %d bytes in %s"
+                      % (block_size, interp.method_name(ctx)))
+    num_args = (d & 7) + (ext_a & 15) * 8
+    num_copied = ((d >> 3) & 7) + (ext_a >> 4) * 8
+    return _push_closure_copy(interp, ctx, num_copied, num_args, block_size)
+
+
+def sbc_push_remote_temp(interp, ctx, b, ext_a, ext_b):
+    return _push_remote_temp(interp, ctx)
+
+
+def sbc_store_remote_temp(interp, ctx, b, ext_a, ext_b):
+    return _store_remote_temp(interp, ctx)
+
+
+def sbc_pop_store_remote_temp(interp, ctx, b, ext_a, ext_b):
+    return _pop_store_remote_temp(interp, ctx)
+
+
+SISTA_HANDLERS = {
+    "pushReceiverVariable": sbc_push_receiver_variable,
+    "pushLiteralVariable": sbc_push_literal_variable,
+    "pushLiteralConstant": sbc_push_literal_constant,
+    "pushTemporaryVariable": sbc_push_temp,
+    "pushConstant": sbc_push_constant,
+    "extPushPseudoVariable": sbc_push_pseudo_variable,
+    "duplicateTop": sbc_dup,
+    "unknownBytecode": sbc_unknown,
+    "returnSpecial": sbc_return_special,
+    "blockReturnNil": sbc_block_return_nil,
+    "blockReturn": sbc_block_return,
+    "extNop": sbc_nop,
+    "sendArithmeticSelector": sbc_arithmetic_send,
+    "sendSpecialSelector": sbc_common_send,
+    "sendLiteralSelector0Args": sbc_send_literal_0,
+    "sendLiteralSelector1Arg": sbc_send_literal_1,
+    "sendLiteralSelector2Args": sbc_send_literal_2,
+    "shortUnconditionalJump": sbc_short_jump,
+    "shortConditionalJumpTrue": sbc_short_jump_if_true,
+    "shortConditionalJumpFalse": sbc_short_jump_if_false,
+    "storeAndPopReceiverVariable": sbc_pop_store_receiver_variable,
+    "storeAndPopTemporaryVariable": sbc_pop_store_temp,
+    "popStack": sbc_pop,
+    "unconditionalTrap": sbc_trap,
+    "extA": sbc_unknown,            # consumed by step_sista, never dispatched
+    "extB": sbc_unknown,
+    "extPushReceiverVariable": sbc_ext_push_receiver_variable,
+    "extPushLiteralVariable": sbc_ext_push_literal_variable,
+    "extPushLiteral": sbc_ext_push_literal,
+    "longPushTemporaryVariable": sbc_long_push_temp,
+    "pushNewArray": sbc_push_new_array,
+    "extPushInteger": sbc_push_integer,
+    "extPushCharacter": sbc_push_character,
+    "extSend": sbc_ext_send,
+    "extSendSuper": sbc_ext_send_super,
+    "extUnconditionalJump": sbc_ext_jump,
+    "extJumpIfTrue": sbc_ext_jump_if_true,
+    "extJumpIfFalse": sbc_ext_jump_if_false,
+    "extStoreAndPopReceiverVariable": sbc_ext_pop_store_receiver_variable,
+    "extStoreAndPopLiteralVariable": sbc_ext_pop_store_literal_variable,
+    "longStoreAndPopTemporaryVariable": sbc_long_pop_store_temp,
+    "extStoreReceiverVariable": sbc_ext_store_receiver_variable,
+    "extStoreLiteralVariable": sbc_ext_store_literal_variable,
+    "longStoreTemporaryVariable": sbc_long_store_temp,
+    "callPrimitive": sbc_call_primitive,
+    "pushFullClosure": sbc_push_full_closure,
+    "pushClosureCopy": sbc_push_closure,
+    "pushRemoteTemp": sbc_push_remote_temp,
+    "storeRemoteTemp": sbc_store_remote_temp,
+    "storeAndPopRemoteTemp": sbc_pop_store_remote_temp,
+}
+
+SISTA_BYTECODE_TABLE = bytecodes.build_dispatch(bytecodes.SISTA_NAMES, SISTA_HANDLERS)

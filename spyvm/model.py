@@ -222,13 +222,14 @@ class W_CompiledMethod(W_HeapObject):
     """
     _attrs_ = ['header', 'literals', 'bytes', 'num_args', 'num_temps',
                'large_frame', 'primitive', 'new_header', 'word_size',
-               'reports_unhandled_error', 'heap_frame', 'frame_slots']
+               'reports_unhandled_error', 'heap_frame', 'frame_slots', 'sista']
     # Quasi-immutable: traces fold bytecodes, literals and header fields of the
     # methods they run; any change (at:put:, objectAt:put:, become:) replaces the
     # field, which invalidates those traces. Never mutate `literals` in place.
     _immutable_fields_ = ['word_size', 'header?', 'literals?[*]', 'bytes?', 'num_args?',
                           'num_temps?', 'large_frame?', 'primitive?', 'new_header?',
-                          'reports_unhandled_error?', 'heap_frame?', 'frame_slots?']
+                          'reports_unhandled_error?', 'heap_frame?', 'frame_slots?',
+                          'sista?']
 
     def __init__(self, w_class, word_size, new_header, hash=0):
         W_HeapObject.__init__(self, w_class, hash)
@@ -239,6 +240,9 @@ class W_CompiledMethod(W_HeapObject):
         self.bytes = ""
         self.heap_frame = False
         self.frame_slots = 0        # stack_size(), once known (0: not yet)
+        # The bytecode set: SistaV1 (Spur's alternate set, a negative header) or
+        # V3PlusClosures (spyvm/bytecodes.py).
+        self.sista = False
         self.num_args = 0
         self.num_temps = 0
         self.large_frame = False
@@ -261,6 +265,8 @@ class W_CompiledMethod(W_HeapObject):
         """Decode a header SmallInteger (the literal count is the caller's business)."""
         self.header = header
         self.frame_slots = 0
+        self.sista = self.new_header and header < 0
+        self._note_heap_frame()
         self.large_frame = (header >> 17) & 1 == 1
         self.num_temps = (header >> 18) & 0x3f
         self.num_args = (header >> 24) & 0xf
@@ -283,9 +289,13 @@ class W_CompiledMethod(W_HeapObject):
         # method's temporaries from their own activations: such a method's frame
         # lives on the heap, not in the JIT's registers (see W_Context). A false
         # hit in an operand byte only costs speed.
-        self.heap_frame = "\xc8" in bytes
+        self._note_heap_frame()
         if self.new_header:
             self._decode_callprimitive((self.header >> 16) & 1)
+
+    def _note_heap_frame(self):
+        # SistaV1 has no blockCopy: (its 200 is a store).
+        self.heap_frame = not self.sista and "\xc8" in self.bytes
 
     def num_literals(self):
         return len(self.literals)
@@ -326,7 +336,8 @@ class W_CompiledMethod(W_HeapObject):
         size = self.frame_size()
         temps = max(self.num_temps, self.num_args)
         if not self.heap_frame and not self._sends_perform_with_arguments():
-            deepest = stackdepth.max_slots(self.bytes, 0, temps, constants.FRAME_LARGE * 4)
+            deepest = stackdepth.max_slots(self.bytes, 0, temps, constants.FRAME_LARGE * 4,
+                                           self.sista)
             if deepest >= 0:
                 size = deepest + constants.FRAME_SLACK
         if temps > size:
@@ -372,6 +383,46 @@ class W_CompiledMethod(W_HeapObject):
                     return w_s.as_string()
         return "?"
 
+    def printable_name(self):
+        """Class>>selector from the literals alone (JIT logs have no object space);
+        a CompiledBlock prints as `[] in` its method."""
+        w_home = self.home_method()
+        prefix = "[] in " if w_home is not self else ""
+        selector = "?"
+        class_name = "?"
+        n = len(w_home.literals)
+        if n >= 2:
+            w_sel = w_home.literals[n - 2]
+            if isinstance(w_sel, W_BytesObject):
+                selector = w_sel.as_string()
+            elif isinstance(w_sel, W_PointersObject) and w_sel.size() >= 2:
+                w_s = w_sel.slots[1]          # AdditionalMethodState's selector
+                if isinstance(w_s, W_BytesObject):
+                    selector = w_s.as_string()
+            w_binding = w_home.literals[n - 1]
+            if isinstance(w_binding, W_PointersObject) and w_binding.size() >= 2:
+                w_key = w_binding.slots[constants.ASSOCIATION_KEY]
+                if isinstance(w_key, W_BytesObject):
+                    class_name = w_key.as_string()
+        return "%s%s>>%s" % (prefix, class_name, selector)
+
+    @jit.unroll_safe      # the chain of a promoted (constant) method folds
+    def home_method(self):
+        """The CompiledMethod a CompiledBlock belongs to (self for a method): a
+        CompiledBlock's last literal is its outer code, a method or another block."""
+        w_code = self
+        depth = 0
+        while depth < 1000:
+            n = len(w_code.literals)
+            if n == 0:
+                break
+            w_outer = w_code.literals[n - 1]
+            if not isinstance(w_outer, W_CompiledMethod):
+                break
+            w_code = w_outer
+            depth += 1
+        return w_code
+
     def method_class(self, space):
         n = len(self.literals)
         if n >= 1:
@@ -392,6 +443,7 @@ class W_CompiledMethod(W_HeapObject):
         self.large_frame, other.large_frame = other.large_frame, self.large_frame
         self.primitive, other.primitive = other.primitive, self.primitive
         self.new_header, other.new_header = other.new_header, self.new_header
+        self.sista, other.sista = other.sista, self.sista
         self.reports_unhandled_error, other.reports_unhandled_error = \
             other.reports_unhandled_error, self.reports_unhandled_error
 

@@ -30,7 +30,7 @@ class ObjSpace(object):
     # objects), so traces fold nil, true, false and the common classes.
     _immutable_fields_ = ['w_special_objects?', 'w_nil?', 'w_true?', 'w_false?',
                           'w_SmallInteger?', 'w_Float?', 'w_MethodContext?',
-                          'w_BlockContext?', 'w_BlockClosure?', 'w_Array?', 'w_String?',
+                          'w_BlockContext?', 'w_BlockClosure?', 'w_FullBlockClosure?', 'w_Array?', 'w_String?',
                           'w_Character?', 'w_LargePositiveInteger?',
                           'w_LargeNegativeInteger?', 'w_Message?', 'w_CompiledMethod?',
                           'w_Semaphore?', 'w_Process?', 'w_Point?', 'w_ByteArray?',
@@ -66,6 +66,7 @@ class ObjSpace(object):
         self.w_MethodContext = None
         self.w_BlockContext = None
         self.w_BlockClosure = None
+        self.w_FullBlockClosure = None
         self.w_CompiledMethod = None
         self.w_Message = None
         self.w_Point = None
@@ -99,6 +100,7 @@ class ObjSpace(object):
         self.w_ByteArray = self.special(constants.SO_BYTEARRAY_CLASS)
         self.w_Process = self.special(constants.SO_PROCESS_CLASS)
         self.w_BlockClosure = self.special(constants.SO_BLOCKCLOSURE_CLASS)
+        self.w_FullBlockClosure = self.special(constants.SO_FULLBLOCKCLOSURE_CLASS)
         self.w_LargeNegativeInteger = self.special(constants.SO_LARGENEGATIVEINTEGER_CLASS)
         if self.w_LargeNegativeInteger is self.w_nil:
             # Older images' special objects arrays end before this entry.

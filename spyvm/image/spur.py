@@ -50,6 +50,7 @@ FREE_CLASS_INDEX = 0
 FORWARDED_CLASS_INDEX = 8
 ARRAY_CLASS_INDEX_PUN = 16
 FIRST_REAL_CLASS_INDEX = 32
+FULL_BLOCK_CLOSURE_CLASS_INDEX = 38  # ClassFullBlockClosureCompactIndex
 
 # Spur formats (5 bits).
 SPUR_ZERO_SIZED = 0
@@ -330,6 +331,8 @@ class SpurLoader(object):
             raise ImageError("corrupt image: bad special objects array")
         self.space.install_special_objects(w_specials)
         space = self.space
+        if space.w_FullBlockClosure is space.w_nil:
+            self.find_full_block_closure_class()
         if not isinstance(space.w_nil, model.W_PointersObject) or \
                 not isinstance(space.w_true, model.W_PointersObject) or \
                 not isinstance(space.w_false, model.W_PointersObject) or \
@@ -345,6 +348,16 @@ class SpurLoader(object):
         return LoadedImage(space, self.version, self.little_endian, h.header_size,
                            w_specials, h.last_hash, h.saved_window_size, h.flags, objects_w,
                            h.old_base)
+
+    def find_full_block_closure_class(self):
+        """SistaV1 images may leave special object 37 nil: the VM then knows
+        FullBlockClosure by its fixed class-table index (as the class's hash)."""
+        try:
+            chunk = self.class_chunk(FULL_BLOCK_CLOSURE_CLASS_INDEX)
+        except ImageError:
+            return
+        if isinstance(chunk.w_object, model.W_PointersObject):
+            self.space.w_FullBlockClosure = chunk.w_object
 
     def make_shell(self, chunk):
         space = self.space

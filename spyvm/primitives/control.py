@@ -146,6 +146,77 @@ def prim_closure_value(interp, ctx, argcount, w_method):
     return interp.entered(new_ctx)
 
 
+# --- FullBlockClosure (SistaV1): the code is a CompiledBlock of its own ----------
+
+
+@jit.unroll_safe
+def activate_full_closure(interp, ctx, w_closure, args_w):
+    """A context running the closure's CompiledBlock from its first bytecode, on
+    the closure's receiver: arguments, copied values, then the block's other
+    temporaries (nil)."""
+    space = interp.space
+    if not isinstance(w_closure, W_PointersObject) or \
+            w_closure.size() < constants.FULL_CLOSURE_FIXED_SIZE:
+        raise PrimitiveFailed
+    w_block = w_closure.fetch(space, constants.FULL_CLOSURE_COMPILED_BLOCK)
+    if not isinstance(w_block, W_CompiledMethod):
+        raise PrimitiveFailed
+    nargs = len(args_w)
+    if w_block.num_args != nargs or \
+            space.unwrap_int_or(w_closure.fetch(space, constants.CLOSURE_NUMARGS), -1) != nargs:
+        raise PrimitiveFailed
+    num_copied = w_closure.size() - constants.FULL_CLOSURE_FIXED_SIZE
+    num_temps = w_block.num_temps
+    if num_temps < nargs + num_copied:
+        num_temps = nargs + num_copied
+    if num_temps > w_block.stack_size() or len(w_block.bytes) == 0:
+        raise PrimitiveFailed
+    new_ctx = new_context(space, space.w_MethodContext, False, w_block)
+    new_ctx.w_slot_method = w_block
+    new_ctx.w_receiver = w_closure.fetch(space, constants.FULL_CLOSURE_RECEIVER)
+    new_ctx.w_closure = w_closure
+    new_ctx.w_sender = ctx
+    interp.set_depth(new_ctx, ctx)
+    new_ctx.start_at(0)
+    for i in range(nargs):
+        new_ctx.set_slot(i, args_w[i])
+    for i in range(num_copied):
+        new_ctx.set_slot(nargs + i,
+                         w_closure.fetch(space, constants.FULL_CLOSURE_FIXED_SIZE + i))
+    for i in range(nargs + num_copied, num_temps):
+        new_ctx.set_slot(i, space.w_nil)
+    new_ctx.sp = num_temps
+    return new_ctx
+
+
+# primitiveFullClosureValue, primitiveFullClosureValueNoContextSwitch (no process
+# switch happens at a block's activation here anyway).
+@expose_raw([207, 209])
+@jit.unroll_safe
+def prim_full_closure_value(interp, ctx, argcount, w_method):
+    w_closure = ctx.peek(argcount)
+    args_w = [ctx.peek(argcount - 1 - i) for i in range(argcount)]
+    new_ctx = activate_full_closure(interp, ctx, w_closure, args_w)
+    ctx.pop_n(argcount + 1)
+    if w_method is not None and w_method.primitive == 209:
+        return new_ctx
+    return interp.entered(new_ctx)
+
+
+@expose_raw(208)
+def prim_full_closure_value_with_args(interp, ctx, argcount, w_method):
+    """primitiveFullClosureValueWithArgs"""
+    if argcount != 1:
+        raise PrimitiveFailed
+    w_args = ctx.peek(0)
+    if not isinstance(w_args, W_PointersObject) or \
+            w_args.getclass(interp.space) is not interp.space.w_Array:
+        raise PrimitiveFailed
+    new_ctx = activate_full_closure(interp, ctx, ctx.peek(1), w_args.slots[:])
+    ctx.pop_n(2)
+    return interp.entered(new_ctx)
+
+
 @expose_raw(206)
 def prim_closure_value_with_arguments(interp, ctx, argcount, w_method):
     if argcount != 1:

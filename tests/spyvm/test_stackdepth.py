@@ -126,3 +126,40 @@ def test_real_methods_get_smaller_frames(name):
     assert len(sizes) > 500
     # Most methods need under half the header's small frame.
     assert sorted(sizes)[len(sizes) // 2] <= constants.FRAME_SMALL // 2
+
+
+# --- SistaV1 -----------------------------------------------------------------------------
+
+def sista_depth(codes, temps=0, limit=100):
+    return stackdepth.max_slots("".join(chr(c) for c in codes), 0, temps, limit, True)
+
+
+def test_sista_pushes_sends_and_returns():
+    # self + 1 < 2 ifTrue: [^ self]. ^ 1
+    assert sista_depth([0x4C, 0x51, 0x60, 0xE8, 2, 0x62, 0xC0, 0x58, 0x51, 0x5C]) == 2
+    # 3 literals, then a literal send with 2 arguments and a 0-argument one
+    assert sista_depth([0x4C, 0x20, 0x21, 0xA2, 0x80, 0x5C], temps=1) == 4
+
+
+def test_sista_extensions_belong_to_their_bytecode():
+    # extB 1 extSend: (d & 7) + extB * 8 = 9 arguments, all popped
+    codes = [0x4C] + [0x50] * 9 + [0xE1, 1, 0xEA, 1, 0x5C]
+    assert sista_depth(codes) == 10
+    # extA 1 extPushLiteral 0; a negative extB backward jump closes a loop
+    assert sista_depth([0xE0, 1, 0xE4, 0, 0xD8, 0xE1, 0xFF, 0xED, 0xF9]) == 1
+
+
+def test_sista_closures():
+    # two copied values and the receiver under them go into a full block
+    assert sista_depth([0x4C, 0x50, 0x51, 0xF9, 0, 0x80 | 2, 0x5C]) == 3
+    # pushClosureCopy: one copied value, one argument; the body starts above both
+    body = [0x40, 0x41, 0x41, 0x41, 0x5E]
+    codes = [0x51, 0xFA, (1 << 3) | 1, len(body)] + body + [0x5C]
+    assert sista_depth(codes) == 6
+
+
+@pytest.mark.parametrize("codes", [
+    [0xE0], [0xE0, 1], [0x54, 0x5C], [0xE6, 0x5C], [0xE8], [0xE0, 0] * 5 + [0x51, 0x5C],
+    [0xD8, 0x5C]])
+def test_sista_malformed_code_is_not_understood(codes):
+    assert sista_depth(codes) == stackdepth.UNKNOWN
