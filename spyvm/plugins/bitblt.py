@@ -348,12 +348,15 @@ class CopyBits(object):
     def run_words(self, dx, dy, sx, sy, w, h):
         """run() for 32-bit Bitmaps (the Display), where a pixel is a word."""
         dest = self.dest
-        dest_words = dest.w_bits.words
+        w_dest_bits = dest.w_bits
+        assert isinstance(w_dest_bits, W_WordsObject)
+        dest_words = w_dest_bits.words
         source_words = None
         source_pitch = 0
         if self.source is not None:
-            assert isinstance(self.source.w_bits, W_WordsObject)
-            source_words = self.source.w_bits.words
+            w_source_bits = self.source.w_bits
+            assert isinstance(w_source_bits, W_WordsObject)
+            source_words = w_source_bits.words
             source_pitch = self.source.pitch
             if self.source.w_bits is dest.w_bits:
                 # Within one Form: read the rectangle before writing it.

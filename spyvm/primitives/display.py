@@ -63,9 +63,9 @@ def prim_test_display_depth(interp, w_rcvr, w_arg):
 def prim_set_display_mode(interp, w_rcvr, w_depth, w_width, w_height, w_full):
     """primitiveSetDisplayMode (depth:width:height:fullscreen:): nothing to switch;
     answers whether the mode is one a screen could have."""
-    for w_arg in (w_depth, w_width, w_height):
-        if not isinstance(w_arg, W_SmallInteger):
-            raise PrimitiveFailed
+    if not (isinstance(w_depth, W_SmallInteger) and isinstance(w_width, W_SmallInteger)
+            and isinstance(w_height, W_SmallInteger)):
+        raise PrimitiveFailed
     ok = w_depth.value in DISPLAY_DEPTHS and w_width.value > 0 and w_height.value > 0
     return interp.space.wrap_bool(ok)
 
@@ -91,9 +91,9 @@ def prim_defer_updates(interp, w_rcvr, w_flag):
 @expose(127, 4)
 def prim_show_display_rect(interp, w_rcvr, w_left, w_right, w_top, w_bottom):
     """primitiveShowDisplayRect: the pixels are in the Display Form; nobody looks."""
-    for w_arg in (w_left, w_right, w_top, w_bottom):
-        if not isinstance(w_arg, W_SmallInteger):
-            raise PrimitiveFailed
+    if not (isinstance(w_left, W_SmallInteger) and isinstance(w_right, W_SmallInteger)
+            and isinstance(w_top, W_SmallInteger) and isinstance(w_bottom, W_SmallInteger)):
+        raise PrimitiveFailed
     return w_rcvr
 
 
