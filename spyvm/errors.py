@@ -33,3 +33,10 @@ class UnhandledError(Exception):
     def __init__(self, message, trace=None):
         self.message = message
         self.trace = trace if trace is not None else []
+
+
+class StartUpFinished(Exception):
+    """Headless start-up: the process the image was saved in has suspended itself
+    (its start-up code ran to the end), or the image went idle for the first time.
+    That process was left as suspending or idling leaves it; the VM then makes
+    another process active for its own sends."""

@@ -4,10 +4,21 @@ The VM does the sending itself (`Compiler evaluate: aString`, then `printString`
 since not every image has a command-line hook. Errors nobody handles would open
 a debugger; here the image's debugger entry points are marked so that reaching
 one ends the run with the error's description instead.
+
+Before evaluating, an image saved from a process of its own that only snapshots
+(Cuis forks one: `snapshot:andQuit:embedded:clearAllClassState:` on
+`newProcess`) is resumed first: what follows the snapshot there is its start-up
+(class cached state, the start-up list, the UI process, command-line arguments).
+The evaluation starts when that process has finished (it suspends itself) or
+the image first goes idle, whichever comes first, in a new process of user
+priority; the processes the start-up made (Morphic's UI process, the idle
+process) stay runnable and run when the evaluation waits.
+Other images (saved from a UI loop that never idles, or with no start-up code
+after the snapshot) only get `Delay startUp` before the evaluation.
 """
 
 from spyvm import constants, model
-from spyvm.errors import VMFatal
+from spyvm.errors import StartUpFinished, VMFatal
 from spyvm.image import reader
 from spyvm.image.format import ImageError
 from spyvm.interpreter import Interpreter
@@ -36,6 +47,10 @@ DEBUGGER_ENTRIES = [
 ]
 
 
+# Processor userSchedulingPriority in Squeak, Pharo and Cuis.
+USER_PRIORITY = 40
+
+
 class HeadlessVM(object):
 
     def __init__(self, image, image_path, vm_path, image_args):
@@ -47,6 +62,7 @@ class HeadlessVM(object):
         self.interp.image_args = image_args
         mark_debugger_entries(self.interp)
         self.delays_restarted = False
+        self.started_up = False
 
     def symbol(self, name):
         w_symbol = self.interp.symbol(name)
@@ -75,8 +91,54 @@ class HeadlessVM(object):
         if w_delay is not None and self.understands(w_delay, "startUp"):
             self.interp.perform(w_delay, "startUp", [])
 
+    def saved_in_startup_process(self):
+        """Whether the image was saved by a process that only snapshots: its
+        suspended context is a snapshot method right above the process's block."""
+        w_process = self.interp.scheduler.active_process()
+        w_ctx = w_process.fetch(self.space, constants.PROCESS_SUSPENDED_CONTEXT)
+        if not isinstance(w_ctx, model.W_Context) or w_ctx.w_method is None:
+            return False
+        name = self.interp.method_name(w_ctx)
+        if name.find(">>snapshot") < 0:
+            return False
+        w_sender = w_ctx.sender()
+        return isinstance(w_sender, model.W_Context) and \
+            self.interp.method_name(w_sender).endswith(">>newProcess")
+
+    def start_up(self):
+        """Run the image's own start-up until it first goes idle (see the module's
+        doc), then make a new user-priority process the active one for the VM's
+        sends. Without a start-up to run, only Delay's."""
+        if self.started_up:
+            return
+        self.started_up = True
+        if not self.saved_in_startup_process():
+            self.restart_delays()
+            return
+        self.delays_restarted = True
+        scheduler = self.interp.scheduler
+        self.interp.stop_when_idle = True
+        scheduler.w_watched_process = scheduler.active_process()
+        try:
+            self.resume()
+        except StartUpFinished:
+            pass
+        finally:
+            self.interp.stop_when_idle = False
+            scheduler.w_watched_process = None
+        self.interp.scheduler.make_active(self.new_process(USER_PRIORITY))
+
+    def new_process(self, priority):
+        w_class = self.space.w_Process
+        if w_class is None:
+            raise VMFatal("the image has no Process class")
+        size = self.space.class_format(w_class).inst_size
+        w_process = model.W_PointersObject(w_class, size, self.space.w_nil)
+        w_process.store(self.space, constants.PROCESS_PRIORITY, self.space.wrap_int(priority))
+        return w_process
+
     def evaluate(self, source):
-        self.restart_delays()
+        self.start_up()
         w_source = self.space.wrap_string(source)
         return self.interp.perform(self.compiler(), "evaluate:", [w_source])
 

@@ -184,6 +184,7 @@ class Interpreter(object):
         self.image_name = ""
         self.vm_path = ""
         self.image_args = []
+        self.stop_when_idle = False   # headless start-up: the first idle ends it
 
     # --- clock ----------------------------------------------------------------
 

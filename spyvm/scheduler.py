@@ -11,7 +11,7 @@ from spyvm import constants
 from spyvm.model import W_PointersObject, W_Context
 
 
-from spyvm.errors import VMFatal as SchedulerError
+from spyvm.errors import StartUpFinished, VMFatal as SchedulerError
 
 
 def _describe(space, w_obj):
@@ -29,6 +29,7 @@ class Scheduler(object):
     def __init__(self, space, interp):
         self.space = space
         self.interp = interp
+        self.w_watched_process = None    # headless start-up: its suspension ends it
 
     # --- accessors ------------------------------------------------------------
 
@@ -189,7 +190,28 @@ class Scheduler(object):
         self.put_to_sleep(w_process)
         return ctx
 
+    def pause_active(self, ctx):
+        """Leave the active process runnable in ctx, in its ready list; the VM then
+        makes another process active itself (headless: a process for --eval)."""
+        w_active = self.active_process()
+        ctx.mark_escaped()
+        w_active.store(self.space, constants.PROCESS_SUSPENDED_CONTEXT, ctx)
+        self.put_to_sleep(w_active)
+
+    def make_active(self, w_process):
+        """w_process, new and in no list, becomes the active process."""
+        self.processor().store(self.space, constants.SCHEDULER_ACTIVE_PROCESS, w_process)
+
     def suspend_active(self, ctx):
+        if self.w_watched_process is not None and \
+                self.active_process() is self.w_watched_process:
+            # Headless start-up: the process the image was saved in has finished.
+            self.w_watched_process = None
+            self.active_process().store(self.space, constants.PROCESS_MY_LIST,
+                                        self.space.w_nil)
+            ctx.mark_escaped()
+            self.active_process().store(self.space, constants.PROCESS_SUSPENDED_CONTEXT, ctx)
+            raise StartUpFinished()
         # Older images leave a stale myList on the active process: a suspended
         # process is in no list, so resume must see nil there.
         self.active_process().store(self.space, constants.PROCESS_MY_LIST, self.space.w_nil)

@@ -8,4 +8,4 @@ Adding a plugin is adding a module here and importing it in load_all().
 
 def load_all():
     from spyvm.plugins import (miscprimitive, console, cogxen, largeintegers,  # noqa
-                               fileplugin, socketplugin, cpsystem)
+                               bitblt, fileplugin, socketplugin, cpsystem)

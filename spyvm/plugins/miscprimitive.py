@@ -50,8 +50,12 @@ def prim_index_of_ascii(interp, ctx, argcount, w_method):
     code = int_arg(ctx.peek(2))
     s = bytes_arg(ctx.peek(1))
     start = int_arg(ctx.peek(0))
+    # The C plugin does not check start: from 0 or below it reads before the
+    # string (and Cuis's timeStamp:partsDo: asks from 0 for a stamp without '/'),
+    # where the image's fallback fails on at: 0. Here only the string's own bytes
+    # are searched: from 1.
     if start < 1:
-        raise PrimitiveFailed
+        start = 1
     return answer(ctx, argcount, W_SmallInteger(_index_of(code, s, start)))
 
 

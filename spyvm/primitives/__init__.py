@@ -150,7 +150,7 @@ _loaded = []
 def table():
     """The numbered primitive table, with every primitive module loaded."""
     if not _loaded:
-        from spyvm.primitives import arithmetic, objects, control, system  # noqa
+        from spyvm.primitives import arithmetic, objects, control, system, display  # noqa
         from spyvm import plugins
         plugins.load_all()
         _loaded.append(True)

@@ -506,8 +506,36 @@ def prim_replace_from_to_with_starting_at(interp, w_rcvr, w_start, w_stop, w_rep
     if (isinstance(w_rcvr, W_WordsObject) and isinstance(w_repl, W_WordsObject)):
         _copy_items(w_rcvr.words, start - 1, w_repl.words, src_start, count)
         return w_rcvr
+    if isinstance(w_rcvr, W_Float) or isinstance(w_repl, W_Float):
+        # A Float's two words as the C VM holds them: native order, low word first
+        # (Float64Array>>floatAt: copies a double's words into a BoxedFloat64).
+        if not _is_word_like(w_rcvr) or not _is_word_like(w_repl):
+            raise PrimitiveFailed
+        words = [_raw_word(w_repl, src_start + k) for k in range(count)]
+        for k in range(count):
+            _set_raw_word(w_rcvr, start - 1 + k, words[k])
+        return w_rcvr
     # Mixed kinds (e.g. bytes into a method): only like with like is a primitive.
     raise PrimitiveFailed
+
+
+def _is_word_like(w_obj):
+    return isinstance(w_obj, W_WordsObject) or isinstance(w_obj, W_Float)
+
+
+def _raw_word(w_obj, index0):
+    if isinstance(w_obj, W_Float):
+        return w_obj.getword(1 - index0)
+    assert isinstance(w_obj, W_WordsObject)
+    return w_obj.getword(index0)
+
+
+def _set_raw_word(w_obj, index0, word):
+    if isinstance(w_obj, W_Float):
+        w_obj.setword(1 - index0, word)
+    else:
+        assert isinstance(w_obj, W_WordsObject)
+        w_obj.setword(index0, word)
 
 
 @expose_raw(110)

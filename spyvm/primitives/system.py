@@ -1,11 +1,9 @@
-"""System primitives: clocks, the timer semaphore, quit, memory and VM queries, I/O stubs.
-
-A headless VM has no display, keyboard or mouse: those primitives answer what a
-display-less machine would (no events, a fixed screen size) so that images run.
-"""
+"""System primitives: clocks, the timer semaphore, quit, memory and VM queries, the
+special objects array and the external call (117). The display, keyboard and mouse
+primitives are in display.py."""
 
 from spyvm import aio, constants
-from spyvm.errors import PrimitiveFailed, Exit, VMFatal
+from spyvm.errors import PrimitiveFailed, Exit, StartUpFinished, VMFatal
 from spyvm.model import W_PointersObject, W_SmallInteger, W_BytesObject
 from spyvm.objspace import WrappingError
 from spyvm.primitives import expose, expose_raw, lookup_named
@@ -65,8 +63,27 @@ def prim_signal_at_milliseconds(interp, w_rcvr, w_sema, w_msecs):
     return w_rcvr
 
 
-@expose(230, 1)
-def prim_relinquish_processor(interp, w_rcvr, w_usecs):
+@expose_raw(230)
+def prim_relinquish_processor(interp, ctx, argcount, w_method):
+    """The idle process gives the host the time until the next event; during a
+    headless start-up (interp.stop_when_idle) its first call ends the start-up."""
+    if argcount != 1:
+        raise PrimitiveFailed
+    w_rcvr = ctx.peek(1)
+    w_usecs = ctx.peek(0)
+    if not isinstance(w_usecs, W_SmallInteger):
+        raise PrimitiveFailed
+    if interp.stop_when_idle and interp.scheduler.highest_ready_priority() == 0:
+        interp.stop_when_idle = False
+        ctx.pop_n(1)                   # answered: the idle loop goes on when resumed
+        interp.scheduler.pause_active(ctx)
+        raise StartUpFinished()
+    relinquish(interp, w_rcvr, w_usecs)
+    ctx.pop_n(1)
+    return ctx
+
+
+def relinquish(interp, w_rcvr, w_usecs):
     """The idle process gives the host the time until the next event.
 
     Only the timer and the watched descriptors (sockets) can make a waiting process
@@ -74,8 +91,6 @@ def prim_relinquish_processor(interp, w_rcvr, w_usecs):
     asks for: no periodic wake-ups. With no timer set, nothing watched and no other
     process ready, only a stop request for the image's shutdown hook can wake one;
     with no hook either, nothing can ever run again: a deadlock, reported and ended."""
-    if not isinstance(w_usecs, W_SmallInteger):
-        raise PrimitiveFailed
     if interp.scheduler.highest_ready_priority() > 0:
         return w_rcvr       # a process of the idle one's priority is ready
     if interp.signal_arrived():
@@ -161,12 +176,24 @@ def prim_get_attribute(interp, w_rcvr, w_index):
     return interp.space.wrap_string(value)
 
 
-@expose(254, 1)
-def prim_vm_parameter_at(interp, w_rcvr, w_index):
-    if not isinstance(w_index, W_SmallInteger):
+@expose_raw(254)
+def prim_vm_parameter_at(interp, ctx, argcount, w_method):
+    """vmParameterAt: and vmParameterAt:put: (which answers the old value).
+
+    Counters and sizes the image may ask for: none is meaningful here yet, so each
+    reads 0; setting one (GC tuning at start-up) is accepted and has no effect."""
+    if argcount == 1:
+        if not isinstance(ctx.peek(0), W_SmallInteger):
+            raise PrimitiveFailed
+    elif argcount == 2:
+        if not isinstance(ctx.peek(1), W_SmallInteger) or \
+                not isinstance(ctx.peek(0), W_SmallInteger):
+            raise PrimitiveFailed
+    else:
         raise PrimitiveFailed
-    # Counters and sizes the image may ask for: none is meaningful here yet.
-    return W_SmallInteger(0)
+    ctx.pop_n(argcount)
+    ctx.settop(W_SmallInteger(0))
+    return ctx
 
 
 @expose_raw(97)
@@ -203,78 +230,6 @@ def prim_snapshot(interp, ctx, argcount, w_method):
 @expose(114, 0)
 def prim_exit_to_debugger(interp, w_rcvr):
     raise PrimitiveFailed
-
-
-# --- display, input and sound: a headless machine ----------------------------------------
-
-
-@expose(102, 0)
-def prim_be_display(interp, w_rcvr):
-    space = interp.space
-    space.w_special_objects.store(space, constants.SO_DISPLAY, w_rcvr)
-    return w_rcvr
-
-
-@expose(106, 0)
-def prim_screen_size(interp, w_rcvr):
-    space = interp.space
-    w_point = W_PointersObject(space.w_Point, 2, space.w_nil)
-    w_point.slots[0] = W_SmallInteger(640)
-    w_point.slots[1] = W_SmallInteger(480)
-    return w_point
-
-
-@expose([107, 108, 109, 95], 0)
-def prim_no_input(interp, w_rcvr):
-    # mouseButtons, kbdNext, kbdPeek, inputWord: nothing is ever pressed.
-    return W_SmallInteger(0)
-
-
-@expose(90, 0)
-def prim_mouse_point(interp, w_rcvr):
-    space = interp.space
-    w_point = W_PointersObject(space.w_Point, 2, space.w_nil)
-    w_point.slots[0] = W_SmallInteger(0)
-    w_point.slots[1] = W_SmallInteger(0)
-    return w_point
-
-
-@expose(93, 1)
-def prim_input_semaphore(interp, w_rcvr, w_arg):
-    return w_rcvr
-
-
-@expose(94, 1)
-def prim_get_next_event(interp, w_rcvr, w_array):
-    # An event buffer whose type field stays 0 means "no event".
-    if not isinstance(w_array, W_PointersObject) or w_array.size() < 1:
-        raise PrimitiveFailed
-    w_array.store(interp.space, 0, W_SmallInteger(0))
-    return w_rcvr
-
-
-@expose_raw(101)
-def prim_be_cursor(interp, ctx, argcount, w_method):
-    # beCursor / beCursorWithMask: nothing to show.
-    if argcount > 1:
-        raise PrimitiveFailed
-    ctx.pop_n(argcount)
-    return ctx
-
-
-@expose(126, 1)
-def prim_defer_updates(interp, w_rcvr, w_flag):
-    return w_rcvr
-
-
-@expose(127, 4)
-def prim_force_display_update(interp, w_rcvr, w_a, w_b, w_c, w_d):
-    return w_rcvr
-
-
-@expose(91, 1)
-def prim_cursor_loc_put(interp, w_rcvr, w_point):
-    return w_rcvr
 
 
 # --- named primitives ------------------------------------------------------------------
@@ -319,14 +274,5 @@ def prim_interrupt_semaphore(interp, w_rcvr, w_sema):
 @expose(133, 1)
 def prim_set_interrupt_key(interp, w_rcvr, w_key):
     if not isinstance(w_key, W_SmallInteger):
-        raise PrimitiveFailed
-    return w_rcvr
-
-
-@expose([96, 147], 0)
-def prim_copy_bits(interp, w_rcvr):
-    """BitBlt copyBits / warpBits: not implemented yet (no BitBlt plugin); a headless
-    run has no screen, so drawing succeeds without changing any pixels."""
-    if not isinstance(w_rcvr, W_PointersObject):
         raise PrimitiveFailed
     return w_rcvr

@@ -1,17 +1,23 @@
 """The full Cuis 5 image (Spur 32-bit, ../shared/images) headless: --eval with the
 image's own compiler, and an unhandled error reported on stderr with status 1.
 
-Each run uses a copy of the image in a temporary folder, so that nothing the image
-writes reaches the shared one. The image's start-up list is not run before --eval
-(as for every image: only Delay's start-up), so what needs Cuis's class cached
-state (Float printing, DateAndTime now) is not asked here.
+Each run uses a copy of the image and its .changes in a temporary folder, with
+the .sources linked beside them, so that nothing the image writes reaches the
+shared ones. Cuis was saved in a process that only snapshots: the VM resumes it
+first, so its start-up (class cached state, the start-up list: Delay,
+DisplayScreen on the null display, Cursor, InputSensor, ...) runs before --eval,
+and Float printing and DateAndTime now work.
 
-Runs untranslated by default, against $COGXEN_VM when set (see imagerun.py).
+Runs untranslated by default, against $COGXEN_VM when set (see imagerun.py);
+the file-in of a class definition is slow untranslated and runs only translated.
 """
 
+import os
 import shutil
 
-from imagerun import Run, find_image
+import pytest
+
+from imagerun import Run, find_image, translated_vm
 
 IMAGE = "Cuis5.0-3121-32.image"
 
@@ -26,10 +32,25 @@ EXPRESSION = ("| r | r := 0. {3 + 4. (2 raisedTo: 64) + 1. 100 factorial printSt
 ANSWER = ("#(7 18446744073709551617 158 #(1 2 3) 'olleh' 42 1 11 2 55 1 'Cuis 5.0')\n")
 
 
-def run_copy(tmpdir, expression):
+CHANGES = "Cuis5.0-3121-32.changes"
+SOURCES = "CuisV5.sources"
+
+
+def copy_image(tmpdir):
     image = str(tmpdir.join(IMAGE))
     shutil.copyfile(find_image(IMAGE), image)
-    return Run([image, "--eval", expression], timeout=180).finish()
+    for name in (CHANGES, SOURCES):
+        path = os.path.join(os.path.dirname(find_image(IMAGE)), name)
+        if os.path.exists(path) and name == CHANGES:
+            shutil.copyfile(path, str(tmpdir.join(name)))
+        elif os.path.exists(path):
+            os.symlink(path, str(tmpdir.join(name)))
+    return image
+
+
+def run_copy(tmpdir, expression, scripts=(), timeout=300):
+    image = copy_image(tmpdir)
+    return Run([image] + list(scripts) + ["--eval", expression], timeout=timeout).finish()
 
 
 def test_cuis_evaluates_with_its_own_compiler(tmpdir):
@@ -45,3 +66,43 @@ def test_cuis_reports_an_unhandled_error(tmpdir):
     lines = result.stderr.splitlines()
     assert lines[0] == "cogxen: error: ZeroDivide", result.describe()
     assert "    SmallInteger>>/" in lines, result.describe()
+
+
+# After start-up: what needs Cuis's class cached state and start-up list.
+AFTER_START_UP = ("{3.14159 printString. (2 raisedTo: 100) printString. "
+                  "DateAndTime now yearNumber >= 2024. [:x | x * 2] value: 21. "
+                  "[Error signal: 'boom'] on: Error do: [:e | e messageText]. "
+                  "[nil foo] on: MessageNotUnderstood do: [:e | e message selector]. "
+                  "Smalltalk calcEndianness. Display extent}")
+AFTER_START_UP_ANSWER = ("#('3.14159' '1267650600228229401496703205376' true 42 'boom' "
+                         "#foo #little 1024@768)\n")
+
+
+def test_cuis_runs_its_start_up_before_the_evaluation(tmpdir):
+    result = run_copy(tmpdir, AFTER_START_UP)
+    assert (result.status, result.stdout, result.stderr) == \
+        (0, AFTER_START_UP_ANSWER, ""), result.describe()
+
+
+GREETER = """Object subclass: #CogxenGreeter
+\tinstanceVariableNames: 'count'
+\tclassVariableNames: ''
+\tpoolDictionaries: ''
+\tcategory: 'CogXen-Test'!
+
+!CogxenGreeter methodsFor: 'greeting'!
+greet: aName
+\tcount := (count ifNil: [0]) + 1.
+\t^'Hello, ', aName, '!! ', count printString! !
+"""
+
+
+@pytest.mark.skipif(not translated_vm(), reason="a class definition in Cuis takes "
+                    "minutes untranslated; runs with COGXEN_VM")
+def test_cuis_files_in_a_class_and_uses_it(tmpdir):
+    script = tmpdir.join("greeter.st")
+    script.write(GREETER)
+    result = run_copy(tmpdir, "| g | g := CogxenGreeter new. g greet: 'a'. g greet: 'Cuis'",
+                      scripts=[str(script)])
+    assert (result.status, result.stdout, result.stderr) == \
+        (0, "'Hello, Cuis! 2'\n", ""), result.describe()

@@ -948,7 +948,7 @@ def test_replace_failures(env):
     w_array = env.array(i(1), i(2))
     env.fails(105, w_array, i(1), i(2), env.string("ab"), i(1))
     env.fails(105, env.words(1, 2), i(1), i(2), env.string("abcdefgh"), i(1))
-    env.fails(105, env.words(1, 2), i(1), i(2), env.space.wrap_float(1.0), i(1))
+    env.fails(105, env.words(1, 2), i(1), i(2), env.string("ab"), i(1))
     env.fails(105, env.method("\x00\x00"), i(9), i(10), env.string("ab"), i(1))
     env.fails(105, i(5), i(1), i(0), w_src, i(1))
     assert ints(w_array) == [1, 2]
@@ -1446,3 +1446,16 @@ def test_one_way_become_flushes_the_method_cache(env):
         env.call(72, env.array(env.obj(w_A, i(1), i(2))), env.array(env.obj(w_A, i(3), i(4))))
     survived, _ = _lookup_survives(env, forward)
     assert not survived
+
+
+def test_replace_words_with_a_float_and_back(env):
+    """A Float's words are word-format like a Bitmap's, in native order (low word
+    first), as the C VM copies them: Float64Array>>floatAt: relies on it."""
+    w_words = env.words(0, 0)
+    assert env.call(105, w_words, i(1), i(2), env.space.wrap_float(1.0), i(1)) is w_words
+    assert [int(w) for w in w_words.words] == [0, 0x3ff00000]
+    w_float = env.space.wrap_float(0.0)
+    w_source = env.words(0, 0x40000000)
+    assert env.call(105, w_float, i(1), i(2), w_source, i(1)) is w_float
+    assert w_float.value == 2.0
+    env.fails(105, w_float, i(1), i(2), env.string("abcdefgh"), i(1))
