@@ -395,7 +395,8 @@ class SpurWriter(ImageWriter):
         return SPUR_BYTES + (nslots * WORD_SIZE - nbytes), nslots
 
     def check_method(self, w_method):
-        self.check_method_header(w_method, True, "Spur")
+        self.check_method_header(w_method, True, "Spur", self.space.minint,
+                                 self.space.maxint)
 
     # --- layout ----------------------------------------------------------------------
 
