@@ -125,9 +125,16 @@ def synthetic(gap_after=None, gap_slots=0):
     img.objects[roots][3][0] = R(page0)
     cls = img.pointers(CLASS_INDEX, 1, [R(nil), R(nil), smallint(2 << 16)],
                        hash=CLASS_INDEX)
+    # SmallInteger, Character and SmallFloat64: instances of cls, at their puns.
+    immediate_classes = {}
+    for index in [1, 2, 4]:
+        immediate_classes[index] = img.pointers(
+            CLASS_INDEX, 1, [R(nil), R(nil), smallint(0)], hash=index)
     page = img.objects[page0][3]
-    for i in [1, 2, 3, 4, 16, CLASS_INDEX]:
-        page[i] = R(cls)
+    page[1] = page[3] = R(immediate_classes[1])
+    page[2] = R(immediate_classes[2])
+    page[4] = R(immediate_classes[4])
+    page[16] = page[CLASS_INDEX] = R(cls)
     ints = img.pointers(CLASS_INDEX, 2, [
         smallint(1 << 40), smallint(-(1 << 60)), smallint((1 << 60) - 1),
         smallint(-1), char(0x1f600), float_oop(3.141592653589793), float_oop(-0.0),
@@ -139,7 +146,9 @@ def synthetic(gap_after=None, gap_slots=0):
     big = img.pointers(CLASS_INDEX, 2, [smallint(i) for i in range(300)])
     boxed = img.add(CLASS_INDEX, 10, struct.pack("<d", 1e300), 1)
     specials = img.pointers(CLASS_INDEX, 2,
-                            [R(nil), R(1), R(2)] + [R(cls)] * 17 +
+                            [R(nil), R(1), R(2)] + [R(cls)] * 2 +
+                            [R(immediate_classes[1])] + [R(cls)] * 13 +
+                            [R(immediate_classes[2])] +
                             [R(ints), R(words), R(shorts), R(longs), R(byts), R(big),
                              R(boxed)])
     data = img.build(specials, gap_after, gap_slots)
@@ -153,6 +162,7 @@ def check_synthetic(loaded):
     specials = loaded.w_special_objects
     w = lambda i: specials.fetch(space, 20 + i)
     ints = w(0)
+    assert space.w_SmallInteger.hash == 1 and space.w_Character.hash == 2
     assert [ints.fetch(space, i).value for i in range(4)] == \
         [1 << 40, -(1 << 60), (1 << 60) - 1, -1]
     assert ints.hash == 77
@@ -162,6 +172,7 @@ def check_synthetic(loaded):
     for w_f in floats:
         assert isinstance(w_f, model.W_SmallFloat)
         assert w_f.getclass(space) is space.w_SmallFloat64
+        assert w_f.getclass(space).hash == 4
     assert floats[0].value == math.pi
     assert floats[1].value == 0.0 and math.copysign(1, floats[1].value) == -1
     assert floats[2].value == 1e-30 and floats[3].value == 2.5e38
@@ -178,14 +189,14 @@ def test_synthetic_image():
     loaded = read_image(synthetic())
     assert loaded.version == constants.FORMAT_SPUR_64
     assert loaded.format_name() == "68021 (Spur 64-bit)"
-    assert len(loaded.objects_w) == 12
+    assert len(loaded.objects_w) == 15
     check_synthetic(loaded)
 
 
 def test_synthetic_two_segments():
     # The last objects move to a second segment 1000 slots further on: their
     # oops grow by the bridge's span.
-    check_synthetic(read_image(synthetic(gap_after=9, gap_slots=1000)))
+    check_synthetic(read_image(synthetic(gap_after=12, gap_slots=1000)))
 
 
 def test_smallfloat_round_trip():
