@@ -65,6 +65,31 @@ def prim_signal_at_milliseconds(interp, w_rcvr, w_sema, w_msecs):
     return w_rcvr
 
 
+@expose(242, 2)
+def prim_signal_at_utc_microseconds(interp, w_rcvr, w_sema, w_usecs):
+    """primitiveSignalAtUTCMicroseconds: as 136, the time given in the clock of
+    primitive 240 (microseconds since 1901, a LargePositiveInteger today); the
+    wait itself follows the monotonic clock, so only the distance counts."""
+    space = interp.space
+    try:
+        target = space.unwrap_int(w_usecs)
+    except WrappingError:
+        raise PrimitiveFailed
+    if isinstance(w_sema, W_PointersObject) and \
+            w_sema.getclass(space) is space.w_Semaphore:
+        space.w_special_objects.store(space, constants.SO_TIMER_SEMAPHORE, w_sema)
+        now = int(platform.wall_clock_seconds() * 1000000.0) + \
+            SQUEAK_EPOCH_OFFSET * 1000000
+        delta_us = target - now
+        if delta_us < 0:
+            delta_us = 0
+        interp.set_wakeup(interp.now_usecs() + delta_us)
+    else:
+        space.w_special_objects.store(space, constants.SO_TIMER_SEMAPHORE, space.w_nil)
+        interp.set_wakeup(0)
+    return w_rcvr
+
+
 @expose(230, 1)
 def prim_relinquish_processor(interp, w_rcvr, w_usecs):
     """The idle process gives the host the time until the next event.
@@ -165,8 +190,14 @@ def prim_get_attribute(interp, w_rcvr, w_index):
 def prim_vm_parameter_at(interp, w_rcvr, w_index):
     if not isinstance(w_index, W_SmallInteger):
         raise PrimitiveFailed
-    # Counters and sizes the image may ask for: none is meaningful here yet.
+    if w_index.value == VM_PARAMETER_WORD_SIZE:
+        # Pharo picks its platform class (Unix32/Unix64Platform) by it.
+        return W_SmallInteger(interp.space.word_size)
+    # Other counters and sizes the image may ask for: none is meaningful here yet.
     return W_SmallInteger(0)
+
+
+VM_PARAMETER_WORD_SIZE = 40     # bytes in an object memory word
 
 
 @expose_raw(97)
