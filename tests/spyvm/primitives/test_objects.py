@@ -632,6 +632,10 @@ def test_character_value(env):
     assert env.call(170, env.space.w_Character, i(0)) is w_table.slots[0]
     for w_bad in [i(256), i(-1), env.nil, env.char(65)]:
         env.fails(170, env.space.w_Character, w_bad)
+    # Without an argument the receiver is the code (Pharo's SmallInteger>>asCharacter).
+    assert env.call(170, i(66)) is w_table.slots[66]
+    for w_bad in [i(256), i(-1), env.nil]:
+        env.fails(170, w_bad)
 
 
 # --- someInstance / nextInstance (77, 78): loops linear overall -------------------------------------------
