@@ -315,3 +315,70 @@ def test_pharo_immediates():
     # A SmallInteger maxVal method answers the 61-bit bound in its bytecodes'
     # literal or by primitive; either way the space agrees.
     assert space.is_small_int(10 ** 18) and not space.is_small_int(1 << 60)
+
+
+# --- corrupt 64-bit images: ImageError or a loaded image, never anything else -------
+
+def header_offsets64(data):
+    """File offsets of every object header (main and overflow) of a Spur 64 image."""
+    loader = spur.SpurLoader(data, constants.FORMAT_SPUR_64, True)
+    offsets = []
+    for chunk in loader.chunks:
+        offsets.append(chunk.body_pos - 8)
+        if chunk.num_slots >= 255:
+            offsets.append(chunk.body_pos - 16)
+    return offsets
+
+
+def loads_or_image_error(data):
+    try:
+        read_image(data)
+    except ImageError as e:
+        assert str(e) and "\n" not in str(e)
+
+
+def test_synthetic_corruptions():
+    import random
+    data = synthetic(gap_after=12, gap_slots=7)
+    offsets = header_offsets64(data)
+    rng = random.Random(68021)
+    for length in [0, 8, 127, 128, 136, len(data) // 2, len(data) - 16, len(data) - 1]:
+        with pytest.raises(ImageError):
+            read_image(data[:length])
+    for offset, value in [(8, 0), (8, 1 << 62), (16, 3), (16, -8), (24, 1), (24, 0),
+                          (72, 0), (72, 12), (72, 1 << 40)]:
+        broken = bytearray(data)
+        struct.pack_into("<q", broken, offset, value)
+        with pytest.raises(ImageError):
+            read_image(bytes(broken))
+    for _ in range(150):
+        broken = bytearray(data)
+        kind = rng.randrange(3)
+        if kind == 0:       # a bit of an object header
+            pos = rng.choice(offsets) + rng.randrange(8)
+            broken[pos] ^= 1 << rng.randrange(8)
+        elif kind == 1:     # a bit anywhere
+            pos = rng.randrange(len(data))
+            broken[pos] ^= 1 << rng.randrange(8)
+        else:               # a garbage 64-bit word at a header or slot
+            pos = rng.choice(offsets) + 8 * rng.randrange(3)
+            struct.pack_into("<Q", broken, pos, rng.choice(
+                [0, (1 << 64) - 1, 1 << 63, (255 << 56) | rng.getrandbits(40),
+                 rng.getrandbits(64)]))
+        loads_or_image_error(bytes(broken))
+
+
+@needs_pharo
+def test_pharo_corruptions():
+    """A few cases on the real image (each load takes seconds untranslated)."""
+    import random
+    with open(PHARO, "rb") as f:
+        data = f.read()
+    offsets = header_offsets64(data)
+    rng = random.Random(8)
+    for _ in range(8):
+        broken = bytearray(data)
+        for _ in range(rng.randrange(1, 4)):
+            pos = rng.choice(offsets) + rng.randrange(8)
+            broken[pos] ^= 1 << rng.randrange(8)
+        loads_or_image_error(bytes(broken))
