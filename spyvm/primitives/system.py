@@ -186,15 +186,41 @@ def prim_get_attribute(interp, w_rcvr, w_index):
     return interp.space.wrap_string(value)
 
 
-@expose(254, 1)
-def prim_vm_parameter_at(interp, w_rcvr, w_index):
+@expose_raw(254)
+def prim_vm_parameter(interp, ctx, argcount, w_method):
+    """vmParameterAt: index, or vmParameterAt: index put: value (answers the old
+    value). The settable ones are GC and JIT tuning knobs of the C VM (Pharo's
+    session start sets the tenuring threshold, 6); this VM has no such knobs, so
+    a SmallInteger is accepted and changes nothing."""
+    if argcount == 1:
+        w_index = ctx.peek(0)
+    elif argcount == 2:
+        w_index = ctx.peek(1)
+        w_value = ctx.peek(0)
+        if not isinstance(w_value, W_SmallInteger):
+            raise PrimitiveFailed
+    else:
+        raise PrimitiveFailed
     if not isinstance(w_index, W_SmallInteger):
         raise PrimitiveFailed
-    if w_index.value == VM_PARAMETER_WORD_SIZE:
+    index = w_index.value
+    if argcount == 2 and (index < 1 or index > VM_PARAMETER_LAST):
+        raise PrimitiveFailed
+    w_result = vm_parameter(interp, index)
+    ctx.pop_n(argcount)
+    ctx.settop(w_result)
+    return ctx
+
+
+def vm_parameter(interp, index):
+    if index == VM_PARAMETER_WORD_SIZE:
         # Pharo picks its platform class (Unix32/Unix64Platform) by it.
         return W_SmallInteger(interp.space.word_size)
     # Other counters and sizes the image may ask for: none is meaningful here yet.
     return W_SmallInteger(0)
+
+
+VM_PARAMETER_LAST = 80
 
 
 VM_PARAMETER_WORD_SIZE = 40     # bytes in an object memory word

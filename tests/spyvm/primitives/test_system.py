@@ -29,7 +29,7 @@ def int_value(space, w_int):
 SIMPLE_ARITIES = {90: 0, 91: 1, 93: 1, 94: 1, 95: 0, 97: 0, 102: 0, 106: 0, 107: 0,
                   108: 0, 109: 0, 112: 0, 114: 0, 121: 0, 124: 1, 125: 1, 126: 1,
                   127: 4, 129: 0, 130: 0, 131: 0, 135: 0, 136: 2, 137: 0, 142: 0,
-                  149: 1, 230: 1, 240: 0, 241: 0, 242: 2, 254: 1}
+                  149: 1, 230: 1, 240: 0, 241: 0, 242: 2}
 
 
 def test_all_system_primitives_registered():
@@ -165,6 +165,18 @@ def test_signal_at_utc_microseconds(env):
     assert _timer_semaphore(env) is env.nil and interp.next_wakeup_usecs == 0
     for w_bad in [env.nil, space.wrap_float(1.0), env.string("1")]:
         env.fails(242, env.nil, w_sema, w_bad)
+
+
+def test_vm_parameter_at_put(env):
+    # Pharo's WorkingSession>>start: sets GC parameters (tenuringThreshold: is 6).
+    assert env.call(254, env.nil, i(6), i(2000)).value == 0
+    assert env.call(254, env.nil, i(40), i(8)).value == env.space.word_size
+    env.fails(254, env.nil, i(6), env.nil)
+    env.fails(254, env.nil, i(0), i(1))
+    env.fails(254, env.nil, i(81), i(1))
+    env.fails(254, env.nil, env.nil, i(1))
+    env.fails(254, env.nil)
+    env.fails(254, env.nil, i(1), i(1), i(1))
 
 
 def test_vm_parameter_word_size(env):
