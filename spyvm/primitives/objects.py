@@ -575,6 +575,8 @@ def prim_shallow_copy(interp, w_rcvr):
         w_copy = W_WordsObject(w_rcvr.w_class, 0)
         w_copy.words = w_rcvr.words[:]
         return w_copy
+    if isinstance(w_rcvr, model.W_SmallFloat):
+        return w_rcvr       # an immediate (Spur 64-bit's SmallFloat64)
     if isinstance(w_rcvr, W_Float):
         return W_Float(w_rcvr.w_class, w_rcvr.value)
     if isinstance(w_rcvr, W_CompiledMethod):

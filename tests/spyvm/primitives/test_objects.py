@@ -1450,3 +1450,9 @@ def test_one_way_become_flushes_the_method_cache(env):
         env.call(72, env.array(env.obj(w_A, i(1), i(2))), env.array(env.obj(w_A, i(3), i(4))))
     survived, _ = _lookup_survives(env, forward)
     assert not survived
+
+
+def test_shallow_copy_of_a_smallfloat_is_itself(env):
+    # Spur 64-bit's SmallFloat64 is an immediate: its copy is the same object.
+    w_small = model.W_SmallFloat(env.space.w_Float, 2.5)
+    assert env.call(148, w_small) is w_small
