@@ -207,6 +207,21 @@ class W_Float(W_HeapObject):
         return str(self.value)
 
 
+class W_SmallFloat(W_Float):
+    """Spur 64-bit's immediate float (SmallFloat64): a W_Float whose identity is its
+    value, as for SmallIntegers; its class is the image's SmallFloat64."""
+    _attrs_ = []
+
+    def is_same_object(self, other):
+        return isinstance(other, W_SmallFloat) and \
+            longlong2float.float2longlong(other.value) == \
+            longlong2float.float2longlong(self.value)
+
+    def gethash(self, space):
+        bits = longlong2float.float2longlong(self.value)
+        return intmask((bits ^ (bits >> 32)) & 0x3fffffff)
+
+
 # Senders of these get their header's frame: their primitives (84, 100, 188) push the
 # elements of an Array in place of a couple of arguments.
 PUSHES_ARRAY_ARGUMENTS = dict.fromkeys([

@@ -8,7 +8,7 @@ from rpython.rlib.rarithmetic import intmask, r_uint
 from rpython.rlib import rbigint as rbigint_mod
 from rpython.rlib import jit
 
-from spyvm import constants, model
+from spyvm import constants, model, smallfloat
 
 
 class WrappingError(Exception):
@@ -29,8 +29,9 @@ class ObjSpace(object):
     # Quasi-immutable: set when the image is loaded (and by become: of the special
     # objects), so traces fold nil, true, false and the common classes.
     _immutable_fields_ = ['w_special_objects?', 'w_nil?', 'w_true?', 'w_false?',
-                          'w_SmallInteger?', 'w_Float?', 'w_MethodContext?',
-                          'w_BlockContext?', 'w_BlockClosure?', 'w_FullBlockClosure?', 'w_Array?', 'w_String?',
+                          'w_SmallInteger?', 'w_Float?', 'w_SmallFloat64?',
+                          'w_MethodContext?', 'w_BlockContext?', 'w_BlockClosure?',
+                          'w_FullBlockClosure?', 'w_Array?', 'w_String?',
                           'w_Character?', 'w_LargePositiveInteger?',
                           'w_LargeNegativeInteger?', 'w_Message?', 'w_CompiledMethod?',
                           'w_Semaphore?', 'w_Process?', 'w_Point?', 'w_ByteArray?',
@@ -58,6 +59,7 @@ class ObjSpace(object):
         self.w_SmallInteger = None
         self.w_Character = None
         self.w_Float = None
+        self.w_SmallFloat64 = None      # Spur 64-bit's immediate float class, else None
         self.w_String = None
         self.w_Array = None
         self.w_ByteArray = None
@@ -245,6 +247,9 @@ class ObjSpace(object):
         return self.w_false
 
     def wrap_float(self, value):
+        w_small = self.w_SmallFloat64
+        if w_small is not None and smallfloat.is_representable(value):
+            return model.W_SmallFloat(w_small, value)
         return model.W_Float(self.w_Float, value)
 
     def wrap_char(self, code):

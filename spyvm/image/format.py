@@ -49,13 +49,14 @@ class ImageWriter(object):
     StringBuilder of the file's size), words in the image's byte order
     (self.little_endian): the mirror of ImageReader."""
 
-    def check_method_header(self, w_method, new_header, family):
-        """A method's header must suit the format written and agree with its literals."""
+    def check_method_header(self, w_method, new_header, family, minint, maxint):
+        """A method's header must suit the format written and agree with its literals;
+        it must be a SmallInteger of the format written (minint..maxint)."""
         if w_method.new_header != new_header:
             raise ImageError("cannot write a %s image: a compiled method has a %s header"
                              % (family, "Spur" if w_method.new_header else "V3"))
         header = w_method.header
-        if header < -(1 << 30) or header > (1 << 30) - 1:
+        if header < minint or header > maxint:
             raise ImageError("cannot write a %s image: a compiled method header does "
                              "not fit a SmallInteger" % family)
         if w_method.header_num_literals(header) != len(w_method.literals):
@@ -174,10 +175,11 @@ def raw_word32(data, pos, little_endian):
 
 
 KNOWN_FORMATS = [constants.FORMAT_V3_NO_CLOSURES, constants.FORMAT_V3_CLOSURES,
-                 constants.FORMAT_V3_CLOSURES_FLOATS_NATIVE, constants.FORMAT_SPUR_32]
+                 constants.FORMAT_V3_CLOSURES_FLOATS_NATIVE, constants.FORMAT_SPUR_32,
+                 constants.FORMAT_SPUR_64]
 
 # Formats that exist in the wild but this VM does not load (yet): named in the error.
-OTHER_FORMATS = [6503, 6506, 6507, 68000, 68002, 68003, 6523, 68019, 68021]
+OTHER_FORMATS = [6503, 6506, 6507, 68000, 68002, 68003, 6523, 68019]
 
 
 def detect_format(data):
@@ -193,7 +195,6 @@ def detect_format(data):
         version = raw_word32(data, 0, little)
         if version in OTHER_FORMATS:
             raise ImageError("unsupported image format %d" % version)
-        # A 64-bit image keeps its version in a 64-bit word; the low half is read here.
     raise ImageError("unknown image format (version word %d / %d)"
                      % (raw_word32(data, 0, True), raw_word32(data, 0, False)))
 
@@ -217,6 +218,8 @@ class LoadedImage(object):
     def format_name(self):
         if self.version == constants.FORMAT_SPUR_32:
             family = "Spur 32-bit"
+        elif self.version == constants.FORMAT_SPUR_64:
+            family = "Spur 64-bit"
         elif self.version == constants.FORMAT_V3_NO_CLOSURES:
             family = "V3 32-bit, no closures"
         else:

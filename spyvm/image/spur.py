@@ -30,18 +30,22 @@ held under more than one (headless.image registers each metaclass twice, and its
 sole instance's header uses the other index), so objects get their class from the
 table, never by comparing hashes.
 
-Only the 32-bit format is read today; everything that depends on the word size
-goes through `word_size` so that Spur 64-bit (68021) is a small addition: the
-header field offsets (`SpurHeader`), `read_word`, the slot count in an overflow
-header, and the immediate tags in `decode_oop` (3 tag bits: 1 SmallInteger,
-2 Character, 4 SmallFloat64) are already parameterised; what is missing is
-marked "64-bit".
+Both word sizes are read: 6521 (Spur 32-bit) and 68021 (Spur 64-bit). What
+depends on the word size goes through `word_size`: the header fields after the
+header size (32-bit fields in a 32-bit image, 64-bit ones in a 64-bit image, whose
+header is 128 bytes), slots, the slot count in an overflow header (32 bits in a
+32-bit image, 56 in a 64-bit one), the units of bridge spans, the unused-element
+counts of the byte, short and word formats (a 64-bit slot holds two words, four
+shorts, eight bytes) and the immediates: 2 tag bits in 32-bit images (1 or 3
+SmallInteger, 31 bits; 2 Character), 3 in 64-bit ones (1 SmallInteger, 61 bits;
+2 Character; 4 SmallFloat64, a W_SmallFloat of the class at class index 4, see
+spyvm.smallfloat). A 64-bit image's space has 61-bit SmallIntegers.
 """
 
 from rpython.rlib.rarithmetic import r_uint, intmask
 from rpython.rlib import longlong2float
 
-from spyvm import constants, model
+from spyvm import constants, model, smallfloat
 from spyvm.objspace import ObjSpace
 from spyvm.image.format import ImageError, ImageReader, LoadedImage, OopTable
 
@@ -71,6 +75,7 @@ BRIDGE_BYTES = 16
 CLASS_TABLE_PAGES = 4096            # 22-bit class index, 1024 entries a page
 CLASS_TABLE_PAGE_SIZE = 1024
 HIDDEN_ROOTS_INDEX = 4              # nil, false, true, free lists, hidden roots
+SMALLFLOAT_CLASS_INDEX = 4          # SmallFloat64's entry in a 64-bit class table
 MAX_FORWARDING = 64                 # a longer forwarding chain is a corrupt image
 
 
@@ -128,9 +133,9 @@ class SpurLoader(object):
     def __init__(self, data, version, little_endian):
         if version == constants.FORMAT_SPUR_32:
             self.word_size = 4
+        elif version == constants.FORMAT_SPUR_64:
+            self.word_size = 8
         else:
-            # 64-bit: set word_size = 8 here once decode_oop handles SmallFloat64
-            # and the 64-bit paths below are tested against a real image.
             raise ImageError("unsupported Spur image format %d" % version)
         self.reader = ImageReader(data, little_endian)
         self.version = version
@@ -143,6 +148,7 @@ class SpurLoader(object):
         self.nil_oop = -1
         self.float_chunk = None
         self.context_chunk = None
+        self.w_small_float_class = None
         self.parse_segments()
         self.space = ObjSpace(self.word_size, True, version)
         self.class_chunks = {}  # class index -> chunk of the class (a cache)
@@ -293,7 +299,7 @@ class SpurLoader(object):
 
     def special_chunk(self, specials, index):
         word = self.slot_word(specials, index)
-        if word & (self.word_size * 2 - 1) != 0:
+        if word & 7 != 0:        # objects are 8-byte aligned
             raise ImageError("corrupt image: special object %d is not an object" % index)
         return self.real_chunk_at(word)
 
@@ -333,6 +339,12 @@ class SpurLoader(object):
         space = self.space
         if space.w_FullBlockClosure is space.w_nil:
             self.find_full_block_closure_class()
+        if self.word_size == 8:
+            # Floats the VM makes are immediate where they can be (wrap_float).
+            try:
+                space.w_SmallFloat64 = self.small_float_class()
+            except ImageError:
+                space.w_SmallFloat64 = None
         if not isinstance(space.w_nil, model.W_PointersObject) or \
                 not isinstance(space.w_true, model.W_PointersObject) or \
                 not isinstance(space.w_false, model.W_PointersObject) or \
@@ -407,16 +419,25 @@ class SpurLoader(object):
             if word & 3 == 2:
                 return model.W_Character((word >> 2) & 0x3fffffff)
         else:
-            # 64-bit: 3 tag bits. SmallFloat64 (tag 4) needs decoding into a W_Float
-            # (exponent rebiased, sign in bit 3, rotated) before 64-bit images load.
             tag = word & 7
             if tag == 1:
                 return model.W_SmallInteger(word >> 3)
             if tag == 2:
                 return model.W_Character(intmask(r_uint(word) >> 3))
+            if tag == smallfloat.TAG:
+                return model.W_SmallFloat(self.small_float_class(),
+                                          smallfloat.float_of_oop(word))
             if tag != 0:
-                raise ImageError("unsupported immediate object %d" % word)
+                raise ImageError("corrupt image: immediate with unknown tag %d" % tag)
         return self.real_chunk_at(word).w_object
+
+    def small_float_class(self):
+        w_class = self.w_small_float_class
+        if w_class is None:
+            w_class = self.class_chunk(SMALLFLOAT_CLASS_INDEX).w_object
+            assert w_class is not None      # every real chunk has its shell by now
+            self.w_small_float_class = w_class
+        return w_class
 
     def fill(self, chunk):
         w_obj = chunk.w_object

@@ -1,6 +1,7 @@
-"""Writing Spur 32-bit images (format 6521), the layout spyvm.image.spur reads.
+"""Writing Spur images, 32-bit (format 6521) and 64-bit (68021): the layout
+spyvm.image.spur reads. A space is written with the word size it was read with.
 
-What is written:
+What is written (32-bit; the 64-bit differences follow):
 
 * A 64-byte header: version, header size, data size, old base address (by default
   the one the image was read at), the oop of the special objects array, last hash,
@@ -58,7 +59,16 @@ shorts when the class says 64- or 16-bit indexable (the reader keeps those as ra
 bytes); compiled methods 24 plus unused bytes (header, literals, bytecodes).
 Immediates: SmallInteger (v << 1) | 1 for 31-bit values, Character (v << 2) | 2.
 
-Anything that has no such form (an unset slot, a SmallInteger out of 31-bit range, a
+Spur 64-bit: a 128-byte header whose fields after the header size are 64-bit
+words up to the flags (the 32- and 16-bit ones in the middle stay as they are, the
+first segment size is a 64-bit word); 64-bit slots; free lists of 64 slots (pun
+19, format 9, pinned, as Pharo's images have them); a bridge of format 9; overflow
+counts of 56 bits; immediates with 3 tag bits: SmallInteger (v << 3) | 1 for 61-bit
+values, Character (v << 3) | 2, and W_SmallFloat as SmallFloat64 (spyvm.smallfloat),
+whose class SmallFloat64 is entered at class index 4; W_Float is a boxed float of one
+slot; word, short and byte objects count their unused elements in a 64-bit slot.
+
+Anything that has no such form (an unset slot, a SmallInteger out of range, a
 method whose header disagrees with its literals, an instance of an immediate class)
 raises ImageError naming it.
 """
@@ -66,7 +76,7 @@ raises ImageError naming it.
 from rpython.rlib.rarithmetic import intmask, r_uint
 from rpython.rlib import longlong2float
 
-from spyvm import constants, model
+from spyvm import constants, model, smallfloat
 from spyvm.image.format import ImageError, ImageWriter
 from spyvm.image.spur import (
     ARRAY_CLASS_INDEX_PUN, FIRST_REAL_CLASS_INDEX, CLASS_TABLE_PAGES,
@@ -75,7 +85,7 @@ from spyvm.image.spur import (
     SPUR_WORDS, SPUR_SHORTS, SPUR_BYTES, SPUR_METHOD)
 
 HEADER_SIZE = 64
-WORD_SIZE = 4
+HEADER_SIZE_64 = 128
 
 # The base address used when neither the caller nor the image read gives one
 # (headless.image's).
@@ -84,7 +94,7 @@ DEFAULT_OLD_BASE = 0x03204000
 DEFAULT_STACK_PAGES = 8
 
 WORD_CLASS_INDEX_PUN = 18       # hidden 32-bit word arrays (free lists, remembered set)
-FREE_LISTS_SLOTS = 32           # one list head per word bit
+LONG_CLASS_INDEX_PUN = 19       # hidden 64-bit word arrays (64-bit free lists)
 HIDDEN_ROOT_SLOTS = 8           # after the class table pages
 REMEMBERED_SET_ROOT = CLASS_TABLE_PAGES + 3
 REMEMBERED_SET_SLOTS = 2048
@@ -92,6 +102,7 @@ REMEMBERED_SET_SLOTS = 2048
 SMALLINTEGER_INDEX = 1
 CHARACTER_INDEX = 2
 SMALLINTEGER_ODD_INDEX = 3
+SMALLFLOAT_INDEX = 4            # 64-bit only
 FIRST_FREE_CLASS_INDEX = 1024   # the first page is for puns and the C VM's known classes
 MAX_CLASS_INDEX = CLASS_TABLE_PAGES * CLASS_TABLE_PAGE_SIZE - 1
 HASH_MASK = 0x3fffff
@@ -99,18 +110,16 @@ HASH_MASK = 0x3fffff
 PINNED_BIT = 1 << 30            # in the low half of a header
 MARKED_BIT = 1 << 23            # in the high half
 BRIDGE_CLASS_INDEX = 3
-BRIDGE_LOW = PINNED_BIT | (SPUR_WORDS << 24) | BRIDGE_CLASS_INDEX
 BRIDGE_HIGH = MARKED_BIT
 OVERFLOW_HIGH = OVERFLOW_SLOTS << 24
 
-SMALLINT_MIN = -(1 << 30)
-SMALLINT_MAX = (1 << 30) - 1
 CHARACTER_MAX = 0x3fffffff
 WORD_LIMIT = 1 << 32
+ADDRESS_LIMIT_64 = 1 << 48      # far beyond any heap; keeps oops positive
 
 
 def image_bytes(space, loaded, objects_w=None, old_base=-1):
-    """The bytes of a Spur 32-bit image of the space, in loaded's byte order.
+    """The bytes of a Spur image of the space, in loaded's format and byte order.
 
     objects_w, when given, orders the objects (see the module docstring). old_base
     is the address oops are relative to; -1 means the one the image was read at
@@ -131,8 +140,8 @@ def image_bytes(space, loaded, objects_w=None, old_base=-1):
             w_obj.save_oop = 0
 
 
-def _good_base(old_base):
-    return 0 < old_base < WORD_LIMIT and old_base % 8 == 0
+def _good_base(old_base, limit):
+    return 0 < old_base < limit and old_base % 8 == 0
 
 
 def _describe(w_obj):
@@ -144,17 +153,36 @@ def _describe(w_obj):
 class SpurWriter(ImageWriter):
 
     def __init__(self, space, loaded, old_base):
-        if loaded.version != constants.FORMAT_SPUR_32:
-            raise ImageError("cannot write image format %d as Spur 32-bit"
-                             % loaded.version)
-        if not space.is_spur or space.word_size != WORD_SIZE:
-            raise ImageError("cannot write this object space as a Spur 32-bit image "
-                             "(it was not read from one)")
+        if loaded.version == constants.FORMAT_SPUR_32:
+            ws = 4
+            self.header_size = HEADER_SIZE
+            self.address_limit = WORD_LIMIT
+            self.free_lists_slots = 32          # one list head per word bit
+            self.free_lists_pun = WORD_CLASS_INDEX_PUN
+            self.free_lists_format = SPUR_WORDS
+            self.free_lists_bits = 0
+            self.bridge_format = SPUR_WORDS
+        elif loaded.version == constants.FORMAT_SPUR_64:
+            ws = 8
+            self.header_size = HEADER_SIZE_64
+            self.address_limit = ADDRESS_LIMIT_64
+            self.free_lists_slots = 64
+            self.free_lists_pun = LONG_CLASS_INDEX_PUN
+            self.free_lists_format = SPUR_LONGS
+            self.free_lists_bits = PINNED_BIT
+            self.bridge_format = SPUR_LONGS
+        else:
+            raise ImageError("cannot write image format %d as Spur" % loaded.version)
+        if not space.is_spur or space.word_size != ws:
+            raise ImageError("cannot write this object space as a Spur %d-bit image "
+                             "(it was not read from one)" % (ws * 8))
+        self.word_size = ws
+        self.version = loaded.version
         if old_base == -1:
             old_base = loaded.old_base
-            if not _good_base(old_base):
+            if not _good_base(old_base, self.address_limit):
                 old_base = DEFAULT_OLD_BASE
-        if not _good_base(old_base):
+        if not _good_base(old_base, self.address_limit):
             raise ImageError("bad base address for a Spur image: %d" % old_base)
         self.space = space
         self.loaded = loaded
@@ -236,7 +264,7 @@ class SpurWriter(ImageWriter):
                 self.trace_ref(w_literal)
 
     def trace_ref(self, w_ref):
-        if isinstance(w_ref, model.W_HeapObject):
+        if not self.is_immediate(w_ref):
             self.add(w_ref)
         else:
             self.immediate_word(w_ref)      # checks it can be written
@@ -273,6 +301,11 @@ class SpurWriter(ImageWriter):
                 and w_character is not w_smallint:
             w_character.hash = CHARACTER_INDEX
             self.register(w_character, CHARACTER_INDEX)
+        w_smallfloat = space.w_SmallFloat64
+        if self.word_size == 8 and isinstance(w_smallfloat, model.W_HeapObject) and \
+                self.written(w_smallfloat):
+            w_smallfloat.hash = SMALLFLOAT_INDEX
+            self.register(w_smallfloat, SMALLFLOAT_INDEX)
         w_array = space.w_Array
         if isinstance(w_array, model.W_HeapObject) and self.written(w_array):
             # A pun entry only: Array's own index is its hash.
@@ -354,17 +387,20 @@ class SpurWriter(ImageWriter):
             return SPUR_FIXED_VARIABLE, w_obj.size()
         if isinstance(w_obj, model.W_PointersObject):
             return self.pointers_format(w_obj), len(w_obj.slots)
+        ws = self.word_size
         if isinstance(w_obj, model.W_Float):
-            return SPUR_WORDS, 2
+            return SPUR_WORDS, 8 // ws
         if isinstance(w_obj, model.W_WordsObject):
-            return SPUR_WORDS, len(w_obj.words)
+            nwords = len(w_obj.words)
+            nslots = (nwords * 4 + ws - 1) // ws
+            return SPUR_WORDS + (nslots * ws // 4 - nwords), nslots
         if isinstance(w_obj, model.W_BytesObject):
             return self.bytes_format(w_obj)
         if isinstance(w_obj, model.W_CompiledMethod):
             self.check_method(w_obj)
-            nbytes = (len(w_obj.literals) + 1) * WORD_SIZE + len(w_obj.bytes)
-            nslots = (nbytes + WORD_SIZE - 1) // WORD_SIZE
-            return SPUR_METHOD + (nslots * WORD_SIZE - nbytes), nslots
+            nbytes = (len(w_obj.literals) + 1) * ws + len(w_obj.bytes)
+            nslots = (nbytes + ws - 1) // ws
+            return SPUR_METHOD + (nslots * ws - nbytes), nslots
         raise ImageError("cannot write a Spur image: an object of kind %s has no Spur "
                          "form" % _describe(w_obj))
 
@@ -385,17 +421,19 @@ class SpurWriter(ImageWriter):
         return SPUR_VARIABLE
 
     def bytes_format(self, w_obj):
+        ws = self.word_size
         nbytes = len(w_obj.bytes)
-        nslots = (nbytes + WORD_SIZE - 1) // WORD_SIZE
+        nslots = (nbytes + ws - 1) // ws
         spec = self.class_spec(w_obj.w_class)
         if spec == SPUR_LONGS and nbytes % 8 == 0:
             return SPUR_LONGS, nslots
         if SPUR_SHORTS <= spec < SPUR_BYTES and nbytes % 2 == 0:
-            return SPUR_SHORTS + (nslots * WORD_SIZE - nbytes) // 2, nslots
-        return SPUR_BYTES + (nslots * WORD_SIZE - nbytes), nslots
+            return SPUR_SHORTS + (nslots * ws - nbytes) // 2, nslots
+        return SPUR_BYTES + (nslots * ws - nbytes), nslots
 
     def check_method(self, w_method):
-        self.check_method_header(w_method, True, "Spur")
+        self.check_method_header(w_method, True, "Spur", self.space.minint,
+                                 self.space.maxint)
 
     # --- layout ----------------------------------------------------------------------
 
@@ -421,10 +459,10 @@ class SpurWriter(ImageWriter):
         if nslots >= OVERFLOW_SLOTS:
             offset += 8
         oop = self.old_base + offset
-        offset += 8 + chunk_body_bytes(nslots)
-        if self.old_base + offset + BRIDGE_BYTES >= WORD_LIMIT:
+        offset += 8 + chunk_body_bytes(nslots, self.word_size)
+        if self.old_base + offset + BRIDGE_BYTES >= self.address_limit:
             raise ImageError("cannot write a Spur image: its objects do not fit in "
-                             "32-bit addresses")
+                             "its addresses")
         self.next_offset = offset
         return oop
 
@@ -440,7 +478,7 @@ class SpurWriter(ImageWriter):
         self.page_used[0] = True        # the puns' page is always there
         for i in range(3):
             self.place_object(i)
-        self.free_lists_oop = self.place(FREE_LISTS_SLOTS)
+        self.free_lists_oop = self.place(self.free_lists_slots)
         self.hidden_roots_oop = self.place(CLASS_TABLE_PAGES + HIDDEN_ROOT_SLOTS)
         for page in range(CLASS_TABLE_PAGES):
             if self.page_used[page]:
@@ -455,22 +493,41 @@ class SpurWriter(ImageWriter):
     def immediate_word(self, w_ref):
         """The word of an immediate; ImageError for anything else that is no object."""
         if isinstance(w_ref, model.W_SmallInteger):
-            value = w_ref.value
-            if value < SMALLINT_MIN or value > SMALLINT_MAX:
-                raise ImageError("cannot write a Spur 32-bit image: SmallInteger %d does "
-                                 "not fit 31 bits" % value)
-            return ((value << 1) | 1) & 0xffffffff
+            return self.smallint_word(w_ref.value)
         if isinstance(w_ref, model.W_Character):
             value = w_ref.value
             if value < 0 or value > CHARACTER_MAX:
-                raise ImageError("cannot write a Spur 32-bit image: Character value %d "
+                raise ImageError("cannot write a Spur image: Character value %d "
                                  "does not fit 30 bits" % value)
+            if self.word_size == 8:
+                return (value << 3) | 2
             return (value << 2) | 2
+        if isinstance(w_ref, model.W_SmallFloat) and self.word_size == 8 and \
+                smallfloat.is_representable(w_ref.value):
+            return smallfloat.oop_of_float(w_ref.value)
         raise ImageError("cannot write a Spur image: an object refers to %s"
                          % _describe(w_ref))
 
+    def smallint_word(self, value):
+        space = self.space
+        if value < space.minint or value > space.maxint:
+            bits = 61 if self.word_size == 8 else 31
+            raise ImageError("cannot write a Spur %d-bit image: SmallInteger %d does "
+                             "not fit %d bits" % (self.word_size * 8, value, bits))
+        if self.word_size == 8:
+            return (value << 3) | 1
+        return ((value << 1) | 1) & 0xffffffff
+
+    def is_immediate(self, w_ref):
+        """Written as an immediate: not a heap object, or a SmallFloat64 that fits."""
+        if not isinstance(w_ref, model.W_HeapObject):
+            return True
+        return isinstance(w_ref, model.W_SmallFloat) and self.word_size == 8 and \
+            smallfloat.is_representable(w_ref.value)
+
     def oop_of(self, w_ref):
-        if isinstance(w_ref, model.W_HeapObject):
+        if not self.is_immediate(w_ref):
+            assert isinstance(w_ref, model.W_HeapObject)
             oop = w_ref.save_oop - 1
             if oop < 0:
                 raise ImageError("cannot write a Spur image: an object refers to one "
@@ -479,33 +536,36 @@ class SpurWriter(ImageWriter):
         return self.immediate_word(w_ref)
 
     def write(self):
-        self.start_output(HEADER_SIZE + self.data_size)
+        ws = self.word_size
+        header_size = self.header_size
+        self.start_output(header_size + self.data_size)
         space = self.space
         loaded = self.loaded
         flags = loaded.flags & ~2
         if self.little_endian:
             flags |= 2          # floats are in platform order, and that is little-endian
-        self.word(constants.FORMAT_SPUR_32)
-        self.word(HEADER_SIZE)
-        self.word(self.data_size)
-        self.word(self.old_base)
-        self.word(self.oop_of(space.w_special_objects))
-        self.word(loaded.last_hash)
-        self.word(loaded.saved_window_size)
-        self.word(flags)
+        self.word(self.version)
+        self.word(header_size)
+        self.slot(self.data_size)
+        self.slot(self.old_base)
+        self.slot(self.oop_of(space.w_special_objects))
+        self.slot(loaded.last_hash)
+        self.slot(loaded.saved_window_size)
+        self.slot(flags)
         self.word(0)                                # extra VM memory
         self.half(DEFAULT_STACK_PAGES)
         self.half(0)                                # cog code size
         self.word(0)                                # eden bytes
         self.word(0)                                # max external semaphores | unused
-        self.word(self.data_size)                   # first segment size
-        self.zeros(HEADER_SIZE - self.position())
+        self.slot(self.data_size)                   # first segment size
+        self.zeros(header_size - self.position())
         objects_w = self.objects_w
         for i in range(3):
             self.write_object(objects_w[i])
         # The free lists are all zero words.
-        self.chunk_header(FREE_LISTS_SLOTS, SPUR_WORDS, WORD_CLASS_INDEX_PUN, 0, 0)
-        self.zeros(chunk_body_bytes(FREE_LISTS_SLOTS))
+        self.chunk_header(self.free_lists_slots, self.free_lists_format,
+                          self.free_lists_pun, 0, self.free_lists_bits)
+        self.zeros(chunk_body_bytes(self.free_lists_slots, ws))
         self.write_hidden_roots()
         for page in range(CLASS_TABLE_PAGES):
             if self.page_used[page]:
@@ -513,23 +573,34 @@ class SpurWriter(ImageWriter):
         # The remembered set: pinned, all zero words.
         self.chunk_header(REMEMBERED_SET_SLOTS, SPUR_WORDS, WORD_CLASS_INDEX_PUN, 0,
                           PINNED_BIT)
-        self.zeros(chunk_body_bytes(REMEMBERED_SET_SLOTS))
+        self.zeros(chunk_body_bytes(REMEMBERED_SET_SLOTS, ws))
         for i in range(3, len(objects_w)):
             self.write_object(objects_w[i])
-        self.word64(BRIDGE_LOW, BRIDGE_HIGH)
+        self.word64(PINNED_BIT | (self.bridge_format << 24) | BRIDGE_CLASS_INDEX,
+                    BRIDGE_HIGH)
         self.word64(0, 0)                           # no next segment
         return self.finish_output()
 
+    def slot(self, value):
+        """One word of the image's word size (value: its bits as an int)."""
+        if self.word_size == 8:
+            self.word64(value & 0xffffffff, (value >> 32) & 0xffffffff)
+        else:
+            self.word(value)
+
     def chunk_header(self, nslots, fmt, class_index, hash, extra_low):
         if nslots >= OVERFLOW_SLOTS:
-            self.word64(nslots, OVERFLOW_HIGH)
+            if self.word_size == 8:
+                self.word64(nslots & 0xffffffff, OVERFLOW_HIGH | (nslots >> 32))
+            else:
+                self.word64(nslots, OVERFLOW_HIGH)
             count = OVERFLOW_SLOTS
         else:
             count = nslots
         self.word64(class_index | (fmt << 24) | extra_low, hash | (count << 24))
 
     def pad_body(self, nslots, written_bytes):
-        self.zeros(chunk_body_bytes(nslots) - written_bytes)
+        self.zeros(chunk_body_bytes(nslots, self.word_size) - written_bytes)
 
     def write_hidden_roots(self):
         nslots = CLASS_TABLE_PAGES + HIDDEN_ROOT_SLOTS
@@ -537,15 +608,15 @@ class SpurWriter(ImageWriter):
         nil_oop = self.oop_of(self.space.w_nil)
         for page in range(CLASS_TABLE_PAGES):
             if self.page_used[page]:
-                self.word(self.page_oops[page])
+                self.slot(self.page_oops[page])
             else:
-                self.word(nil_oop)
+                self.slot(nil_oop)
         for j in range(CLASS_TABLE_PAGES, nslots):
             if j == REMEMBERED_SET_ROOT:
-                self.word(self.remembered_set_oop)
+                self.slot(self.remembered_set_oop)
             else:
-                self.word(nil_oop)
-        self.pad_body(nslots, nslots * WORD_SIZE)
+                self.slot(nil_oop)
+        self.pad_body(nslots, nslots * self.word_size)
 
     def write_class_page(self, page):
         self.chunk_header(CLASS_TABLE_PAGE_SIZE, SPUR_VARIABLE, ARRAY_CLASS_INDEX_PUN, 0, 0)
@@ -554,10 +625,10 @@ class SpurWriter(ImageWriter):
         for j in range(CLASS_TABLE_PAGE_SIZE):
             w_class = self.class_table.get(first + j, None)
             if w_class is None:
-                self.word(nil_oop)
+                self.slot(nil_oop)
             else:
-                self.word(self.oop_of(w_class))
-        self.pad_body(CLASS_TABLE_PAGE_SIZE, CLASS_TABLE_PAGE_SIZE * WORD_SIZE)
+                self.slot(self.oop_of(w_class))
+        self.pad_body(CLASS_TABLE_PAGE_SIZE, CLASS_TABLE_PAGE_SIZE * self.word_size)
 
     def write_object(self, w_obj):
         fmt, nslots, class_index, hash = self.object_header(w_obj)
@@ -570,10 +641,10 @@ class SpurWriter(ImageWriter):
         space = self.space
         if isinstance(w_obj, model.W_Context):
             for j in range(w_obj.size()):
-                self.word(self.oop_of(w_obj.fetch(space, j)))
+                self.slot(self.oop_of(w_obj.fetch(space, j)))
         elif isinstance(w_obj, model.W_PointersObject):
             for w_slot in w_obj.slots:
-                self.word(self.oop_of(w_slot))
+                self.slot(self.oop_of(w_slot))
         elif isinstance(w_obj, model.W_Float):
             bits = r_uint(longlong2float.float2longlong(w_obj.value))
             low = intmask(bits & r_uint(0xffffffff))
@@ -585,15 +656,15 @@ class SpurWriter(ImageWriter):
         elif isinstance(w_obj, model.W_BytesObject):
             self.chars(w_obj.bytes)
         elif isinstance(w_obj, model.W_CompiledMethod):
-            self.word(((w_obj.header << 1) | 1) & 0xffffffff)
+            self.slot(self.smallint_word(w_obj.header))
             for w_literal in w_obj.literals:
-                self.word(self.oop_of(w_literal))
+                self.slot(self.oop_of(w_literal))
             self.string(w_obj.bytes)
 
 
-def chunk_body_bytes(nslots):
+def chunk_body_bytes(nslots, word_size):
     """Bytes a body of nslots words takes: rounded up to 8, at least 8."""
-    nbytes = nslots * WORD_SIZE
+    nbytes = nslots * word_size
     if nbytes < 8:
         return 8
     return (nbytes + 7) & ~7

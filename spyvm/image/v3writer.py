@@ -254,7 +254,7 @@ class V3Writer(ImageWriter):
         return spec
 
     def check_method(self, w_method):
-        self.check_method_header(w_method, False, "V3")
+        self.check_method_header(w_method, False, "V3", -(1 << 30), (1 << 30) - 1)
 
     def header_of(self, w_obj):
         """(format, body words, header type, compact class index) of w_obj."""

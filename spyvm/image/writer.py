@@ -11,7 +11,8 @@ def image_bytes(space, loaded, objects_w=None):
     file just read writes loaded.objects_w); otherwise the objects reachable from
     the special objects array are written.
     """
-    if loaded.version == constants.FORMAT_SPUR_32:
+    if loaded.version == constants.FORMAT_SPUR_32 or \
+            loaded.version == constants.FORMAT_SPUR_64:
         from spyvm.image import spurwriter
         return spurwriter.image_bytes(space, loaded, objects_w)
     if loaded.version in constants.V3_FORMATS:

@@ -533,52 +533,52 @@ def small_as_float(interp, w_rcvr):
     return _answer_float(interp.space, float(smallint_value(w_rcvr)))
 
 
-@expose(41, 1)
+@expose([41, 541], 1)
 def float_add(interp, w_rcvr, w_arg):
     return _answer_float(interp.space, _float_rcvr(w_rcvr) + _float_arg(w_arg))
 
 
-@expose(42, 1)
+@expose([42, 542], 1)
 def float_sub(interp, w_rcvr, w_arg):
     return _answer_float(interp.space, _float_rcvr(w_rcvr) - _float_arg(w_arg))
 
 
-@expose(43, 1)
+@expose([43, 543], 1)
 def float_lt(interp, w_rcvr, w_arg):
     return interp.space.wrap_bool(_float_rcvr(w_rcvr) < _float_arg(w_arg))
 
 
-@expose(44, 1)
+@expose([44, 544], 1)
 def float_gt(interp, w_rcvr, w_arg):
     return interp.space.wrap_bool(_float_rcvr(w_rcvr) > _float_arg(w_arg))
 
 
-@expose(45, 1)
+@expose([45, 545], 1)
 def float_le(interp, w_rcvr, w_arg):
     return interp.space.wrap_bool(_float_rcvr(w_rcvr) <= _float_arg(w_arg))
 
 
-@expose(46, 1)
+@expose([46, 546], 1)
 def float_ge(interp, w_rcvr, w_arg):
     return interp.space.wrap_bool(_float_rcvr(w_rcvr) >= _float_arg(w_arg))
 
 
-@expose(47, 1)
+@expose([47, 547], 1)
 def float_eq(interp, w_rcvr, w_arg):
     return interp.space.wrap_bool(_float_rcvr(w_rcvr) == _float_arg(w_arg))
 
 
-@expose(48, 1)
+@expose([48, 548], 1)
 def float_ne(interp, w_rcvr, w_arg):
     return interp.space.wrap_bool(_float_rcvr(w_rcvr) != _float_arg(w_arg))
 
 
-@expose(49, 1)
+@expose([49, 549], 1)
 def float_mul(interp, w_rcvr, w_arg):
     return _answer_float(interp.space, _float_rcvr(w_rcvr) * _float_arg(w_arg))
 
 
-@expose(50, 1)
+@expose([50, 550], 1)
 def float_divide(interp, w_rcvr, w_arg):
     a = _float_rcvr(w_rcvr)
     b = _float_arg(w_arg)
@@ -587,7 +587,7 @@ def float_divide(interp, w_rcvr, w_arg):
     return _answer_float(interp.space, a / b)
 
 
-@expose(51, 0)
+@expose([51, 551], 0)
 def float_truncated(interp, w_rcvr):
     """The exact integer part; fails for NaN and infinities."""
     space = interp.space
@@ -605,7 +605,7 @@ def float_truncated(interp, w_rcvr):
     return answer_bigint(space, big)
 
 
-@expose(52, 0)
+@expose([52, 552], 0)
 def float_fraction_part(interp, w_rcvr):
     x = _float_rcvr(w_rcvr)
     if isnan(x):
@@ -616,7 +616,7 @@ def float_fraction_part(interp, w_rcvr):
     return _answer_float(interp.space, frac)
 
 
-@expose(53, 0)
+@expose([53, 553], 0)
 def float_exponent(interp, w_rcvr):
     """The binary exponent e with x = m * 2^e, 1 <= |m| < 2 (frexp's exponent - 1).
 
@@ -629,7 +629,7 @@ def float_exponent(interp, w_rcvr):
     return model.W_SmallInteger(exponent - 1)
 
 
-@expose(54, 1)
+@expose([54, 554], 1)
 def float_times_two_power(interp, w_rcvr, w_arg):
     x = _float_rcvr(w_rcvr)
     n = smallint_value(w_arg)
@@ -651,7 +651,7 @@ def _ldexp(x, n):
         return NAN
 
 
-@expose(55, 0)
+@expose([55, 555], 0)
 def float_sqrt(interp, w_rcvr):
     """Fails for negative receivers and NaN, as in the C VM (-0.0 answers -0.0)."""
     x = _float_rcvr(w_rcvr)
@@ -665,7 +665,7 @@ def float_sqrt(interp, w_rcvr):
         raise PrimitiveFailed
 
 
-@expose(56, 0)
+@expose([56, 556], 0)
 def float_sin(interp, w_rcvr):
     x = _float_rcvr(w_rcvr)
     if isnan(x) or isinf(x):
@@ -677,7 +677,7 @@ def float_sin(interp, w_rcvr):
     return _answer_float(interp.space, r)
 
 
-@expose(57, 0)
+@expose([57, 557], 0)
 def float_arctan(interp, w_rcvr):
     x = _float_rcvr(w_rcvr)
     if isnan(x):
@@ -689,7 +689,7 @@ def float_arctan(interp, w_rcvr):
     return _answer_float(interp.space, r)
 
 
-@expose(58, 0)
+@expose([58, 558], 0)
 def float_ln(interp, w_rcvr):
     """Natural logarithm with C semantics: ln 0 = -inf, ln of a negative is NaN."""
     x = _float_rcvr(w_rcvr)
@@ -709,7 +709,7 @@ def float_ln(interp, w_rcvr):
     return _answer_float(interp.space, r)
 
 
-@expose(59, 0)
+@expose([59, 559], 0)
 def float_exp(interp, w_rcvr):
     """e raised to the receiver; overflow answers infinity as in C."""
     x = _float_rcvr(w_rcvr)

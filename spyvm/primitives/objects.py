@@ -383,15 +383,23 @@ def prim_max_identity_hash(interp, w_rcvr):
     return W_SmallInteger(0x3fffff if interp.space.is_spur else 0xfff)
 
 
-@expose(170, 1)
-def prim_character_value(interp, w_class, w_code):
+@expose_raw(170)
+def prim_character_value(interp, ctx, argcount, w_method):
+    """primitiveImmediateAsCharacter: `Character value: code` (one argument) or
+    `code asCharacter` (none: the receiver is the code; Pharo's SmallInteger)."""
     space = interp.space
+    if argcount != 0 and argcount != 1:
+        raise PrimitiveFailed
+    w_code = ctx.peek(0)
     if not isinstance(w_code, W_SmallInteger):
         raise PrimitiveFailed
     try:
-        return space.wrap_char(w_code.value)
+        w_char = space.wrap_char(w_code.value)
     except WrappingError:
         raise PrimitiveFailed
+    ctx.pop_n(argcount)
+    ctx.settop(w_char)
+    return ctx
 
 
 # Heap enumeration: each loop is linear overall (see heap.HeapWalks).
@@ -595,6 +603,8 @@ def prim_shallow_copy(interp, w_rcvr):
         w_copy = W_WordsObject(w_rcvr.w_class, 0)
         w_copy.words = w_rcvr.words[:]
         return w_copy
+    if isinstance(w_rcvr, model.W_SmallFloat):
+        return w_rcvr       # an immediate (Spur 64-bit's SmallFloat64)
     if isinstance(w_rcvr, W_Float):
         return W_Float(w_rcvr.w_class, w_rcvr.value)
     if isinstance(w_rcvr, W_CompiledMethod):

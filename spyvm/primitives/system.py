@@ -63,6 +63,31 @@ def prim_signal_at_milliseconds(interp, w_rcvr, w_sema, w_msecs):
     return w_rcvr
 
 
+@expose(242, 2)
+def prim_signal_at_utc_microseconds(interp, w_rcvr, w_sema, w_usecs):
+    """primitiveSignalAtUTCMicroseconds: as 136, the time given in the clock of
+    primitive 240 (microseconds since 1901, a LargePositiveInteger today); the
+    wait itself follows the monotonic clock, so only the distance counts."""
+    space = interp.space
+    try:
+        target = space.unwrap_int(w_usecs)
+    except WrappingError:
+        raise PrimitiveFailed
+    if isinstance(w_sema, W_PointersObject) and \
+            w_sema.getclass(space) is space.w_Semaphore:
+        space.w_special_objects.store(space, constants.SO_TIMER_SEMAPHORE, w_sema)
+        now = int(platform.wall_clock_seconds() * 1000000.0) + \
+            SQUEAK_EPOCH_OFFSET * 1000000
+        delta_us = target - now
+        if delta_us < 0:
+            delta_us = 0
+        interp.set_wakeup(interp.now_usecs() + delta_us)
+    else:
+        space.w_special_objects.store(space, constants.SO_TIMER_SEMAPHORE, space.w_nil)
+        interp.set_wakeup(0)
+    return w_rcvr
+
+
 @expose_raw(230)
 def prim_relinquish_processor(interp, ctx, argcount, w_method):
     """The idle process gives the host the time until the next event; during a
@@ -177,23 +202,43 @@ def prim_get_attribute(interp, w_rcvr, w_index):
 
 
 @expose_raw(254)
-def prim_vm_parameter_at(interp, ctx, argcount, w_method):
-    """vmParameterAt: and vmParameterAt:put: (which answers the old value).
-
-    Counters and sizes the image may ask for: none is meaningful here yet, so each
-    reads 0; setting one (GC tuning at start-up) is accepted and has no effect."""
+def prim_vm_parameter(interp, ctx, argcount, w_method):
+    """vmParameterAt: index, or vmParameterAt: index put: value (answers the old
+    value). The settable ones are GC and JIT tuning knobs of the C VM (Pharo's
+    session start sets the tenuring threshold, 6); this VM has no such knobs, so
+    a SmallInteger is accepted and changes nothing."""
     if argcount == 1:
-        if not isinstance(ctx.peek(0), W_SmallInteger):
-            raise PrimitiveFailed
+        w_index = ctx.peek(0)
     elif argcount == 2:
-        if not isinstance(ctx.peek(1), W_SmallInteger) or \
-                not isinstance(ctx.peek(0), W_SmallInteger):
+        w_index = ctx.peek(1)
+        w_value = ctx.peek(0)
+        if not isinstance(w_value, W_SmallInteger):
             raise PrimitiveFailed
     else:
         raise PrimitiveFailed
+    if not isinstance(w_index, W_SmallInteger):
+        raise PrimitiveFailed
+    index = w_index.value
+    if argcount == 2 and (index < 1 or index > VM_PARAMETER_LAST):
+        raise PrimitiveFailed
+    w_result = vm_parameter(interp, index)
     ctx.pop_n(argcount)
-    ctx.settop(W_SmallInteger(0))
+    ctx.settop(w_result)
     return ctx
+
+
+def vm_parameter(interp, index):
+    if index == VM_PARAMETER_WORD_SIZE:
+        # Pharo picks its platform class (Unix32/Unix64Platform) by it.
+        return W_SmallInteger(interp.space.word_size)
+    # Other counters and sizes the image may ask for: none is meaningful here yet.
+    return W_SmallInteger(0)
+
+
+VM_PARAMETER_LAST = 80
+
+
+VM_PARAMETER_WORD_SIZE = 40     # bytes in an object memory word
 
 
 @expose_raw(97)

@@ -84,6 +84,22 @@ def put_u32(data, offset, value):
     return data[:offset] + struct.pack("<I", value & 0xffffffff) + data[offset + 4:]
 
 
+def u64(data, offset):
+    return struct.unpack("<Q", data[offset:offset + 8])[0]
+
+
+def put_u64(data, offset, value):
+    return data[:offset] + struct.pack("<Q", value & 0xffffffffffffffff) + \
+        data[offset + 8:]
+
+
+def spur64_with_slot(index, value):
+    """pharo8-bootstrap64.image with slot `index` of its special objects array set."""
+    data = read("pharo8-bootstrap64.image")
+    specials = u64(data, 24) - u64(data, 16) + u32(data, 4)     # its header's offset
+    return put_u64(data, specials + 8 + 8 * index, value)
+
+
 def mini_with_word(offset, value):
     return lambda: put_u32(read("mini.image"), offset, value)
 
@@ -143,6 +159,23 @@ BAD_IMAGES = [
     ("spur-truncated-last-word", lambda: read("headless.image")[:-4]),
     ("spur-data-size-huge", lambda: put_u32(read("headless.image"), 8, 0x7fffffff)),
     ("closure-v3-truncated", lambda: read("bootstrapped.image")[:50000]),
+    # Spur 64-bit: header fields are 64-bit words from offset 8 (see spur.py).
+    ("spur64-truncated-100", lambda: read("pharo8-bootstrap64.image")[:100]),
+    ("spur64-truncated-half", lambda: read("pharo8-bootstrap64.image")[:1235412]),
+    ("spur64-truncated-last-word", lambda: read("pharo8-bootstrap64.image")[:-8]),
+    ("spur64-data-size-huge", lambda: put_u64(read("pharo8-bootstrap64.image"), 8,
+                                              1 << 62)),
+    ("spur64-old-base-negative", lambda: put_u64(read("pharo8-bootstrap64.image"), 16,
+                                                 -8)),
+    ("spur64-special-objects-misaligned",
+     lambda: put_u64(read("pharo8-bootstrap64.image"), 24,
+                     u64(read("pharo8-bootstrap64.image"), 24) + 4)),
+    ("spur64-first-segment-odd", lambda: put_u64(read("pharo8-bootstrap64.image"), 72,
+                                                 1000004)),
+    ("spur64-next-segment-missing",
+     lambda: put_u64(read("pharo8-bootstrap64.image"),
+                     len(read("pharo8-bootstrap64.image")) - 8, 4096)),
+    ("spur64-immediate-tag-3", lambda: spur64_with_slot(2, (7 << 3) | 3)),
 ]
 
 

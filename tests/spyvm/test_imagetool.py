@@ -66,3 +66,26 @@ def test_command_wrapper(image_path):
     out, err = proc.communicate()
     assert proc.returncode == 0, err
     assert "objects: 17692" in out
+
+
+def test_info_and_convert_spur64(image_path, tmpdir):
+    status, out, err = run("info", image_path("pharo8-bootstrap64.image"))
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert "format: 68021 (Spur 64-bit)" in lines
+    assert "word size: 64 bits" in lines
+    assert "objects: 29895" in lines
+    assert "classes: 553" in lines
+    # Byte order conversion of a small 64-bit image, there and back.
+    import sys
+    sys.path.insert(0, os.path.join(REPO, "tests", "spyvm", "image"))
+    from test_spur64 import synthetic
+    src = tmpdir.join("small64.image")
+    src.write(synthetic(), "wb")
+    big = str(tmpdir.join("big.image"))
+    back = str(tmpdir.join("back.image"))
+    assert run("convert", "--byte-order", "big", str(src), big)[0] == 0
+    assert "byte order: big-endian" in run("info", big)[1].splitlines()
+    assert run("convert", "--byte-order", "little", big, back)[0] == 0
+    assert run("info", back)[1].replace(back, "X") == \
+        run("info", str(src))[1].replace(str(src), "X")

@@ -522,7 +522,3 @@ def test_garbage_words():
         assert_loads_or_image_error(bytes(broken))
 
 
-def test_64bit_not_yet():
-    data = struct.pack("<II", 68021, 64) + "\0" * 120
-    with pytest.raises(ImageError):
-        spur.read(data, constants.FORMAT_SPUR_64, True)

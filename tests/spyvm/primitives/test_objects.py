@@ -632,6 +632,10 @@ def test_character_value(env):
     assert env.call(170, env.space.w_Character, i(0)) is w_table.slots[0]
     for w_bad in [i(256), i(-1), env.nil, env.char(65)]:
         env.fails(170, env.space.w_Character, w_bad)
+    # Without an argument the receiver is the code (Pharo's SmallInteger>>asCharacter).
+    assert env.call(170, i(66)) is w_table.slots[66]
+    for w_bad in [i(256), i(-1), env.nil]:
+        env.fails(170, w_bad)
 
 
 # --- someInstance / nextInstance (77, 78): loops linear overall -------------------------------------------
@@ -1459,3 +1463,9 @@ def test_replace_words_with_a_float_and_back(env):
     assert env.call(105, w_float, i(1), i(2), w_source, i(1)) is w_float
     assert w_float.value == 2.0
     env.fails(105, w_float, i(1), i(2), env.string("abcdefgh"), i(1))
+
+
+def test_shallow_copy_of_a_smallfloat_is_itself(env):
+    # Spur 64-bit's SmallFloat64 is an immediate: its copy is the same object.
+    w_small = model.W_SmallFloat(env.space.w_Float, 2.5)
+    assert env.call(148, w_small) is w_small

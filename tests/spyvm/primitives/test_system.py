@@ -28,7 +28,7 @@ def int_value(space, w_int):
 
 SIMPLE_ARITIES = {97: 0, 112: 0, 114: 0, 121: 0, 124: 1, 125: 1,
                   129: 0, 130: 0, 131: 0, 135: 0, 136: 2, 137: 0, 142: 0,
-                  149: 1, 230: 1, 240: 0, 241: 0}
+                  149: 1, 230: 1, 240: 0, 241: 0, 242: 2}
 
 
 def test_all_system_primitives_registered():
@@ -144,6 +144,47 @@ def test_signal_at_milliseconds_failures(env):
         env.fails(136, env.nil, w_sema, w_bad)
     assert _timer_semaphore(env) is env.nil
     assert interp.next_wakeup_usecs == 0
+
+
+def test_signal_at_utc_microseconds(env):
+    # Pharo's DelayMicrosecondTicker: the time in primitive 240's clock, a
+    # LargePositiveInteger in 32- and 64-bit images alike.
+    interp = env.interp
+    space = env.space
+    w_sema = _semaphore(env)
+    w_now = env.call(240, env.nil)
+    now = space.unwrap_int(w_now)
+    before = interp.now_usecs()
+    assert env.call(242, env.nil, w_sema, space.wrap_int(now + 2000000)) is env.nil
+    assert _timer_semaphore(env) is w_sema
+    assert before + 1500000 <= interp.next_wakeup_usecs <= interp.now_usecs() + 2100000
+    env.call(242, env.nil, w_sema, space.wrap_int(now - 5000000))
+    assert 0 < interp.next_wakeup_usecs <= interp.now_usecs()
+    env.call(242, env.nil, env.nil, space.wrap_int(now))
+    assert _timer_semaphore(env) is env.nil and interp.next_wakeup_usecs == 0
+    for w_bad in [env.nil, space.wrap_float(1.0), env.string("1")]:
+        env.fails(242, env.nil, w_sema, w_bad)
+
+
+def test_vm_parameter_at_put(env):
+    # Pharo's WorkingSession>>start: sets GC parameters (tenuringThreshold: is 6).
+    assert env.call(254, env.nil, i(6), i(2000)).value == 0
+    assert env.call(254, env.nil, i(40), i(8)).value == env.space.word_size
+    env.fails(254, env.nil, i(6), env.nil)
+    env.fails(254, env.nil, i(0), i(1))
+    env.fails(254, env.nil, i(81), i(1))
+    env.fails(254, env.nil, env.nil, i(1))
+    env.fails(254, env.nil)
+    env.fails(254, env.nil, i(1), i(1), i(1))
+
+
+def test_vm_parameter_word_size(env):
+    assert env.call(254, env.nil, i(40)).value == env.space.word_size
+    env.space.word_size = 8         # as read from a Spur 64-bit image
+    try:
+        assert env.call(254, env.nil, i(40)).value == 8
+    finally:
+        env.space.word_size = 4
 
 
 def test_timer_semaphore_is_signalled_when_due(env):

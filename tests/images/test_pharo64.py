@@ -1,0 +1,39 @@
+"""Pharo 8 (pharo8-bootstrap64.image, Spur 64-bit): the image's own start-up.
+
+Resumed, the fresh bootstrap image runs PharoBootstrapInitialization (Delay's
+timer process through primitive 242, the platform by vmParameterAt: 40, ...) and
+ends with `Smalltalk snapshot: true andQuit: true`: it saves itself, in its own
+format, and quits with status 0. Runs on a copy (about 80 s untranslated).
+"""
+
+import hashlib
+import os
+import shutil
+import sys
+
+from imagerun import find_image, run_vm, translated_vm
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_bootstrap_initialization_saves_and_quits(tmpdir):
+    folder = str(tmpdir.mkdir("img"))
+    image = os.path.join(folder, "Pharo.image")
+    shutil.copyfile(find_image("pharo8-bootstrap64.image"), image)
+    os.chmod(image, 0o644)
+    with open(image, "rb") as f:
+        before = hashlib.sha256(f.read()).hexdigest()
+    result = run_vm([image], timeout=600 if translated_vm() is None else 60)
+    assert not result.timed_out and result.status == 0, result.describe()
+    assert "Traceback" not in result.stderr, result.describe()
+    with open(image, "rb") as f:
+        data = f.read()
+    assert hashlib.sha256(data).hexdigest() != before
+    assert os.listdir(folder) == ["Pharo.image"]
+    sys.path.insert(0, REPO)
+    from spyvm import constants
+    from spyvm.image.reader import read_image
+    saved = read_image(data)
+    assert saved.version == constants.FORMAT_SPUR_64
+    # The start-up made objects (the session, the stdio streams...) and kept them.
+    assert len(saved.objects_w) > 29895
