@@ -137,9 +137,13 @@ static struct xp_file *parent_of(const char *norm)
     return find(parent);
 }
 
-/* Why norm is not there: a file where a folder should be on the way
-   (ENOTDIR), or nothing (ENOENT). */
-static int missing_errno(const char *norm)
+static struct xp_file *add_entry(const char *norm, const char *data, size_t size,
+                                 int is_dir, int read_only);
+
+/* The folders on the way to norm: 0 when each is there (made as needed when
+   make is set: a boot archive may list files only), else why not: ENOTDIR (a
+   file on the way), ENOENT (one missing) or ENOMEM. */
+static int walk_folders(const char *norm, int make)
 {
     char prefix[PATH_CAP];
     for (const char *p = strchr(norm + 1, '/'); p; p = strchr(p + 1, '/')) {
@@ -147,12 +151,22 @@ static int missing_errno(const char *norm)
         memcpy(prefix, norm, n);
         prefix[n] = 0;
         struct xp_file *f = find(prefix);
-        if (!f)
-            return ENOENT;
-        if (!f->is_dir)
+        if (f && !f->is_dir)
             return ENOTDIR;
+        if (!f && !make)
+            return ENOENT;
+        if (!f && !add_entry(prefix, 0, 0, 1, 0))
+            return ENOMEM;
     }
-    return ENOENT;
+    return 0;
+}
+
+/* Why norm is not there: a file where a folder should be on the way
+   (ENOTDIR), or nothing (ENOENT). */
+static int missing_errno(const char *norm)
+{
+    int e = walk_folders(norm, 0);
+    return e ? e : ENOENT;
 }
 
 /* Whether a new entry may be made at norm: its folder exists (errno set if not). */
@@ -227,23 +241,6 @@ static int64_t now_seconds(void)
     return (int64_t)time(0);
 }
 
-/* The folders on the way to norm, made as needed (a boot archive lists files only). */
-static int add_parents(const char *norm)
-{
-    char prefix[PATH_CAP];
-    for (const char *p = strchr(norm + 1, '/'); p; p = strchr(p + 1, '/')) {
-        size_t n = (size_t)(p - norm);
-        memcpy(prefix, norm, n);
-        prefix[n] = 0;
-        struct xp_file *f = find(prefix);
-        if (f && !f->is_dir)
-            return -1;
-        if (!f && !add_entry(prefix, 0, 0, 1, 0))
-            return -1;
-    }
-    return 0;
-}
-
 static void add_boot_file(const char *path, const char *data, size_t size, int read_only)
 {
     char norm[PATH_CAP];
@@ -257,7 +254,7 @@ static void add_boot_file(const char *path, const char *data, size_t size, int r
         f->size = size;
         return;
     }
-    if (f || add_parents(norm) < 0 || !add_entry(norm, data, size, 0, read_only))
+    if (f || walk_folders(norm, 1) != 0 || !add_entry(norm, data, size, 0, read_only))
         xp_printk("xenport: cannot add boot file %s (a folder, or out of memory)\n", path);
 }
 
@@ -394,7 +391,7 @@ static const char *load_cpio(const char *data, size_t size)
                     found = 1;
                 }
             } else if ((mode & 0170000) == 0040000 && !find(norm)) {
-                if (add_parents(norm) < 0 || !add_entry(norm, 0, 0, 1, 0))
+                if (walk_folders(norm, 1) != 0 || !add_entry(norm, 0, 0, 1, 0))
                     xp_printk("xenport: initrd: cannot make folder %s\n", norm);
             }
         }
@@ -725,6 +722,17 @@ static struct xp_file *lookup(const char *path)
     return f;
 }
 
+/* The folder at path, or NULL with errno set (ENOTDIR: a file). */
+static struct xp_file *lookup_folder(const char *path)
+{
+    struct xp_file *f = lookup(path);
+    if (f && !f->is_dir) {
+        errno = ENOTDIR;
+        return 0;
+    }
+    return f;
+}
+
 int stat(const char *path, struct stat *st)
 {
     if (path && console_path(path) >= 0) {
@@ -843,13 +851,9 @@ static int has_children(const struct xp_file *dir)
 
 int rmdir(const char *path)
 {
-    struct xp_file *f = lookup(path);
+    struct xp_file *f = lookup_folder(path);
     if (!f)
         return -1;
-    if (!f->is_dir) {
-        errno = ENOTDIR;
-        return -1;
-    }
     if (f == &root) {
         errno = EBUSY;
         return -1;
@@ -1063,13 +1067,9 @@ int closedir(DIR *d)
 
 DIR *opendir(const char *path)
 {
-    struct xp_file *dir = lookup(path);
+    struct xp_file *dir = lookup_folder(path);
     if (!dir)
         return 0;
-    if (!dir->is_dir) {
-        errno = ENOTDIR;
-        return 0;
-    }
     DIR *d = calloc(1, sizeof(*d));
     if (!d) {
         errno = ENOMEM;
@@ -1169,13 +1169,9 @@ char *getcwd(char *buf, size_t size)
 /* The working folder stays /: relative paths are taken from the root. */
 int chdir(const char *path)
 {
-    struct xp_file *f = lookup(path);
+    struct xp_file *f = lookup_folder(path);
     if (!f)
         return -1;
-    if (!f->is_dir) {
-        errno = ENOTDIR;
-        return -1;
-    }
     if (f != &root) {
         errno = ENOSYS;
         return -1;
