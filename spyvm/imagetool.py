@@ -1,21 +1,31 @@
 """cogxen-image: inspect and convert images with the VM's own reader and writer.
 
     cogxen-image info IMAGE
-    cogxen-image convert --byte-order big|little IN OUT
+    cogxen-image convert [--format spur32|spur64] [--byte-order big|little] IN OUT
 
 Runs on the host Python (it is not part of the translated VM).
+
+Changing a Spur image's word size keeps every object. To 64 bits nothing needs
+to change but the layout (the writer sizes slots, headers and the class table);
+the image's SmallFloat64 class, if it has one, goes to the class table's entry 4
+(without one, as in small kernels, every Float stays boxed). To 32
+bits, what 32-bit Spur cannot hold as an immediate becomes an object: a
+SmallInteger beyond 31 bits a LargeInteger, a SmallFloat64 a boxed Float; each
+reference to one gets its own (immediates have no identity to keep).
 """
 
 import os
 import sys
 
-from spyvm import model
+from spyvm import constants, model
 from spyvm.image import reader, writer
 from spyvm.image.format import ImageError
 
 USAGE = """Usage: cogxen-image info IMAGE
-       cogxen-image convert --byte-order big|little IN OUT
+       cogxen-image convert [--format spur32|spur64] [--byte-order big|little] IN OUT
 """
+
+FORMATS = {"spur32": 4, "spur64": 8}
 
 
 def count_classes(loaded):
@@ -42,12 +52,83 @@ def info(path, out):
     out.write("classes: %d\n" % count_classes(loaded))
 
 
-def convert(byte_order, src, dst):
+def convert(byte_order, src, dst, word_size=0):
+    """byte_order "big" or "little" (None: as it was); word_size 4 or 8 for a
+    Spur image of that word size (0: as it was)."""
     loaded = read(src)
-    loaded.little_endian = byte_order == "little"
+    if byte_order is not None:
+        loaded.little_endian = byte_order == "little"
+    if word_size:
+        change_word_size(loaded, word_size)
     data = writer.image_bytes(loaded.space, loaded, loaded.objects_w)
     with open(dst, "wb") as f:
         f.write(data)
+
+
+def change_word_size(loaded, word_size):
+    space = loaded.space
+    if not space.is_spur:
+        raise ImageError("only Spur images change word size (this is %s)"
+                         % loaded.format_name())
+    if space.word_size == word_size:
+        return
+    if word_size == 8:
+        set_word_size(loaded, 8, constants.FORMAT_SPUR_64, find_class(loaded, "SmallFloat64"))
+        return
+    set_word_size(loaded, 4, constants.FORMAT_SPUR_32, None)
+    made_w = []
+    for w_obj in loaded.objects_w:
+        if isinstance(w_obj, model.W_Context):
+            for i in range(w_obj.size()):
+                w_ref = w_obj.fetch(space, i)
+                w_new = narrowed(space, w_ref, made_w)
+                if w_new is not w_ref:
+                    w_obj.store(space, i, w_new)
+        elif isinstance(w_obj, model.W_PointersObject):
+            for i, w_ref in enumerate(w_obj.slots):
+                w_obj.slots[i] = narrowed(space, w_ref, made_w)
+        elif isinstance(w_obj, model.W_CompiledMethod):
+            for i, w_ref in enumerate(w_obj.literals):
+                w_obj.literals[i] = narrowed(space, w_ref, made_w)
+    loaded.objects_w.extend(made_w)
+
+
+def set_word_size(loaded, word_size, version, w_small_float):
+    space = loaded.space
+    for w_obj in loaded.objects_w:
+        # A method's literals are words: its first bytecode's index (and so the
+        # pc a context saves) moves with the word size.
+        if isinstance(w_obj, model.W_CompiledMethod):
+            w_obj.word_size = word_size
+    bits = 61 if word_size == 8 else 31
+    space.word_size = word_size
+    space.maxint = (1 << (bits - 1)) - 1
+    space.minint = -(1 << (bits - 1))
+    space.w_SmallFloat64 = w_small_float
+    loaded.version = version
+
+
+def narrowed(space, w_ref, made_w):
+    """w_ref, or the object a 32-bit image holds in its place (added to made_w)."""
+    if isinstance(w_ref, model.W_SmallInteger) and not space.is_small_int(w_ref.value):
+        w_new = space.wrap_int(w_ref.value)
+    elif isinstance(w_ref, model.W_SmallFloat):
+        w_new = model.W_Float(space.w_Float, w_ref.value)
+    else:
+        return w_ref
+    made_w.append(w_new)
+    return w_new
+
+
+def find_class(loaded, name):
+    space = loaded.space
+    for w_obj in loaded.objects_w:
+        if isinstance(w_obj, model.W_PointersObject) and \
+                w_obj.size() > constants.CLASS_NAME and \
+                space.class_name(w_obj) == name and \
+                space.class_name(w_obj.getclass(space)) == name + " class":
+            return w_obj
+    return None
 
 
 def read(path):
@@ -57,16 +138,33 @@ def read(path):
         return reader.read_image(f.read())
 
 
+def convert_command(args, err):
+    """convert [--format spur32|spur64] [--byte-order big|little] IN OUT"""
+    byte_order = None
+    word_size = 0
+    while len(args) > 2:
+        if args[0] == "--byte-order" and args[1] in ("big", "little") and byte_order is None:
+            byte_order = args[1]
+        elif args[0] == "--format" and args[1] in FORMATS and not word_size:
+            word_size = FORMATS[args[1]]
+        else:
+            break
+        args = args[2:]
+    if len(args) != 2 or (byte_order is None and not word_size):
+        err.write(USAGE)
+        return 2
+    convert(byte_order, args[0], args[1], word_size)
+    return 0
+
+
 def main(argv, out=sys.stdout, err=sys.stderr):
     args = argv[1:]
     try:
         if len(args) == 2 and args[0] == "info":
             info(args[1], out)
             return 0
-        if len(args) == 5 and args[0] == "convert" and args[1] == "--byte-order" \
-                and args[2] in ("big", "little"):
-            convert(args[2], args[3], args[4])
-            return 0
+        if len(args) >= 3 and args[0] == "convert":
+            return convert_command(args[1:], err)
     except ImageError as e:
         err.write("cogxen-image: %s\n" % e.message)
         return 2

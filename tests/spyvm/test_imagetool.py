@@ -1,11 +1,14 @@
-"""cogxen-image: info and byte-order conversion, on the VM's own reader and writer."""
+"""cogxen-image: info, byte-order and word-size conversion, on the VM's own reader
+and writer."""
 
 import os
+import struct
 import subprocess
 
 from StringIO import StringIO
 
-from spyvm import imagetool
+from spyvm import imagetool, model
+from spyvm.image import reader
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -89,3 +92,83 @@ def test_info_and_convert_spur64(image_path, tmpdir):
     assert run("convert", "--byte-order", "little", big, back)[0] == 0
     assert run("info", back)[1].replace(back, "X") == \
         run("info", str(src))[1].replace(str(src), "X")
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return reader.read_image(f.read())
+
+
+def values(loaded):
+    """Every object's class name and contents, references by kind and value (an
+    immediate and the object a 32-bit image holds in its place are alike)."""
+    space = loaded.space
+    index = dict((w, i) for i, w in enumerate(loaded.objects_w))
+
+    def ref(w_ref):
+        if isinstance(w_ref, model.W_Float):
+            return ("float", struct.pack("<d", w_ref.value))     # NaN too
+        if isinstance(w_ref, model.W_SmallInteger):
+            return ("int", w_ref.value)
+        if isinstance(w_ref, model.W_BytesObject) and \
+                space.class_name(w_ref.getclass(space)).startswith("Large"):
+            return ("int", space.unwrap_bigint(w_ref).tolong())
+        if isinstance(w_ref, model.W_Character):
+            return ("char", w_ref.value)
+        return ("object", index.get(w_ref))
+
+    def contents(w_obj):
+        if isinstance(w_obj, model.W_Context):
+            # The pc the image sees counts the literals' bytes: the bytecode's
+            # index is what stays.
+            slots = [ref(w_obj.fetch(space, j)) for j in range(w_obj.size())]
+            return slots[:1] + [("pc", w_obj.pc)] + slots[2:]
+        if isinstance(w_obj, model.W_PointersObject):
+            return [ref(w) for w in w_obj.slots]
+        if isinstance(w_obj, model.W_CompiledMethod):
+            return [w_obj.header, w_obj.bytes] + [ref(w) for w in w_obj.literals]
+        return [ref(w_obj)]
+
+    return [(space.class_name(w.getclass(space)), contents(w)) for w in loaded.objects_w
+            if not (isinstance(w, model.W_Float) or
+                    space.class_name(w.getclass(space)).startswith("Large"))]
+
+
+def test_word_size_32_64_32_keeps_every_object(image_path, tmpdir):
+    """A SistaV1 Spur 32-bit image as 64-bit and back: the same file as a plain
+    32-bit rewrite, and the 64-bit one holds the same objects."""
+    src = image_path("tp-location-app.image")
+    wide = str(tmpdir.join("wide.image"))
+    back = str(tmpdir.join("back.image"))
+    plain = str(tmpdir.join("plain.image"))
+    assert run("convert", "--format", "spur64", src, wide) == (0, "", "")
+    lines = run("info", wide)[1].splitlines()
+    assert "format: 68021 (Spur 64-bit)" in lines and "objects: 4790" in lines
+    assert run("convert", "--format", "spur32", wide, back) == (0, "", "")
+    assert run("convert", "--byte-order", "little", src, plain)[0] == 0
+    with open(back, "rb") as a, open(plain, "rb") as b:
+        assert a.read() == b.read()
+    assert values(read(wide)) == values(read(src))
+
+
+def test_word_size_64_32_boxes_what_32_bits_cannot_hold(image_path, tmpdir):
+    """Pharo 8 as 32-bit: SmallFloat64s become boxed Floats and SmallIntegers past
+    31 bits LargeIntegers, one object per reference; every value is kept."""
+    src = image_path("pharo8-bootstrap64.image")
+    narrow = str(tmpdir.join("narrow.image"))
+    assert run("convert", "--format", "spur32", src, narrow) == (0, "", "")
+    before, after = read(src), read(narrow)
+    assert after.space.word_size == 4
+    assert len(after.objects_w) > len(before.objects_w)
+    boxed = [w for w in after.objects_w if isinstance(w, model.W_Float)]
+    assert boxed and not [w for w in after.objects_w if isinstance(w, model.W_SmallFloat)]
+    assert values(after) == values(before)
+
+
+def test_word_size_bad_input(image_path, tmpdir):
+    out = str(tmpdir.join("out.image"))
+    status, _, err = run("convert", "--format", "spur64", image_path("mini.image"), out)
+    assert status == 2 and "only Spur images change word size" in err
+    for args in (["--format", "spur16"], ["--format", "spur64", "--format", "spur32"], []):
+        status, _, err = run(*(["convert"] + args + ["a", "b"]))
+        assert status == 2 and err.startswith("Usage:"), args
