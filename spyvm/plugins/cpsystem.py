@@ -7,6 +7,7 @@ left out: they fail, and the image reports that itself.
 
 from spyvm import model
 from spyvm.errors import PrimitiveFailed
+from spyvm.objspace import WrappingError
 from spyvm.primitives import expose_named
 from spyvm.plugins.arguments import bytes_arg, answer
 from spyvm.platform import current as platform
@@ -81,11 +82,15 @@ def prim_symbol_from_string(interp, ctx, argcount, w_method):
         raise PrimitiveFailed
     name = bytes_arg(ctx.peek(0)).as_string()
     w_class = ctx.peek(1)
+    try:
+        spec = interp.space.class_format(w_class).inst_spec
+    except WrappingError:
+        raise PrimitiveFailed
+    if not 8 <= spec <= 11:
+        raise PrimitiveFailed       # the receiver is no class of byte objects
     symbols = symbol_table.for_space(interp.space)
     w_symbol = symbols.get(name, None)
     if w_symbol is None:
-        if not isinstance(w_class, model.W_PointersObject):
-            raise PrimitiveFailed
         w_symbol = model.W_BytesObject(w_class, len(name))
         w_symbol.set_string(name)
         symbols[name] = w_symbol

@@ -515,16 +515,21 @@ def prim_replace_from_to_with_starting_at(interp, w_rcvr, w_start, w_stop, w_rep
         _copy_items(w_rcvr.words, start - 1, w_repl.words, src_start, count)
         return w_rcvr
     if isinstance(w_rcvr, W_Float) or isinstance(w_repl, W_Float):
-        # A Float's two words as the C VM holds them: native order, low word first
-        # (Float64Array>>floatAt: copies a double's words into a BoxedFloat64).
         if not _is_word_like(w_rcvr) or not _is_word_like(w_repl):
             raise PrimitiveFailed
-        words = [_raw_word(w_repl, src_start + k) for k in range(count)]
-        for k in range(count):
-            _set_raw_word(w_rcvr, start - 1 + k, words[k])
+        _copy_float_words(w_rcvr, start - 1, w_repl, src_start, count)
         return w_rcvr
     # Mixed kinds (e.g. bytes into a method): only like with like is a primitive.
     raise PrimitiveFailed
+
+
+def _copy_float_words(w_rcvr, start0, w_repl, src0, count):
+    """A Float's two words as the C VM holds them: native order, low word first
+    (Float64Array>>floatAt: copies a double's words into a BoxedFloat64). Its own
+    function: a loop in the primitive would make the JIT call all of it."""
+    words = [_raw_word(w_repl, src0 + k) for k in range(count)]
+    for k in range(count):
+        _set_raw_word(w_rcvr, start0 + k, words[k])
 
 
 def _is_word_like(w_obj):

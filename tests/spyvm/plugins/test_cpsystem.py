@@ -2,7 +2,7 @@
 
 import pytest
 
-from spyvm import model
+from spyvm import constants, model
 from spyvm.plugins import cpsystem
 
 M = "CpSystemPlugin"
@@ -20,7 +20,7 @@ def test_trace_warn_and_error_write_lines(env, capfd):
 
 
 def test_symbols_are_unique_by_name(env):
-    w_symbol_class = env.cls("Symbol")
+    w_symbol_class = env.cls("Symbol", spec=constants.FMT_BYTES)
     w_foo = model.W_BytesObject(w_symbol_class, 3)
     w_foo.set_string("foo")
     env.call_named(M, "primitiveSymbolRegister:", w_symbol_class, w_foo)
@@ -34,6 +34,10 @@ def test_symbols_are_unique_by_name(env):
     w_other = model.W_BytesObject(w_symbol_class, 3)
     w_other.set_string("foo")
     env.named_fails(M, "primitiveSymbolRegister:", w_symbol_class, w_other)
+    # the receiver must be a class of byte objects (the fuzz sent nil)
+    env.named_fails(M, "primitiveSymbolFromString:", env.nil, env.string("baz"))
+    env.named_fails(M, "primitiveSymbolFromString:", env.cls("Point", 2, constants.FMT_FIXED),
+                    env.string("foo"))
 
 
 def test_symbol_equals_compares_bytes(env):
