@@ -12,6 +12,11 @@ the image's SmallFloat64 class, if it has one, goes to the class table's entry 4
 bits, what 32-bit Spur cannot hold as an immediate becomes an object: a
 SmallInteger beyond 31 bits a LargeInteger, a SmallFloat64 a boxed Float; each
 reference to one gets its own (immediates have no identity to keep).
+
+As a SystemTracer converting an image would, the converter also resets what
+images cache of their word size: a class pool's WordSize (Squeak's and Cuis's
+`Smalltalk wordSize`) is emptied so that the image asks the VM again, and
+SmallInteger's MinVal and MaxVal get the new bounds.
 """
 
 import os
@@ -30,15 +35,7 @@ FORMATS = {"spur32": 4, "spur64": 8}
 
 def count_classes(loaded):
     """Objects that are classes: instances of a metaclass (an instance of Metaclass)."""
-    space = loaded.space
-    w_metaclass = space.w_SmallInteger.getclass(space).getclass(space)
-    count = 0
-    for w_obj in loaded.objects_w:
-        w_class = w_obj.getclass(space)
-        if isinstance(w_class, model.W_HeapObject) and \
-                w_class.getclass(space) is w_metaclass:
-            count += 1
-    return count
+    return len(list(classes(loaded)))
 
 
 def info(path, out):
@@ -74,8 +71,10 @@ def change_word_size(loaded, word_size):
         return
     if word_size == 8:
         set_word_size(loaded, 8, constants.FORMAT_SPUR_64, find_class(loaded, "SmallFloat64"))
+        forget_word_size_caches(loaded)
         return
     set_word_size(loaded, 4, constants.FORMAT_SPUR_32, None)
+    forget_word_size_caches(loaded)
     made_w = []
     for w_obj in loaded.objects_w:
         if isinstance(w_obj, model.W_Context):
@@ -106,6 +105,55 @@ def set_word_size(loaded, word_size, version, w_small_float):
     space.minint = -(1 << (bits - 1))
     space.w_SmallFloat64 = w_small_float
     loaded.version = version
+
+
+CLASS_POOL = 7          # Class>>classPool, after name, in Squeak, Cuis and Pharo
+CLASS_INSTANCE_VARIABLES = 3
+
+
+def forget_word_size_caches(loaded):
+    space = loaded.space
+    w_nil = space.w_nil
+    for w_class in classes(loaded):
+        w_pool = w_class.slots[CLASS_POOL] if len(w_class.slots) > CLASS_POOL else w_nil
+        for w_binding in pool_bindings(space, w_pool):
+            if w_binding.slots[0].as_string() == "WordSize":
+                w_binding.slots[1] = w_nil
+    w_small_integer = space.w_SmallInteger
+    bounds = {"MinVal": space.minint, "MaxVal": space.maxint}
+    w_names = w_small_integer.getclass(space).slots[CLASS_INSTANCE_VARIABLES]
+    if isinstance(w_names, model.W_PointersObject):
+        # The class side's own instance variables come last in the class object.
+        first = len(w_small_integer.slots) - len(w_names.slots)
+        for i, w_name in enumerate(w_names.slots):
+            name = w_name.as_string() if isinstance(w_name, model.W_BytesObject) else ""
+            if name in bounds and first + i >= 0:
+                w_small_integer.slots[first + i] = model.W_SmallInteger(bounds[name])
+
+
+def classes(loaded):
+    space = loaded.space
+    w_metaclass = space.w_SmallInteger.getclass(space).getclass(space)
+    for w_obj in loaded.objects_w:
+        w_class = w_obj.getclass(space)
+        if isinstance(w_obj, model.W_PointersObject) and \
+                isinstance(w_class, model.W_HeapObject) and \
+                w_class.getclass(space) is w_metaclass:
+            yield w_obj
+
+
+def pool_bindings(space, w_pool):
+    """The key -> value bindings of a class pool (a Dictionary: tally, array)."""
+    if not isinstance(w_pool, model.W_PointersObject) or len(w_pool.slots) < 2:
+        return
+    w_array = w_pool.slots[1]
+    if not isinstance(w_array, model.W_PointersObject):
+        return
+    for w_binding in w_array.slots:
+        if isinstance(w_binding, model.W_PointersObject) and \
+                len(w_binding.slots) >= 2 and \
+                isinstance(w_binding.slots[0], model.W_BytesObject):
+            yield w_binding
 
 
 def narrowed(space, w_ref, made_w):

@@ -186,7 +186,8 @@ def run(opts, vm_path):
             return EXIT_BAD_INPUT
         scripts.append(data)
     try:
-        vm = headless.load(opts.image_path, vm_path, opts.image_args)
+        vm = headless.load(platform.absolute_path(opts.image_path),
+                           platform.executable_path(vm_path), opts.image_args)
     except ImageError as e:
         error("%s: %s" % (opts.image_path, e.message))
         return EXIT_BAD_INPUT

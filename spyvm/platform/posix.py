@@ -128,6 +128,49 @@ def resolve_symlinks(path):
     return None
 
 
+def absolute_path(path):
+    """path from the root, its "." and ".." steps taken lexically (as a shell's
+    cd does): images ask for their own name and folder and expect them absolute,
+    as OpenSmalltalk VMs answer them. path itself if the current folder is gone."""
+    if path == "":
+        return path
+    if not path.startswith("/"):
+        try:
+            cwd = os.getcwd()
+        except OSError:
+            return path
+        path = cwd + "/" + path
+    parts = []
+    for part in path.split("/"):
+        if part == "" or part == ".":
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/" + "/".join(parts)
+
+
+def executable_path(argv0):
+    """The VM's own file, absolute: argv[0], or the kernel's link when the shell
+    found the VM on PATH (argv[0] then has no folder in it)."""
+    if "/" in argv0:
+        return absolute_path(argv0)
+    try:
+        return os.readlink("/proc/self/exe")
+    except OSError:
+        return argv0
+
+
+def folder_of(path):
+    """The folder holding path, with the trailing "/" that vmPath answers carry."""
+    i = path.rfind("/")
+    if i < 0:
+        return ""
+    return path[:i + 1]
+
+
 def _dirname(path):
     i = path.rfind("/")
     if i < 0:

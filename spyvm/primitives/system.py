@@ -188,7 +188,8 @@ def prim_image_name(interp, ctx, argcount, w_method):
 
 @expose(142, 0)
 def prim_vm_path(interp, w_rcvr):
-    return interp.space.wrap_string(interp.vm_path)
+    """vmPath: the folder of the VM's file (getSystemAttribute: 0 is the file)."""
+    return interp.space.wrap_string(platform.folder_of(interp.vm_path))
 
 
 @expose(149, 1)

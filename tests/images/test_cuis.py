@@ -14,10 +14,13 @@ the file-in of a class definition is slow untranslated and runs only translated.
 
 import os
 import shutil
+import sys
 
 import pytest
 
 from imagerun import Run, find_image, translated_vm
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 IMAGE = "Cuis5.0-3121-32.image"
 
@@ -36,9 +39,9 @@ CHANGES = "Cuis5.0-3121-32.changes"
 SOURCES = "CuisV5.sources"
 
 
-def copy_image(tmpdir):
+def copy_image(tmpdir, original=None):
     image = str(tmpdir.join(IMAGE))
-    shutil.copyfile(find_image(IMAGE), image)
+    shutil.copyfile(original or find_image(IMAGE), image)
     for name in (CHANGES, SOURCES):
         path = os.path.join(os.path.dirname(find_image(IMAGE)), name)
         if os.path.exists(path) and name == CHANGES:
@@ -48,8 +51,8 @@ def copy_image(tmpdir):
     return image
 
 
-def run_copy(tmpdir, expression, scripts=(), timeout=300):
-    image = copy_image(tmpdir)
+def run_copy(tmpdir, expression, scripts=(), timeout=300, original=None):
+    image = copy_image(tmpdir, original)
     return Run([image] + list(scripts) + ["--eval", expression], timeout=timeout).finish()
 
 
@@ -106,3 +109,65 @@ def test_cuis_files_in_a_class_and_uses_it(tmpdir):
                       scripts=[str(script)])
     assert (result.status, result.stdout, result.stderr) == \
         (0, "'Hello, Cuis! 2'\n", ""), result.describe()
+
+
+def test_cuis_started_by_a_relative_path_knows_its_folder(tmpdir):
+    # `cogxen Cuis.image` typed in the image's folder: Cuis builds its current
+    # folder from the image's name, so that name must come absolute.
+    copy_image(tmpdir)
+    folder = os.path.realpath(str(tmpdir))
+    result = Run([IMAGE, "--eval",
+                  "{Smalltalk imageName. DirectoryEntry currentDirectory pathName}"],
+                 cwd=folder, timeout=300).finish()
+    expected = "#('%s/%s' '%s')\n" % (folder, IMAGE, folder)
+    assert (result.status, result.stdout, result.stderr) == (0, expected, ""), \
+        result.describe()
+
+
+# --- Cuis converted to Spur 64-bit by tools/cogxen-image -------------------------
+# The same image as 64-bit: 61-bit SmallIntegers, SmallFloat64s, the image's own
+# compiler and start-up. Runs against the translated VM only (the conversion is
+# host Python, 12 s, once per module; untranslated runs would add minutes).
+
+@pytest.fixture(scope="module")
+def cuis64(tmpdir_factory):
+    if not translated_vm():
+        pytest.skip("needs COGXEN_VM: the 32-bit image shows the same code untranslated")
+    sys.path.insert(0, REPO)
+    from spyvm import imagetool
+    path = str(tmpdir_factory.mktemp("cuis64").join(IMAGE))
+    imagetool.convert(None, find_image(IMAGE), path, 8)
+    return path
+
+
+WORD_SIZE_64 = ("{Smalltalk wordSize. SmallInteger maxVal. (SmallInteger maxVal + 1) class. "
+                "(SmallInteger maxVal + 1 - 1) class. SmallInteger minVal. "
+                "(2 raisedTo: 62) * 3 // 3 = (2 raisedTo: 62). "
+                "((2 raisedTo: 100) \\\\ (2 raisedTo: 61)) printString. "
+                "1.5 class. (0.1 + 0.2 - 0.3) printString. 1.0e38 class. 1.0e300 class. "
+                "(1 bitShift: 59) class. (1 bitShift: 60) class}")
+WORD_SIZE_64_ANSWER = ("#(8 1152921504606846975 LargePositiveInteger SmallInteger "
+                       "-1152921504606846976 true '0' SmallFloat64 '5.55111512312578e-17' "
+                       "SmallFloat64 BoxedFloat64 SmallInteger LargePositiveInteger)\n")
+
+
+def test_cuis64_knows_its_word_size(tmpdir, cuis64):
+    result = run_copy(tmpdir, WORD_SIZE_64, original=cuis64)
+    assert (result.status, result.stdout, result.stderr) == \
+        (0, WORD_SIZE_64_ANSWER, ""), result.describe()
+
+
+@pytest.mark.parametrize("expression,answer", [(EXPRESSION, ANSWER),
+                                               (AFTER_START_UP, AFTER_START_UP_ANSWER)],
+                         ids=["kinds-of-code", "after-start-up"])
+def test_cuis64_answers_as_the_32_bit_image(tmpdir, cuis64, expression, answer):
+    result = run_copy(tmpdir, expression, original=cuis64)
+    assert (result.status, result.stdout, result.stderr) == (0, answer, ""), \
+        result.describe()
+
+
+def test_cuis64_reports_an_unhandled_error(tmpdir, cuis64):
+    result = run_copy(tmpdir, "nil foo", original=cuis64)
+    assert result.status == 1 and result.stdout == "", result.describe()
+    assert result.stderr.splitlines()[0] == "cogxen: error: MessageNotUnderstood: " \
+        "UndefinedObject>>foo", result.describe()

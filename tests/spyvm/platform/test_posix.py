@@ -151,3 +151,31 @@ def test_memory_sources():
     assert posix._meminfo_kb("MemTotal:   64000 kB\nMemFree:  51234 kB\n", "MemFree:") == 51234
     assert posix._meminfo_kb("MemTotal:   64000 kB\n", "MemAvailable:") == -1
     assert posix.address_space_limit_bytes() >= 0
+
+
+@pytest.mark.parametrize("path,absolute", [
+    ("/a/b.image", "/a/b.image"),
+    ("/a/./b/../c.image", "/a/c.image"),
+    ("//a//b/", "/a/b"),
+    ("/..", "/"),
+    ("", ""),
+])
+def test_absolute_path_of_an_absolute_path(path, absolute):
+    assert posix.absolute_path(path) == absolute
+
+
+def test_absolute_path_starts_from_the_current_folder(tmpdir, monkeypatch):
+    monkeypatch.chdir(str(tmpdir))
+    here = os.getcwd()
+    assert posix.absolute_path("x.image") == here + "/x.image"
+    assert posix.absolute_path("./sub/../x.image") == here + "/x.image"
+    assert posix.absolute_path("../x.image") == os.path.dirname(here) + "/x.image"
+
+
+def test_executable_path_and_its_folder(tmpdir, monkeypatch):
+    monkeypatch.chdir(str(tmpdir))
+    assert posix.executable_path("build/cogxen") == os.getcwd() + "/build/cogxen"
+    # Found on PATH: the kernel's name for the running program.
+    assert posix.executable_path("cogxen") == os.path.realpath("/proc/self/exe")
+    assert posix.folder_of("/opt/cogxen/cogxen") == "/opt/cogxen/"
+    assert posix.folder_of("cogxen") == ""

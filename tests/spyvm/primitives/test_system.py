@@ -317,7 +317,7 @@ def test_low_space_threshold(env):
 
 def test_image_name_and_vm_path(env):
     env.interp.image_name = "/images/test.image"
-    env.interp.vm_path = "/opt/cogxen/"
+    env.interp.vm_path = "/opt/cogxen/cogxen"
     w_name = env.call(121, env.nil)
     assert isinstance(w_name, W_BytesObject) and w_name.as_string() == "/images/test.image"
     assert w_name.getclass(env.space) is env.space.w_String
