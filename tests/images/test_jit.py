@@ -26,7 +26,7 @@ import subprocess
 import pytest
 
 from imagerun import REPO, find_image, remove_tree, run_vm, translated_vm
-from test_images import CASES, case_argv, case_timeout, check, write_script
+from test_images import CASES, case_argv, case_image, case_timeout, check, write_script
 
 DATA = os.path.join(REPO, "tests", "images", "data")
 
@@ -229,7 +229,7 @@ def test_become_and_copies_keep_their_traces(tmpdir):
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_case_with_jit_off(case, tmpdir):
     jit_build()
-    image = find_image(case["image"])
+    image = case_image(case, tmpdir)
     folder = str(tmpdir.mkdir("run"))
     script_path = write_script(case, str(tmpdir)) if case.get("script") else None
     argv = ["--jit", "off"] + case_argv(case, image, script_path)
