@@ -91,24 +91,25 @@ def prim_signal_at_utc_microseconds(interp, w_rcvr, w_sema, w_usecs):
 @expose_raw(230)
 def prim_relinquish_processor(interp, ctx, argcount, w_method):
     """The idle process gives the host the time until the next event; during a
-    headless start-up (interp.stop_when_idle) its first call ends the start-up."""
-    if argcount != 1:
+    headless start-up (interp.stop_when_idle) its first call ends the start-up.
+    Without an argument, as SqueakJS takes it (CodeParadise's Process>>idle), the
+    same: the time asked for never shortens the wait."""
+    if argcount > 1:
         raise PrimitiveFailed
-    w_rcvr = ctx.peek(1)
-    w_usecs = ctx.peek(0)
-    if not isinstance(w_usecs, W_SmallInteger):
+    w_rcvr = ctx.peek(argcount)
+    if argcount == 1 and not isinstance(ctx.peek(0), W_SmallInteger):
         raise PrimitiveFailed
     if interp.stop_when_idle and interp.scheduler.highest_ready_priority() == 0:
         interp.stop_when_idle = False
-        ctx.pop_n(1)                   # answered: the idle loop goes on when resumed
+        ctx.pop_n(argcount)            # answered: the idle loop goes on when resumed
         interp.scheduler.pause_active(ctx)
         raise StartUpFinished()
-    relinquish(interp, w_rcvr, w_usecs)
-    ctx.pop_n(1)
+    relinquish(interp, w_rcvr)
+    ctx.pop_n(argcount)
     return ctx
 
 
-def relinquish(interp, w_rcvr, w_usecs):
+def relinquish(interp, w_rcvr):
     """The idle process gives the host the time until the next event.
 
     Only the timer and the watched descriptors (sockets) can make a waiting process

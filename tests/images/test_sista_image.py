@@ -4,19 +4,21 @@ SistaV1 with CompiledBlocks and FullBlockClosures.
 At start-up it prints its banner, rebuilds its Symbol table through CpSystemPlugin,
 starts its idle process, creates its client environment and opens a WebSocket to
 its server: a JavaScript object, which a headless VM has not, so that primitive
-fails and the image reports the failure on stderr with its own stack trace, ends
-that process and leaves its idle process running (it would wait for the server
-for ever). The run is killed once the failure is seen.
+fails and the image reports the failure on stderr with its own stack trace and
+ends that process. Its idle process then waits (primitive 230 without an
+argument, as SqueakJS takes it) for an event that nothing can send: no timer, no
+socket. The VM says so (a deadlock) and the run ends with status 1.
 """
 
 import os
 import shutil
-import time
 
 from imagerun import Run, find_image, remove_tree
 
 STARTUP = ["CodeParadise tiny image", "Creating Symbol table\n", "Starting idle process\n",
            "Creating client environment and starting communication\n"]
+DEADLOCK = ("deadlock: every process is waiting and nothing can wake one "
+            "(no timer is set and no socket is waited on)")
 WEBSOCKET_FAILURE = ("a primitive has failed in CpJavaScriptWebSocketChannel >> "
                      "#connectToUrl:withEventSemaphore:")
 
@@ -25,22 +27,13 @@ def test_tp_location_app_runs_until_it_needs_a_websocket(tmpdir):
     folder = str(tmpdir.mkdir("run"))
     image = os.path.join(folder, "tp.image")
     shutil.copy(find_image("tp-location-app.image"), image)
-    run = Run([image], timeout=180, cwd=folder)
-    try:
-        assert run.wait_for_stdout(STARTUP[-1], timeout=150), run.finish().describe()
-        deadline = time.time() + 60
-        while WEBSOCKET_FAILURE not in run.stderr_so_far() and time.time() < deadline \
-                and run.process.poll() is None:
-            time.sleep(0.1)
-        stdout = run.stdout_so_far()
-        stderr = run.stderr_so_far()
-    finally:
-        run.kill()
-        run.finish()
-        remove_tree(folder)
+    result = Run([image], timeout=180, cwd=folder).finish()
+    remove_tree(folder)
+    assert not result.timed_out and result.status == 1, result.describe()
     position = 0
     for line in STARTUP:
-        assert line in stdout[position:], stdout[:2000]
-        position = stdout.index(line, position)
-    assert WEBSOCKET_FAILURE in stderr, stderr[:2000]
-    assert "cogxen: fatal" not in stderr and "malformed method" not in stderr
+        assert line in result.stdout[position:], result.describe()
+        position = result.stdout.index(line, position)
+    assert WEBSOCKET_FAILURE in result.stderr, result.describe()
+    assert result.stderr.endswith("cogxen: fatal: " + DEADLOCK + "\n"), result.describe()
+    assert "malformed method" not in result.stderr
