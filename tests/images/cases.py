@@ -26,6 +26,8 @@ Each case is a dict:
   timeout   seconds the untranslated VM may take (default 120); a run that takes
             longer fails (it hung). The translated binary gets a quarter of it, at
             least 30 s
+  slow      true: a minute or more untranslated, so only the translated binary and
+            the guest run it (the untranslated runner skips it, saying so)
   notes     free text
 
 The runner starts the VM with standard input from /dev/null, in an empty temporary
@@ -390,6 +392,7 @@ CASES = [
         "stderr": "",
         "status": 0,
         "timeout": 300,
+        "slow": True,
     },
     {
         "name": "mini-test-runner-self-test",
@@ -551,6 +554,7 @@ CASES = [
         "stderr": "",
         "status": 0,
         "timeout": 300,
+        "slow": True,
         "notes": "its start process runs tinyBenchmarks, logs through a file "
                  "(PCSystem class>>log: appends to log.txt) and quits; untranslated it "
                  "takes about a minute",

@@ -24,7 +24,7 @@ cases_module = imp.load_source("cogxen_image_cases", CASES_FILE)
 CASES = cases_module.CASES
 
 KEYS = set(["name", "image", "options", "script", "args", "stdout", "stdout_re",
-            "status", "stderr", "stderr_re", "timeout", "notes"])
+            "status", "stderr", "stderr_re", "timeout", "slow", "notes"])
 
 
 # --- the case file itself -----------------------------------------------------------------
@@ -106,6 +106,8 @@ def case_image(case, tmpdir):
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_image(case, tmpdir):
+    if case.get("slow") and not translated_vm():
+        pytest.skip("a minute or more untranslated: runs against COGXEN_VM and in the guest")
     image = case_image(case, tmpdir)
     folder = str(tmpdir.mkdir("run"))
     script = write_script(case, str(tmpdir)) if case.get("script") else None
