@@ -203,29 +203,31 @@ def prim_full_closure_value(interp, ctx, argcount, w_method):
     return interp.entered(new_ctx)
 
 
-@expose_raw(208)
-def prim_full_closure_value_with_args(interp, ctx, argcount, w_method):
-    """primitiveFullClosureValueWithArgs"""
+def _arguments_array(interp, ctx, argcount):
+    """valueWithArguments:'s one argument, an Array, as a list."""
     if argcount != 1:
         raise PrimitiveFailed
     w_args = ctx.peek(0)
     if not isinstance(w_args, W_PointersObject) or \
             w_args.getclass(interp.space) is not interp.space.w_Array:
         raise PrimitiveFailed
-    new_ctx = activate_full_closure(interp, ctx, ctx.peek(1), w_args.slots[:])
+    return w_args.slots[:]
+
+
+@expose_raw(208)
+def prim_full_closure_value_with_args(interp, ctx, argcount, w_method):
+    """primitiveFullClosureValueWithArgs"""
+    args_w = _arguments_array(interp, ctx, argcount)
+    new_ctx = activate_full_closure(interp, ctx, ctx.peek(1), args_w)
     ctx.pop_n(2)
     return interp.entered(new_ctx)
 
 
 @expose_raw(206)
 def prim_closure_value_with_arguments(interp, ctx, argcount, w_method):
-    if argcount != 1:
-        raise PrimitiveFailed
-    w_args = ctx.peek(0)
-    if not isinstance(w_args, W_PointersObject) or \
-            w_args.getclass(interp.space) is not interp.space.w_Array:
-        raise PrimitiveFailed
-    new_ctx = activate_closure(interp, ctx, ctx.peek(1), w_args.slots[:])
+    """primitiveClosureValueWithArgs"""
+    args_w = _arguments_array(interp, ctx, argcount)
+    new_ctx = activate_closure(interp, ctx, ctx.peek(1), args_w)
     ctx.pop_n(2)
     return interp.entered(new_ctx)
 

@@ -70,18 +70,10 @@ def prim_set_display_mode(interp, w_rcvr, w_depth, w_width, w_height, w_full):
     return interp.space.wrap_bool(ok)
 
 
-@expose(233, 1)
-def prim_set_full_screen(interp, w_rcvr, w_flag):
-    """primitiveSetFullScreen: a Boolean; nothing to resize."""
-    space = interp.space
-    if w_flag is not space.w_true and w_flag is not space.w_false:
-        raise PrimitiveFailed
-    return w_rcvr
-
-
-@expose(126, 1)
-def prim_defer_updates(interp, w_rcvr, w_flag):
-    """primitiveDeferDisplayUpdates: a Boolean; nothing is shown either way."""
+@expose([233, 126], 1)
+def prim_boolean_display_switch(interp, w_rcvr, w_flag):
+    """primitiveSetFullScreen (233), primitiveDeferDisplayUpdates (126): a Boolean;
+    with no screen there is nothing to resize, nothing shown either way."""
     space = interp.space
     if w_flag is not space.w_true and w_flag is not space.w_false:
         raise PrimitiveFailed
