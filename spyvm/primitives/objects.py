@@ -7,7 +7,7 @@ from spyvm import constants, model, heap, memory
 from spyvm.errors import PrimitiveFailed
 from spyvm.model import (W_PointersObject, W_BytesObject, W_WordsObject, W_Float,
                          W_CompiledMethod, W_Context, W_SmallInteger, W_Character,
-                         W_HeapObject)
+                         W_HeapObject, W_SmallFloat)
 from spyvm.objspace import WrappingError
 from spyvm.primitives import expose, expose_raw
 
@@ -100,6 +100,8 @@ def basic_at_put(space, w_obj, index, w_value):
     elif isinstance(w_obj, W_BytesObject):
         value = _byte_value(space, w_value)
         w_obj.setbyte(i, value)
+    elif isinstance(w_obj, W_SmallFloat):
+        raise PrimitiveFailed           # an immediate: its value is its identity
     elif isinstance(w_obj, W_WordsObject) or isinstance(w_obj, W_Float):
         try:
             w_obj.setword(i, space.unwrap_uint32(w_value))
@@ -515,7 +517,8 @@ def prim_replace_from_to_with_starting_at(interp, w_rcvr, w_start, w_stop, w_rep
         _copy_items(w_rcvr.words, start - 1, w_repl.words, src_start, count)
         return w_rcvr
     if isinstance(w_rcvr, W_Float) or isinstance(w_repl, W_Float):
-        if not _is_word_like(w_rcvr) or not _is_word_like(w_repl):
+        if not _is_word_like(w_rcvr) or not _is_word_like(w_repl) or \
+                isinstance(w_rcvr, W_SmallFloat):
             raise PrimitiveFailed
         _copy_float_words(w_rcvr, start - 1, w_repl, src_start, count)
         return w_rcvr

@@ -1469,3 +1469,15 @@ def test_shallow_copy_of_a_smallfloat_is_itself(env):
     # Spur 64-bit's SmallFloat64 is an immediate: its copy is the same object.
     w_small = model.W_SmallFloat(env.space.w_Float, 2.5)
     assert env.call(148, w_small) is w_small
+
+
+def test_a_smallfloat_reads_as_a_float_but_cannot_change(env):
+    # Its words read as a boxed Float's (high word first); writing one would
+    # change an immediate, whose value is its identity: primitive failure.
+    w_small = model.W_SmallFloat(env.space.w_Float, 1.5)
+    assert env.call(62, w_small).value == 2
+    assert env.space.unwrap_uint32(env.call(60, w_small, i(1))) == 0x3ff80000
+    assert env.space.unwrap_uint32(env.call(60, w_small, i(2))) == 0
+    env.fails(61, w_small, i(1), i(0))
+    env.fails(105, w_small, i(1), i(2), env.words(0, 0x40000000), i(1))
+    assert w_small.value == 1.5
