@@ -249,6 +249,10 @@ class Interpreter(object):
                 w_dict = w_class.fetch(space, constants.CLASS_METHODDICT)
                 w_found = self._dict_lookup(w_dict, w_selector)
                 if w_found is not None:
+                    if isinstance(w_found, W_CompiledMethod) and \
+                            w_found.lookup_name is None:
+                        w_found.lookup_name = "%s>>%s" % (space.class_name(w_class),
+                                                          _selector_name(w_selector))
                     return w_found
             w_class = space.superclass(w_class)
             depth += 1

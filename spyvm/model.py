@@ -237,7 +237,8 @@ class W_CompiledMethod(W_HeapObject):
     """
     _attrs_ = ['header', 'literals', 'bytes', 'num_args', 'num_temps',
                'large_frame', 'primitive', 'new_header', 'word_size',
-               'reports_unhandled_error', 'heap_frame', 'frame_slots', 'sista']
+               'reports_unhandled_error', 'heap_frame', 'frame_slots', 'sista',
+               'lookup_name']
     # Quasi-immutable: traces fold bytecodes, literals and header fields of the
     # methods they run; any change (at:put:, objectAt:put:, become:) replaces the
     # field, which invalidates those traces. Never mutate `literals` in place.
@@ -264,6 +265,9 @@ class W_CompiledMethod(W_HeapObject):
         self.primitive = 0
         # Set on the image's debugger entry points when running headless (see headless.py).
         self.reports_unhandled_error = False
+        # Where a lookup first found it: names it in JIT logs when its literals do
+        # not (methods of images older than Squeak 3.x carry no selector or class).
+        self.lookup_name = None
 
     def header_for(self, num_literals):
         """A header for a method with num_literals literals and nothing else set."""
@@ -399,10 +403,12 @@ class W_CompiledMethod(W_HeapObject):
         return "?"
 
     def printable_name(self):
-        """Class>>selector from the literals alone (JIT logs have no object space);
-        a CompiledBlock prints as `[] in` its method."""
+        """Class>>selector from the method's lookup or literals (JIT logs have no
+        object space); a CompiledBlock prints as `[] in` its method."""
         w_home = self.home_method()
         prefix = "[] in " if w_home is not self else ""
+        if w_home.lookup_name is not None:
+            return prefix + w_home.lookup_name
         selector = "?"
         class_name = "?"
         n = len(w_home.literals)

@@ -1791,3 +1791,14 @@ def test_without_a_hook_a_stop_request_is_the_hosts_business(vm, checks):
     alarm.deliver(rsignal.SIGTERM)
     assert vm.interp.check_interrupts(ctx) is ctx
     assert vm.interp.shutdown_deadline_usecs == 0
+
+
+def test_jit_logs_name_a_method_by_its_lookup(vm, probe):
+    # Squeak 2.2's methods carry neither selector nor class among their literals:
+    # the class and selector a lookup found the method under name it, then.
+    w_method = vm.method([push_lit(0), RETURN_TOP], [vm.int(3)])
+    vm.install(probe, "answer", w_method)
+    assert w_method.printable_name() == "?>>?"
+    assert vm.lookup(vm.make_class("SubProbe", probe), "answer") is w_method
+    assert interpreter.get_printable_location(1, w_method) == \
+        "Probe>>answer @ 1: returnSpecial"
