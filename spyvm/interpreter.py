@@ -124,20 +124,15 @@ class Dispatch(object):
 
 
 # Method activations run in nested calls of Interpreter.loop (for the JIT: see
-# there) while the C stack has room: translated, RPython's own stack measure is
-# read at every NESTING_CHECK_EVERY-th level (the 15 levels between two reads
-# take about 5 KB of the 48 KB that stack_almost_full leaves of RPython's 768 KB:
-# an interpreted level measured about 330 bytes of C stack), never past
-# NESTING_LIMIT; untranslated, up to MAX_NESTING (CPython's own recursion limit
-# is near). A deeper activation is handed to the outermost loop and runs flat
-# there; its callers then resume one by one from the outermost loop, which costs
-# far more than a nested return, so real recursive code should rarely get there.
-# Why a mask and not `level < bound`: a trace that inlines a callee tests the
-# caller's level and the callee's; at a recursion crossing the bound one test
-# passes and the next fails, the optimizer then knows the level exactly and the
-# bridge is good for that one level (`call_assembler(101, ...)`), so 3M sends
-# crossing level 100 ran 4-6x slower than below it; a mask pins no value. And
-# above the bound every activation called stack_almost_full (1.6x slower).
+# there) while the C stack has room: translated, RPython's stack measure is read
+# at every NESTING_CHECK_EVERY-th level (the levels between two reads fit well in
+# the margin stack_almost_full leaves), never past NESTING_LIMIT; untranslated,
+# up to MAX_NESTING (CPython's own recursion limit is near). A deeper activation
+# is handed to the outermost loop and runs flat there; its callers then resume
+# one by one from there, which costs far more than a nested return.
+# A mask, not `level < bound`: where a recursion crosses a bound, a trace that
+# inlines caller and callee learns the level exactly and its bridges hold only
+# for that one level; a mask pins no value.
 MAX_NESTING = 100
 NESTING_CHECK_EVERY = 16        # a power of two
 NESTING_LIMIT = 1000000
