@@ -19,6 +19,7 @@ with a window would. About 12 s per resume untranslated.
 
 import hashlib
 import os
+import resource
 import shutil
 import sys
 
@@ -142,3 +143,25 @@ def vm_version():
     sys.path.insert(0, REPO)
     from spyvm import version
     return version.VERSION
+
+
+def test_saved_copy_without_headless_waits_for_its_display(saved, tmpdir):
+    """No --headless among the VM's options: Pharo believes it has a display, so its
+    command-line handler does not quit (noQuit) and the image waits, quietly, as a
+    Pharo VM with a window would. Translated only: untranslated, 5 s is still
+    inside the start-up."""
+    if not translated_vm():
+        pytest.skip("needs COGXEN_VM: the start-up alone takes 12 s untranslated")
+    assert saved.result.status == 0, saved.result.describe()
+    folder = str(tmpdir.mkdir("resumed"))
+    image = os.path.join(folder, "Pharo.image")
+    shutil.copyfile(saved.image, image)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = run_vm([image], timeout=5)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert result.timed_out, result.describe()
+    assert result.stdout == "" and result.stderr == "", result.describe()
+    # Waiting, not spinning (an error loop in the image would use the 5 s).
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    assert cpu < 1.0, "%.1f s of CPU in 5 s" % cpu
+    assert os.listdir(folder) == ["Pharo.image"]
