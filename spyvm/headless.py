@@ -242,7 +242,7 @@ def mark_debugger_entries(interp):
             w_method.reports_unhandled_error = True
 
 
-def load(image_path, vm_path, image_args):
+def load(image_path, vm_path, image_args, vm_options=None):
     if platform.file_exists(image_path) and not platform.is_regular_file(image_path):
         # A device or a FIFO would be read forever or block.
         raise ImageError("not a regular file")
@@ -252,4 +252,7 @@ def load(image_path, vm_path, image_args):
             raise ImageError("cannot read the image file")
         raise ImageError("no such image file")
     image = reader.read_image(data)
-    return HeadlessVM(image, image_path, vm_path, image_args)
+    vm = HeadlessVM(image, image_path, vm_path, image_args)
+    if vm_options is not None:
+        vm.interp.vm_options = vm_options
+    return vm

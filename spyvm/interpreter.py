@@ -189,6 +189,7 @@ class Interpreter(object):
         self.image_name = ""
         self.vm_path = ""
         self.image_args = []
+        self.vm_options = []          # the VM's own command-line options, as given
         self.stop_when_idle = False   # headless start-up: the first idle ends it
 
     # --- clock ----------------------------------------------------------------
@@ -202,6 +203,11 @@ class Interpreter(object):
 
     def system_attribute(self, index):
         """Smalltalk getSystemAttribute: as OpenSmalltalk VMs answer it."""
+        if index < 0:
+            # The VM's options (Pharo's isHeadless looks for --headless there).
+            if -index <= len(self.vm_options):
+                return self.vm_options[-index - 1]
+            return None
         if index == 0:
             return self.vm_path
         if index == 1:
@@ -221,6 +227,18 @@ class Interpreter(object):
             return "CogXen " + version.VERSION
         if index == 1005:
             return "none"
+        # 1006 the build, 1007 the interpreter ("interpreter class"), 1009 the
+        # sources' version: Pharo's error log writes them (VirtualMachine>>version).
+        # 1008 (the Cogit) belongs to Cog VMs only.
+        if index == 1006:
+            from spyvm import version
+            return "CogXen " + version.VERSION + " (RPython)"
+        if index == 1007:
+            from spyvm import version
+            return "CogXen Interpreter " + version.VERSION
+        if index == 1009:
+            from spyvm import version
+            return "VM: CogXen " + version.VERSION
         return None
 
     # --- method lookup --------------------------------------------------------

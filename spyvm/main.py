@@ -57,6 +57,7 @@ class Options(object):
         self.version = False
         self.jit = ""
         self.memory = 0
+        self.vm_options = []    # as given: getSystemAttribute: -1, -2, ...
 
 
 class UsageError(Exception):
@@ -79,7 +80,11 @@ def parse_args(argv):
             continue
         if arg == "--":
             options_done = True
-        elif arg in ("-e", "--eval", "-eval"):
+            i += 1
+            continue
+        start = i
+        assert start >= 0
+        if arg in ("-e", "--eval", "-eval"):
             if i + 1 >= len(argv):
                 raise UsageError("%s needs an expression" % arg)
             opts.eval_expr = argv[i + 1]
@@ -106,6 +111,7 @@ def parse_args(argv):
             pass
         else:
             raise UsageError("unknown option %s" % arg)
+        opts.vm_options.extend(argv[start:i + 1])
         i += 1
     if opts.help or opts.version:
         return opts
@@ -187,7 +193,8 @@ def run(opts, vm_path):
         scripts.append(data)
     try:
         vm = headless.load(platform.absolute_path(opts.image_path),
-                           platform.executable_path(vm_path), opts.image_args)
+                           platform.executable_path(vm_path), opts.image_args,
+                           opts.vm_options)
     except ImageError as e:
         error("%s: %s" % (opts.image_path, e.message))
         return EXIT_BAD_INPUT

@@ -100,6 +100,27 @@ def is_seekable(fd):
     return True
 
 
+# What primitiveFileDescriptorType answers (OpenSmalltalk's Unix numbers).
+DESCRIPTOR_ERROR = -1
+DESCRIPTOR_TERMINAL = 1
+DESCRIPTOR_PIPE = 2
+DESCRIPTOR_FILE = 3
+
+
+def descriptor_type(fd):
+    """What fd is connected to: a terminal, a pipe (or FIFO), anything else
+    that fstat knows (a file, a socket, a device), or -1 for no descriptor."""
+    if os.isatty(fd):
+        return DESCRIPTOR_TERMINAL
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return DESCRIPTOR_ERROR
+    if stat.S_ISFIFO(mode):
+        return DESCRIPTOR_PIPE
+    return DESCRIPTOR_FILE
+
+
 def delete(path):
     os.unlink(path)
 

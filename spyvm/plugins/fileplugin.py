@@ -22,6 +22,7 @@ from spyvm.platform import files
 FILE_PLUGIN = "FilePlugin"
 HANDLE_SIZE = 8
 STDIO_SLOTS = 3                 # slots 0-2: stdin, stdout, stderr
+INT_MAX = 2147483647            # the largest descriptor number (a C int)
 
 
 class OpenFile(object):
@@ -234,6 +235,18 @@ def prim_file_stdio_handles(interp, w_rcvr):
             table.slots[slot] = OpenFile(slot, slot != 0, files.is_seekable(slot), True)
         handles_w.append(table.handle(space, slot))
     return space.wrap_list(handles_w)
+
+
+@expose_named(FILE_PLUGIN, "primitiveFileDescriptorType", 1)
+def prim_file_descriptor_type(interp, w_rcvr, w_fd):
+    """What descriptor fd (0-2: stdin, stdout, stderr) is connected to: 1 a
+    terminal, 2 a pipe, 3 a file, -1 none (Pharo's Stdio asks before it makes a
+    stream of one). Fails only for an argument that is no SmallInteger."""
+    fd = int_arg(w_fd)
+    if fd < 0 or fd > INT_MAX:
+        # Not a C int descriptor: no descriptor by that number.
+        return interp.space.wrap_int(files.DESCRIPTOR_ERROR)
+    return interp.space.wrap_int(files.descriptor_type(fd))
 
 
 @expose(156, 1)

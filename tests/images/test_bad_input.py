@@ -7,7 +7,9 @@ bounded time.
 
 Then a fuzz run: COGXEN_FUZZ_COUNT randomly corrupted copies of the real images
 (mini.image, its two mini-running-* snapshots, bootstrapped.image (V3 with closures)
-and headless.image (Spur)); 2400 against the translated binary, 42 untranslated. The
+and headless.image (Spur)); 2400 against the translated binary, 42 untranslated. Then
+COGXEN_FUZZ_64_COUNT copies of pharo8-bootstrap64.image (Spur 64-bit), resumed: 700
+translated, 2 untranslated (cases numbered from 100000, so the others keep theirs). The
 corruptions: truncations, flipped bits in the image header, in object headers (found
 by walking the objects as the readers lay them out) and in object bodies, slots made
 to point at the wrong objects, runs of random/zero/copied bytes, and mixes of these.
@@ -277,12 +279,23 @@ FUZZ_IMAGES = [
 # Untranslated, these (image, mode) run with `--eval '3 + 4'` instead.
 SLOW_UNTRANSLATED = [("bootstrapped.image", "resume")] + \
     [(image, "walk") for image, _ in FUZZ_IMAGES]
+# The Spur 64-bit image has cases of its own, numbered from FUZZ_64_BASE on, so that
+# the cases above keep their numbers (and their regressions below their meaning).
+# Pharo 8's bootstrap image has no compiler: it is resumed, and runs its start-up
+# (0.15 s translated; it saves itself over the corrupt copy). Untranslated that
+# takes a minute, so COGXEN_FUZZ_64_COUNT is 2 there, each run with `--eval` (the
+# image is loaded, then refused for having no Compiler).
+FUZZ_IMAGES_64 = [("pharo8-bootstrap64.image", ["resume"])]
+FUZZ_64_BASE = 100000
+FUZZ_64_COUNT = int(os.environ.get("COGXEN_FUZZ_64_COUNT", "700" if TRANSLATED else "2"))
+SLOW_UNTRANSLATED.append(("pharo8-bootstrap64.image", "resume"))
 FUZZ_IMAGE_NAMES = ["mini.image", "mini-running-something.image", "mini-running-exit.image",
-                    "headless.image", "bootstrapped.image"]
+                    "headless.image", "bootstrapped.image", "pharo8-bootstrap64.image"]
 
 FUZZ_KINDS = ["truncate", "image-header-bits", "object-header-bits", "object-body-bits",
               "object-pointers", "byte-run", "mixed"]
 SCHEDULE = [(image, kind) for image, _ in FUZZ_IMAGES for kind in FUZZ_KINDS]
+SCHEDULE_64 = [(image, kind) for image, _ in FUZZ_IMAGES_64 for kind in FUZZ_KINDS]
 FUZZ_TESTS = [(image, kind) for image in FUZZ_IMAGE_NAMES for kind in FUZZ_KINDS]
 
 
@@ -294,10 +307,21 @@ def case_plan(index, seed=None):
     """(image name, kind, mode, rng) of fuzz case `index`."""
     if seed is None:
         seed = FUZZ_SEED
-    image, kind = SCHEDULE[index % len(SCHEDULE)]
-    modes = [m for i, m in FUZZ_IMAGES if i == image][0]
-    mode = modes[(index // len(SCHEDULE)) % len(modes)]
+    if index >= FUZZ_64_BASE:
+        schedule, images, step = SCHEDULE_64, FUZZ_IMAGES_64, index - FUZZ_64_BASE
+    else:
+        schedule, images, step = SCHEDULE, FUZZ_IMAGES, index
+    image, kind = schedule[step % len(schedule)]
+    modes = [m for i, m in images if i == image][0]
+    mode = modes[(step // len(schedule)) % len(modes)]
     return image, kind, mode, random.Random(case_seed(seed, index))
+
+
+def case_image(index):
+    """The name of the image fuzz case `index` corrupts."""
+    if index >= FUZZ_64_BASE:
+        return SCHEDULE_64[(index - FUZZ_64_BASE) % len(SCHEDULE_64)][0]
+    return SCHEDULE[index % len(SCHEDULE)][0]
 
 
 def v3_objects(data):
@@ -328,14 +352,16 @@ def v3_objects(data):
     return objects
 
 
-def spur_objects(data):
-    """(start, header bytes, total bytes, oop) of each chunk of a 32-bit Spur image, the
+def spur_objects(data, word_size=4):
+    """(start, header bytes, total bytes, oop) of each chunk of a Spur image, the
     segment bridges included (as 16 header bytes). An object with an overflow slot
-    count starts at its overflow header; its oop is its main header."""
+    count starts at its overflow header; its oop is its main header. The header
+    fields after the header size are word_size bytes (64-bit: a 128-byte header)."""
+    word = u32 if word_size == 4 else u64
     header_size = u32(data, 4)
-    old_base = u32(data, 12)
-    data_end = header_size + u32(data, 8)
-    seg_end = header_size + u32(data, 48)
+    old_base = word(data, 8 + word_size)
+    data_end = header_size + word(data, 8)
+    seg_end = header_size + word(data, 8 + 6 * word_size + 16)
     pos = header_size
     objects = []
     while True:
@@ -345,15 +371,17 @@ def spur_objects(data):
             header = 8
             slots = u32(data, pos + 4) >> 24
             if slots == 255:
-                slots = u32(data, pos)
+                # The overflow count: 32 bits, or 56 in a 64-bit image.
+                slots = u32(data, pos) if word_size == 4 else \
+                    u64(data, pos) & 0xffffffffffffff
                 header = 16
-            body = (max(slots * 4, 8) + 7) & ~7
+            body = (max(slots * word_size, 8) + 7) & ~7
             objects.append((start, header, header + body,
                             start + header - 8 - header_size + old_base))
             pos = start + header + body
         assert pos == bridge, "objects end at %d, not at the bridge at %d" % (pos, bridge)
         objects.append((bridge, 16, 16, None))
-        next_size = u32(data, bridge + 8)
+        next_size = u64(data, bridge + 8)
         if next_size == 0:
             break
         pos = seg_end
@@ -368,8 +396,9 @@ class FuzzImage(object):
     def __init__(self, name, data):
         self.name = name
         self.data = data
-        self.spur = u32(data, 0) == 6521
-        self.objects = spur_objects(data) if self.spur else v3_objects(data)
+        self.spur = u32(data, 0) in (6521, 68021)
+        self.word_size = 8 if u32(data, 0) == 68021 else 4
+        self.objects = spur_objects(data, self.word_size) if self.spur else v3_objects(data)
         self.with_body = [o for o in self.objects if o[2] > o[1]]
         self.oops = [o[3] for o in self.objects if o[3] is not None]
 
@@ -404,8 +433,17 @@ class Corruption(object):
         return "; ".join(self.changes)
 
 
-def _word_bytes(value):
+def _word_bytes(value, word_size=4):
+    if word_size == 8:
+        return bytearray(struct.pack("<Q", value & 0xffffffffffffffff))
     return bytearray(struct.pack("<I", value & 0xffffffff))
+
+
+def _small_integer(image, value):
+    """value as a SmallInteger of image: 1 tag bit (31-bit), or 3 (61-bit)."""
+    if image.word_size == 8:
+        return (value << 3) | 1
+    return (value << 1) | 1
 
 
 def corrupt(image, data, rng, kind):
@@ -435,20 +473,26 @@ def corrupt(image, data, rng, kind):
     elif kind == "object-pointers":
         # A slot now refers to another object, or holds nil's oop, an integer or a
         # misaligned pointer: well-formed images whose objects have the wrong types.
+        ws = image.word_size
+        top = 0x3fffffff if ws == 4 else 0x0fffffffffffffff      # SmallInteger maxVal
         for _ in range(rng.randint(1, 4)):
             start, header, total, oop = rng.choice(image.with_body)
-            offset = start + header + 4 * rng.randint(0, (total - header) // 4 - 1)
+            offset = start + header + ws * rng.randint(0, (total - header) // ws - 1)
             choice = rng.random()
             if choice < 0.6:
                 value = rng.choice(image.oops)
             elif choice < 0.7:
                 value = image.oops[0]
             elif choice < 0.85:
-                value = (rng.choice([0, 1, -1, 2, 255, 256, 0x3fffffff, -0x40000000,
-                                     rng.randint(-0x40000000, 0x3fffffff)]) << 1) | 1
+                value = _small_integer(image, rng.choice(
+                    [0, 1, -1, 2, 255, 256, top, -top - 1, rng.randint(-top - 1, top)]))
+            elif ws == 8 and choice < 0.9:
+                # The other 64-bit immediates: a Character (tag 2), a SmallFloat (4).
+                value = (rng.randint(0, 0x10ffff) << 3) | rng.choice([2, 4])
             else:
                 value = rng.choice(image.oops) + rng.choice([2, 4, 8, -4, -8])
-            c.set_bytes("slot of the object at %d" % start, offset, _word_bytes(value))
+            c.set_bytes("slot of the object at %d" % start, offset,
+                        _word_bytes(value, ws))
     elif kind == "byte-run":
         header_size = u32(image.data, 4)
         length = min(int(2 ** rng.uniform(0, 12)), size - header_size)
@@ -537,7 +581,7 @@ def fuzz_indices():
     only = os.environ.get("COGXEN_FUZZ_CASES")
     if only:
         return [int(i) for i in only.replace(",", " ").split()]
-    return range(FUZZ_COUNT)
+    return list(range(FUZZ_COUNT)) + list(range(FUZZ_64_BASE, FUZZ_64_BASE + FUZZ_64_COUNT))
 
 
 class FuzzRun(object):
@@ -563,7 +607,7 @@ class FuzzRun(object):
         while pending or running:
             while pending and len(running) < jobs:
                 index = pending.pop()
-                name = SCHEDULE[index % len(SCHEDULE)][0]
+                name = case_image(index)
                 if name not in self.images:
                     self.skipped += 1
                     continue
@@ -658,7 +702,7 @@ FUZZ_REGRESSIONS = [
 @pytest.mark.parametrize("seed,index,what", FUZZ_REGRESSIONS,
                          ids=["%d-%d" % (s, i) for s, i, _ in FUZZ_REGRESSIONS])
 def test_fuzz_regression(seed, index, what, tmpdir):
-    name = SCHEDULE[index % len(SCHEDULE)][0]
+    name = case_image(index)
     image = FuzzImage(name, read(name))
     kind, mode, c = fuzz_corruption(image, index, seed)
     path = str(tmpdir.join("regression.image"))
@@ -683,8 +727,9 @@ def test_fuzz_walks_objects(name):
 def test_fuzz_is_reproducible():
     images = {}
     unchanged = 0
-    for index in range(2 * len(SCHEDULE)):
-        name = SCHEDULE[index % len(SCHEDULE)][0]
+    for index in list(range(2 * len(SCHEDULE))) + \
+            list(range(FUZZ_64_BASE, FUZZ_64_BASE + 2 * len(SCHEDULE_64))):
+        name = case_image(index)
         if name not in images:
             images[name] = FuzzImage(name, read(name))
         ka, ma, a = fuzz_corruption(images[name], index)
@@ -698,7 +743,7 @@ def test_fuzz_is_reproducible():
 
 def write_case(seed, index, out):
     """Write fuzz case `index` of seed `seed` to `out`; print how to run it."""
-    name = SCHEDULE[index % len(SCHEDULE)][0]
+    name = case_image(index)
     with open(os.path.join(images_dir(), name), "rb") as f:
         image = FuzzImage(name, f.read())
     kind, mode, c = fuzz_corruption(image, index, seed)

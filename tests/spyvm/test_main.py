@@ -21,6 +21,17 @@ def test_parse_eval_and_jit():
     assert (opts.jit, opts.eval_expr, opts.has_eval) == ("off", "3 + 4", True)
 
 
+def test_vm_options_are_kept_as_given():
+    """The VM's own options, in order and with their values, wherever they stand:
+    the image reads them as getSystemAttribute: -1, -2, ... (Pharo's isHeadless
+    looks for --headless there). Image arguments and `--` are not among them."""
+    opts = main.parse_args(["cogxen", "--headless", "--jit", "off", "x.image",
+                            "--memory", "64M", "--", "--version", "a"])
+    assert opts.vm_options == ["--headless", "--jit", "off", "--memory", "64M"]
+    assert opts.image_args == ["--version", "a"]
+    assert main.parse_args(["cogxen", "x.image", "a"]).vm_options == []
+
+
 def test_parse_script_with_eval():
     # Both: the script is filed in first, then the expression (not ignored).
     opts = main.parse_args(["cogxen", "--eval", "Foo new", "x.image", "defs.st", "a"])
@@ -43,7 +54,7 @@ def test_run_files_in_the_script_before_the_eval(monkeypatch, tmpdir):
         def resume(self):
             done.append(("resume",))
 
-    monkeypatch.setattr(headless, "load", lambda path, vm_path, args: FakeVM())
+    monkeypatch.setattr(headless, "load", lambda path, vm_path, args, options: FakeVM())
     io = Captured(monkeypatch)
     script = tmpdir.join("defs.st")
     script.write("Foo := 1!")

@@ -171,3 +171,42 @@ def test_handles_are_byte_arrays_of_this_session(env, tmpdir):
     assert w_file.getclass(env.space) is env.space.w_ByteArray
     assert w_file.size() == fileplugin.HANDLE_SIZE
     env.call_named(FP, "primitiveFileClose", env.nil, w_file)
+
+
+def descriptor_type(env, fd):
+    w_type = env.call_named(FP, "primitiveFileDescriptorType", env.nil, i(fd))
+    assert isinstance(w_type, W_SmallInteger)
+    return w_type.value
+
+
+def test_descriptor_type_tells_terminals_pipes_and_files(env, tmpdir):
+    """primitiveFileDescriptorType as OpenSmalltalk's Unix FilePlugin answers it:
+    1 a terminal, 2 a pipe, 3 anything else open (a file), -1 no descriptor."""
+    fd = os.open(str(tmpdir.join("plain")), os.O_CREAT | os.O_RDWR, 0o600)
+    read_end, write_end = os.pipe()
+    master, slave = os.openpty()
+    try:
+        assert descriptor_type(env, fd) == 3
+        assert descriptor_type(env, read_end) == 2
+        assert descriptor_type(env, write_end) == 2
+        assert descriptor_type(env, slave) == 1
+    finally:
+        for each in (fd, read_end, write_end, master, slave):
+            os.close(each)
+    # Closed now: no descriptor by these numbers.
+    assert descriptor_type(env, fd) == -1
+    assert descriptor_type(env, read_end) == -1
+
+
+def test_descriptor_type_of_no_descriptor(env):
+    """Numbers that cannot be a descriptor answer -1 (an error, not a failure):
+    negative ones and ones past a C int."""
+    assert descriptor_type(env, -1) == -1
+    assert descriptor_type(env, 2 ** 31) == -1
+    assert descriptor_type(env, 2 ** 40 + 1) == -1
+
+
+def test_descriptor_type_needs_a_small_integer(env):
+    fails(env, "primitiveFileDescriptorType", env.nil)
+    fails(env, "primitiveFileDescriptorType", env.string("1"))
+    fails(env, "primitiveFileDescriptorType", env.space.wrap_float(1.0))

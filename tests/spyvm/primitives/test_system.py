@@ -375,6 +375,30 @@ def test_get_system_attribute_vm_version(env):
     assert w_value.as_string().startswith("CogXen ")
 
 
+def test_get_system_attribute_vm_options(env):
+    """Negative indices are the VM's own options as given (-1 the first), as an
+    OpenSmalltalk VM answers them; nil past the last."""
+    env.interp.vm_options = ["--headless", "--memory", "64M"]
+    assert env.call(149, env.nil, i(-1)).as_string() == "--headless"
+    assert env.call(149, env.nil, i(-3)).as_string() == "64M"
+    assert env.call(149, env.nil, i(-4)) is env.nil
+    assert env.call(149, env.nil, i(-1000)) is env.nil
+
+
+def test_get_system_attribute_build_interpreter_and_sources(env):
+    """1006 (build), 1007 (interpreter) and 1009 (source version) answer strings, as
+    OpenSmalltalk VMs do: Pharo's error log and `--version` write them with
+    nextPutAll:. 1008, the Cogit, is a Cog VM's only: nil."""
+    for index in (1006, 1007, 1009):
+        w_value = env.call(149, env.nil, i(index))
+        assert isinstance(w_value, W_BytesObject), "attribute %d answered nil" % index
+        assert w_value.getclass(env.space) is env.space.w_String
+        assert "CogXen" in w_value.as_string()
+    assert env.call(149, env.nil, i(1009)).as_string().startswith("VM: ")
+    assert env.call(149, env.nil, i(1008)) is env.nil
+    assert env.call(149, env.nil, i(1010)) is env.nil
+
+
 def test_get_system_attribute_failures(env):
     env.fails(149, env.nil, env.nil)
     env.fails(149, env.nil, env.string("1"))
