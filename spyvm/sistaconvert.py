@@ -108,6 +108,9 @@ def decode_v3(code):
         elif b == 139:
             size = 3
             ins = ("call_primitive", byte(pc + 1), byte(pc + 2))
+            # Quick primitives (^self, ^true, ^instVar, ...) never fail: such a
+            # method's code is its callPrimitive alone.
+            stops = 256 <= ins[1] + (ins[2] << 8) <= 519
         elif 140 <= b <= 142:
             size = 3
             ins = ("remote", b - 140, byte(pc + 1), byte(pc + 2))

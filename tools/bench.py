@@ -729,7 +729,7 @@ def format_sista_table(results, suite):
             ratios.append(r)
         rows.append([name, fmt_ms(v3["warmup"]), fmt_ms(v3["steady"]), fmt_ms(sista["warmup"]),
                      fmt_ms(sista["steady"]), "%.2f" % r if r else "-",
-                     "; ".join(notes) if notes else "ok"])
+                     ("; ".join(notes)[:120]) if notes else "ok"])
     mean = geometric_mean(ratios)
     rows.append(["geomean", "", "", "", "", "%.2f" % mean if mean else "-", ""])
     return table(headers, rows), failures
