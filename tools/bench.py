@@ -645,8 +645,8 @@ def main(argv=None):
 # ---------------------------------------------------------------- SistaV1 vs V3 (Cuis)
 #
 # The same suite as V3PlusClosures code and as SistaV1 code, on the same VM
-# (the VM under test): Cuis 5 (Spur, closures) files in the suite after
-# images/bench/dialect/Cuis.st, saves itself with the snapshot primitive (no
+# (the VM under test): Cuis 5 (Spur, closures) files in the suite with
+# images/bench/dialect/Cuis.st after Bench.st, saves itself with the snapshot primitive (no
 # UI process, so not by its own snapshot:andQuit:), and `cogxen-image convert
 # --bytecodes sistav1` re-encodes every method of the saved copy in SistaV1.
 # Each benchmark then runs in a process of its own on each of the two images.
@@ -676,7 +676,8 @@ def sista_prepare(vm, cuis, workdir, timeout):
             os.chmod(os.path.join(folder, name), 0o644)
     for sources in glob.glob(os.path.join(os.path.dirname(cuis), "*.sources")):
         os.symlink(sources, os.path.join(folder, os.path.basename(sources)))
-    files = [CUIS_SHIM] + suite_sources()
+    files = suite_sources()
+    files.insert(2, CUIS_SHIM)      # after CogXen.st and Bench.st: it overrides CogXenBench
     before = os.path.getsize(v3), os.path.getmtime(v3)
     run = run_process([vm, v3] + files + ["--eval", CUIS_SAVE], timeout, cwd=folder)
     if run.status != 0 or (os.path.getsize(v3), os.path.getmtime(v3)) == before:
