@@ -614,7 +614,7 @@ def main(argv=None):
     sys.stdout.flush()
     start = time.time()
     bench = Bench(vm, image, peer, workdir=workdir, timeout=args.timeout, log=log)
-    results, failures = {}, []
+    results, failures, sista_results = {}, [], None
     try:
         if not args.sista_only:
             log("filing the suite into a copy of the image (%s)" % bench.workdir)
@@ -625,8 +625,8 @@ def main(argv=None):
             print(text)
             sys.stdout.flush()
         if not args.no_sista:
-            sista_failures = run_sista_section(args, vm, suite, bench.workdir, log)
-            failures = list(failures) + list(sista_failures or [])
+            sista_failures, sista_results = run_sista_section(args, vm, suite, bench.workdir, log)
+            failures = list(failures) + list(sista_failures)
     except BenchError as e:
         print("bench.py: %s" % e, file=sys.stderr)
         return 2
@@ -638,7 +638,8 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"vm": bench.vm, "peer": peer, "image": bench.image,
-                       "iterations": args.iterations, "results": results}, f, indent=1, sort_keys=True)
+                       "iterations": args.iterations, "results": results,
+                       "sista": sista_results}, f, indent=1, sort_keys=True)
     return 1 if failures else 0
 
 
@@ -737,11 +738,11 @@ def format_sista_table(results, suite):
 
 
 def run_sista_section(args, vm, suite, workdir, log):
-    """Print the SistaV1-vs-V3 table; answer the number of failures (None: skipped)."""
+    """Print the SistaV1-vs-V3 table; answer (failures, results: None if skipped)."""
     cuis = os.path.abspath(args.cuis)
     if not os.path.isfile(cuis):
         print("\nSistaV1 vs V3: skipped, no Cuis image at %s (--cuis)" % cuis)
-        return None
+        return [], None
     log("filing the suite into Cuis and converting it to SistaV1")
     images = sista_prepare(vm, cuis, workdir, args.timeout)
     print("\nSistaV1 vs V3PlusClosures, the same suite on %s (VM under test; %s)"
@@ -750,7 +751,7 @@ def run_sista_section(args, vm, suite, workdir, log):
     text, failures = format_sista_table(results, suite)
     print(text)
     sys.stdout.flush()
-    return failures
+    return failures, results
 
 
 def cpu_count():
