@@ -135,6 +135,123 @@ def test_a_run_that_stops_early_is_a_failure():
     assert tiny["failure"] == "VM ended with status 1: cogxen: error: x"
 
 
+# ---------------------------------------------------------------- is the peer fair?
+
+def tiny_summary(sends, share, failure=None):
+    return {"runs": [(10 * sends, sends)], "bytecodes": 10 * sends, "sends": sends,
+            "failure": failure, "max_rss_kb": 4096, "cpu_share": share}
+
+
+def test_a_run_knows_its_cpu_share():
+    run = bench.Run(["vm"], 0, "", "", 4.0, 1, False, cpu_seconds=3.0)
+    assert run.cpu_share() == 0.75
+    # Too short to tell: start-up and exit would dominate.
+    assert bench.Run(["vm"], 0, "", "", 0.5, 1, False, cpu_seconds=0.1).cpu_share() is None
+    assert bench.Run(["vm"], 0, "", "", 4.0, 1, False).cpu_share() is None
+    # A real child: a busy loop has the CPU to itself, a sleep has almost none of it.
+    busy = bench.run_process([sys.executable, "-c", "import time\nt = time.time()\n"
+                              "while time.time() - t < 1.2: pass"], timeout=30)
+    idle = bench.run_process([sys.executable, "-c", "import time; time.sleep(1.2)"], timeout=30)
+    assert busy.cpu_share() > 0.3 and idle.cpu_share() < 0.3
+    assert busy.cpu_share() > idle.cpu_share()
+
+
+def test_the_table_shows_the_peers_direct_reference_and_contended_runs():
+    results = sample_results()
+    results["tiny"]["ours"]["cpu_share"] = 0.99
+    results["tiny"]["peer"] = tiny_summary(40000000, 0.98)
+    results["tiny"]["peer-direct"] = tiny_summary(50000000, 0.62)
+    results["benchmarks"][0]["peer"]["cpu_share"] = 0.5
+    text, failures = bench.format_table(results, with_peer=True)
+    lines = text.splitlines()
+    header = [l for l in lines if l.startswith("tinyBenchmarks")][0]
+    assert header.split()[-4:] == ["peer", "direct", "ratio", "ours/direct"]
+    sends = [l for l in lines if l.startswith("sends/s")][0].split()
+    assert sends == ["sends/s", "6,763,497", "40,000,000", "0.17", "50,000,000", "0.14"]
+    check = [l for l in lines if l.startswith("peer check:")][0]
+    assert "harness/direct 0.80" in check and "WARNING" in check
+    contended = [l for l in lines if l.startswith("CONTENDED")][0]
+    assert "peer-direct tinyBenchmarks 0.62" in contended and "peer Richards 0.50" in contended
+    assert "ours tinyBenchmarks" not in contended and "peer tinyBenchmarks" not in contended
+    assert "ours 0.99, peer 0.98, peer-direct 0.62" in text
+    assert failures == ["ours: Towers: wrong answer: -1"]
+
+
+def test_a_fair_peer_gets_no_warning():
+    results = sample_results()
+    results["tiny"]["peer"] = tiny_summary(39000000, 1.0)
+    results["tiny"]["peer-direct"] = tiny_summary(40000000, 1.0)
+    text, _ = bench.format_table(results, with_peer=True)
+    assert "harness/direct 0.97" in text
+    assert "WARNING" not in text and "CONTENDED" not in text
+    # Without the reference, no check line and the old columns.
+    del results["tiny"]["peer-direct"]
+    text, _ = bench.format_table(results, with_peer=True)
+    assert "peer check" not in text and "direct" not in text
+
+
+def test_the_references_answer_is_read_as_a_tiny_line():
+    ok = bench.Run(["vm"], 0, "", "", 1.0, 1, False)
+    report = bench.parse_report(bench.reference_report(
+        "'700000000 bytecodes/sec; 39000000 sends/sec'\n", ok, ok))
+    assert report["tiny"] == [(700000000, 39000000)] and report["ends"] == 1
+    report = bench.parse_report(bench.reference_report("'no report'\n", ok,
+                                                       bench.Run(["peer"], 1, "", "", 1.0, 1, False)))
+    assert report["tiny"] == []
+    assert report["failures"][0][0] == "peer"
+    assert "status 1" in report["failures"][0][1]
+    # A failure reaches the summary, and from there the FAILURES list.
+    summary = bench.summarize_tiny(report, ok)
+    assert "status 1" in summary["failure"]
+
+
+class FakeReferenceBench(object):
+    """measure_reference's view of a Bench: the reference runs answer canned reports."""
+
+    def __init__(self, answers, prepare_error=None):
+        self.answers = list(answers)
+        self.prepare_error = prepare_error
+        self.image = "/x/mini.image"
+        self.log = lambda message: None
+
+    def prepare_reference(self):
+        if self.prepare_error:
+            raise bench.BenchError(self.prepare_error)
+        return "/x/reference.image"
+
+    def run_peer_reference(self, reference, tag):
+        sends, cpu = self.answers.pop(0)
+        text = "TINY 1 1000 bytecodes/sec; %d sends/sec\nEND\n" % sends
+        return bench.parse_report(text), bench.Run(["peer"], 0, "", "", 2.0, 1, False, cpu)
+
+
+def test_the_reference_runs_are_summarized_like_tiny_runs():
+    summary = bench.measure_reference(FakeReferenceBench([(30, 2.0), (50, 1.0), (40, 1.9)]), 3)
+    assert summary["sends"] == 40 and summary["failure"] is None
+    assert summary["cpu_share"] == 0.5           # the worst run
+    failed = bench.measure_reference(FakeReferenceBench([], prepare_error="no VM"), 1)
+    assert failed["sends"] is None and failed["failure"] == "no VM"
+
+
+def test_a_contended_process_is_run_again():
+    shares = []
+    logged = []
+
+    def runner(specs, tag):
+        cpu = shares.pop(0)
+        return {"cpu": cpu}, bench.Run(["vm"], 0, "", "", 1.0, 1, False, cpu)
+
+    shares[:] = [1.0, 0.2, 0.8]
+    run = bench.retrying(runner, 1, logged.append)
+    assert run([], "t")[0] == {"cpu": 1.0} and logged == []      # uncontended: once
+    assert run([], "t")[0] == {"cpu": 0.8}                       # 0.2, then 0.8
+    assert logged == ["t: CPU share 0.20 (other processes took the CPU): again"]
+    shares[:] = [0.6, 0.2]
+    assert run([], "t")[0] == {"cpu": 0.6}                       # the better of both
+    shares[:] = [0.2]
+    assert bench.retrying(runner, 0, logged.append)([], "t")[0] == {"cpu": 0.2}
+
+
 def test_suite_selection_and_sizes():
     names = [n for n, _ in bench.SUITE]
     assert names == ["Richards", "DeltaBlue", "NBody", "Bounce", "Sieve", "Towers", "Queens",
@@ -579,6 +696,22 @@ def test_the_peer_runs_the_saved_image_and_its_report_is_read_back(prepared):
     assert run.max_rss_kb > 0
     report, run = prepared.run_peer("bench WrongAnswer 1 1", "peer-wrong")
     assert report["benchmarks"]["WrongAnswer"]["failure"] == "wrong answer: 7"
+
+
+def test_the_peers_direct_reference_runs_only_its_expression(prepared):
+    """The reference image is the original one plus the start-up action only: the
+    suite is not in it, and its answer is read back (a quick expression stands in
+    for 0 tinyBenchmarks, which takes seconds)."""
+    if not prepared.peer:
+        pytest.skip("Debian's squeak-vm is not installed (make setup installs it)")
+    reference = prepared.prepare_reference(
+        "(Smalltalk includesKey: #CogXenBenchRunner) ifTrue: ['suite filed in'] "
+        "ifFalse: [(3 + 4) printString , ' bytecodes/sec; 8 sends/sec']")
+    assert os.path.getsize(reference) < os.path.getsize(prepared.prepared)
+    report, run = prepared.run_peer_reference(reference, "reference-test")
+    assert run.status == 0 and not run.timed_out, run.describe()
+    assert report["tiny"] == [(7, 8)], report
+    assert report["failures"] == []
 
 
 def test_main_prints_the_table(capsys, tmpdir, image_path):
