@@ -145,6 +145,9 @@ httpd-guest: xen venv
 # `make bench`: tools/bench.py runs 0 tinyBenchmarks and the suite of images/bench/
 # on $(IMAGE) with the VM under test ($$COGXEN_VM, else $(VM), translated first
 # only if missing) and, in the same run, with squeak-vm; it prints the table.
+# Then the same suite on Cuis 5 as V3PlusClosures and as SistaV1 code (converted
+# by cogxen-image), both on the VM under test: a second table (--no-sista skips
+# it, --sista-only runs only it).
 # Options go in BENCH_ARGS, e.g. BENCH_ARGS='--only Richards,NBody --iterations 4'.
 BENCH_ARGS ?=
 

@@ -1,7 +1,8 @@
 """cogxen-image: inspect and convert images with the VM's own reader and writer.
 
     cogxen-image info IMAGE
-    cogxen-image convert [--format spur32|spur64] [--byte-order big|little] IN OUT
+    cogxen-image convert [--format spur32|spur64] [--byte-order big|little]
+                            [--bytecodes sistav1] IN OUT
 
 Runs on the host Python (it is not part of the translated VM).
 
@@ -22,12 +23,13 @@ SmallInteger's MinVal and MaxVal get the new bounds.
 import os
 import sys
 
-from spyvm import constants, model
+from spyvm import constants, model, sistaconvert
 from spyvm.image import reader, writer
 from spyvm.image.format import ImageError
 
 USAGE = """Usage: cogxen-image info IMAGE
-       cogxen-image convert [--format spur32|spur64] [--byte-order big|little] IN OUT
+       cogxen-image convert [--format spur32|spur64] [--byte-order big|little]
+                            [--bytecodes sistav1] IN OUT
 """
 
 FORMATS = {"spur32": 4, "spur64": 8}
@@ -49,10 +51,19 @@ def info(path, out):
     out.write("classes: %d\n" % count_classes(loaded))
 
 
-def convert(byte_order, src, dst, word_size=0):
+def convert(byte_order, src, dst, word_size=0, bytecodes=None, err=None):
     """byte_order "big" or "little" (None: as it was); word_size 4 or 8 for a
-    Spur image of that word size (0: as it was)."""
+    Spur image of that word size (0: as it was); bytecodes "sistav1": every
+    V3PlusClosures method re-encoded in SistaV1 (see spyvm/sistaconvert.py)."""
     loaded = read(src)
+    if bytecodes == "sistav1":
+        try:
+            counts = sistaconvert.convert_image(loaded)
+        except sistaconvert.Unconvertible as e:
+            raise ImageError(str(e))
+        if err is not None:
+            err.write("cogxen-image: %d methods in SistaV1, %d kept in V3, "
+                      "%d context pcs and %d closure startpcs moved\n" % counts)
     if byte_order is not None:
         loaded.little_endian = byte_order == "little"
     if word_size:
@@ -190,18 +201,21 @@ def convert_command(args, err):
     """convert [--format spur32|spur64] [--byte-order big|little] IN OUT"""
     byte_order = None
     word_size = 0
+    bytecodes = None
     while len(args) > 2:
         if args[0] == "--byte-order" and args[1] in ("big", "little") and byte_order is None:
             byte_order = args[1]
         elif args[0] == "--format" and args[1] in FORMATS and not word_size:
             word_size = FORMATS[args[1]]
+        elif args[0] == "--bytecodes" and args[1] == "sistav1" and bytecodes is None:
+            bytecodes = args[1]
         else:
             break
         args = args[2:]
-    if len(args) != 2 or (byte_order is None and not word_size):
+    if len(args) != 2 or (byte_order is None and not word_size and bytecodes is None):
         err.write(USAGE)
         return 2
-    convert(byte_order, args[0], args[1], word_size)
+    convert(byte_order, args[0], args[1], word_size, bytecodes, err)
     return 0
 
 

@@ -33,6 +33,14 @@ agree within noise (both 36-40 M sends/s; 34 benchFib takes 465 ms of CPU in
 either image): the suite filed in, the runner and the harness's start-up do not
 slow the peer.
 
+SistaV1 vs V3: then, with the VM under test only, the same suite on Cuis 5
+(--cuis, default $COGXEN_IMAGES/Cuis5.0-3121-32.image) twice: as Cuis compiled
+it (V3PlusClosures) and converted to SistaV1 by `cogxen-image convert --bytecodes
+sistav1`, one process per benchmark and image, in a second table: warm-up,
+steady state and the Sista/V3 ratio of steady states; each run checks its answer
+and the two results must agree. --no-sista skips it, --sista-only runs only it.
+The converter needs Python 2.7 with rpython (the project's .venv27).
+
 Runs with Python 2.7 (the project's .venv27) or Python 3.
 """
 
@@ -750,6 +758,13 @@ def main(argv=None):
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--keep", help="work in this folder and keep it (images, scripts)")
     parser.add_argument("--list", action="store_true", help="list the suite and its default sizes")
+    parser.add_argument("--cuis", default=default_cuis(),
+                        help="Cuis 5 image for the SistaV1-vs-V3 table (default: "
+                             "$COGXEN_IMAGES/%s)" % CUIS_IMAGE)
+    parser.add_argument("--no-sista", action="store_true",
+                        help="skip the SistaV1-vs-V3 table on Cuis")
+    parser.add_argument("--sista-only", action="store_true",
+                        help="only the SistaV1-vs-V3 table (no mini.image table, no peer)")
     args = parser.parse_args(argv)
 
     if args.list:
@@ -797,27 +812,145 @@ def main(argv=None):
     sys.stdout.flush()
     start = time.time()
     bench = Bench(vm, image, peer, workdir=workdir, timeout=args.timeout, log=log)
+    results, failures, sista_results = {}, [], None
     try:
-        log("filing the suite into a copy of the image (%s)" % bench.workdir)
-        bench.prepare()
-        results = measure(bench, suite, args.iterations, args.tiny, peer is not None,
-                          args.reference, args.retries)
+        if not args.sista_only:
+            log("filing the suite into a copy of the image (%s)" % bench.workdir)
+            bench.prepare()
+            results = measure(bench, suite, args.iterations, args.tiny, peer is not None,
+                              args.reference, args.retries)
+            text, failures = format_table(results, peer is not None)
+            print("")
+            print(text)
+            sys.stdout.flush()
+        if not args.no_sista:
+            sista_failures, sista_results = run_sista_section(args, vm, suite, bench.workdir, log)
+            failures = list(failures) + list(sista_failures)
     except BenchError as e:
         print("bench.py: %s" % e, file=sys.stderr)
         return 2
     finally:
         bench.cleanup()
-    text, failures = format_table(results, peer is not None)
-    print("")
-    print(text)
     load = os.getloadavg()
     print("")
     print("total %.0f s; load average at end: %.2f %.2f %.2f" % ((time.time() - start,) + load))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"vm": bench.vm, "peer": peer, "image": bench.image,
-                       "iterations": args.iterations, "results": results}, f, indent=1, sort_keys=True)
+                       "iterations": args.iterations, "results": results,
+                       "sista": sista_results}, f, indent=1, sort_keys=True)
     return 1 if failures else 0
+
+
+# ---------------------------------------------------------------- SistaV1 vs V3 (Cuis)
+#
+# The same suite as V3PlusClosures code and as SistaV1 code, on the same VM
+# (the VM under test): Cuis 5 (Spur, closures) files in the suite with
+# images/bench/dialect/Cuis.st after Bench.st, saves itself with the snapshot primitive (no
+# UI process, so not by its own snapshot:andQuit:), and `cogxen-image convert
+# --bytecodes sistav1` re-encodes every method of the saved copy in SistaV1.
+# Each benchmark then runs in a process of its own on each of the two images.
+
+CUIS_IMAGE = "Cuis5.0-3121-32.image"
+CUIS_SHIM = os.path.join(BENCH_DIR, "dialect", "Cuis.st")
+CUIS_SAVE = ("Smalltalk snapshotPrimitive ifFalse: [Smalltalk quitPrimitive]. "
+             "Processor activeProcess suspend")
+
+
+def default_cuis():
+    folder = os.environ.get("COGXEN_IMAGES") or os.path.join(REPO, "..", "shared", "images")
+    return os.path.normpath(os.path.join(folder, CUIS_IMAGE))
+
+
+def sista_prepare(vm, cuis, workdir, timeout):
+    """Answer the paths of the V3 and the SistaV1 Cuis images holding the suite."""
+    folder = os.path.join(workdir, "cuis")
+    os.makedirs(folder)
+    v3 = os.path.join(folder, "bench-v3.image")
+    shutil.copyfile(cuis, v3)
+    os.chmod(v3, 0o644)
+    base = os.path.splitext(cuis)[0]
+    for suffix, name in ((".changes", "bench-v3.changes"), (".changes", "bench-sista.changes")):
+        if os.path.exists(base + suffix):
+            shutil.copyfile(base + suffix, os.path.join(folder, name))
+            os.chmod(os.path.join(folder, name), 0o644)
+    for sources in glob.glob(os.path.join(os.path.dirname(cuis), "*.sources")):
+        os.symlink(sources, os.path.join(folder, os.path.basename(sources)))
+    files = suite_sources()
+    files.insert(2, CUIS_SHIM)      # after CogXen.st and Bench.st: it overrides CogXenBench
+    before = os.path.getsize(v3), os.path.getmtime(v3)
+    run = run_process([vm, v3] + files + ["--eval", CUIS_SAVE], timeout, cwd=folder)
+    if run.status != 0 or (os.path.getsize(v3), os.path.getmtime(v3)) == before:
+        raise BenchError("filing the suite into Cuis failed: " + run.describe())
+    sista = os.path.join(folder, "bench-sista.image")
+    env = dict(os.environ, PYTHONPATH=REPO)
+    conv = subprocess.Popen([sys.executable, "-m", "spyvm.imagetool", "convert",
+                             "--bytecodes", "sistav1", v3, sista], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = conv.communicate()
+    if conv.returncode != 0:
+        raise BenchError("converting Cuis to SistaV1 failed: %s" % err.decode("utf-8", "replace"))
+    return v3, sista, err.decode("utf-8", "replace").strip().splitlines()[-1:]
+
+
+def measure_sista(vm, images, suite, iterations, timeout, workdir, log):
+    """{name: {"v3": summary, "sista": summary}} (see summarize_benchmark)."""
+    results = {}
+    for name, size in suite:
+        results[name] = {}
+        for tag, image in (("v3", images[0]), ("sista", images[1])):
+            log("%s on Cuis (%s)" % (name, tag))
+            spec = bench_spec(name, size, iterations)
+            script = os.path.join(workdir, "cuis", "%s-%s.st" % (tag, name))
+            with open(script, "w") as f:
+                f.write("CogXenBenchRunner runSpec: %s!\n" % st_string(spec))
+            run = run_process([vm, image, script], timeout, cwd=os.path.dirname(image))
+            results[name][tag] = summarize_benchmark(name, iterations, parse_report(run.stdout), run)
+    return results
+
+
+def format_sista_table(results, suite):
+    """The table of V3 and SistaV1 times; answers (text, failures)."""
+    headers = ["benchmark", "V3 warm-up", "V3 steady", "Sista warm-up", "Sista steady",
+               "Sista/V3 steady", "result"]
+    rows, failures, ratios = [], [], []
+    for name, size in suite:
+        v3, sista = results[name]["v3"], results[name]["sista"]
+        notes = []
+        for tag, r in (("V3", v3), ("Sista", sista)):
+            if r["failure"]:
+                notes.append("%s FAIL %s" % (tag, r["failure"]))
+                failures.append((name, tag, r["failure"]))
+        if not notes and v3["result"] != sista["result"]:
+            notes.append("results differ")
+            failures.append((name, "Sista", "result differs from V3"))
+        ok = not notes
+        r = (sista["steady"] / float(v3["steady"])) if ok and v3["steady"] and sista["steady"] else None
+        if r:
+            ratios.append(r)
+        rows.append([name, fmt_ms(v3["warmup"]), fmt_ms(v3["steady"]), fmt_ms(sista["warmup"]),
+                     fmt_ms(sista["steady"]), "%.2f" % r if r else "-",
+                     ("; ".join(notes)[:120]) if notes else "ok"])
+    mean = geometric_mean(ratios)
+    rows.append(["geomean", "", "", "", "", "%.2f" % mean if mean else "-", ""])
+    return table(headers, rows), failures
+
+
+def run_sista_section(args, vm, suite, workdir, log):
+    """Print the SistaV1-vs-V3 table; answer (failures, results: None if skipped)."""
+    cuis = os.path.abspath(args.cuis)
+    if not os.path.isfile(cuis):
+        print("\nSistaV1 vs V3: skipped, no Cuis image at %s (--cuis)" % cuis)
+        return [], None
+    log("filing the suite into Cuis and converting it to SistaV1")
+    images = sista_prepare(vm, cuis, workdir, args.timeout)
+    print("\nSistaV1 vs V3PlusClosures, the same suite on %s (VM under test; %s)"
+          % (CUIS_IMAGE, " ".join(images[2])))
+    results = measure_sista(vm, images[:2], suite, args.iterations, args.timeout, workdir, log)
+    text, failures = format_sista_table(results, suite)
+    print(text)
+    sys.stdout.flush()
+    return failures, results
 
 
 def cpu_count():

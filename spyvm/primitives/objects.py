@@ -325,7 +325,7 @@ def prim_basic_new_size(interp, w_class, w_size):
     return instantiate(space, w_class, size)
 
 
-@expose(73, 1)
+@expose([73, 173], 1)
 def prim_inst_var_at(interp, w_rcvr, w_index):
     space = interp.space
     index = _index(w_index)
@@ -338,7 +338,7 @@ def prim_inst_var_at(interp, w_rcvr, w_index):
     raise PrimitiveFailed
 
 
-@expose(74, 2)
+@expose([74, 174], 2)
 def prim_inst_var_at_put(interp, w_rcvr, w_index, w_value):
     space = interp.space
     index = _index(w_index)

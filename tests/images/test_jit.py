@@ -279,3 +279,81 @@ def test_gc_nursery_is_set_and_overridable(tmpdir):
     expected = 1024 * 1024 if total_kb < 128 * 1024 else 4 * 1024 * 1024
     assert nursery_size(tmpdir, {}) == expected
     assert nursery_size(tmpdir, {"PYPY_GC_NURSERY": "2MB"}) == 2 * 1024 * 1024
+
+
+# --- SistaV1 code traces as V3 code does ---------------------------------------------
+# One loop method filed into Cuis 5 (V3PlusClosures), the image saved, and a copy
+# re-encoded in SistaV1 by cogxen-image: the loop's traces must have the same
+# shape (same loops, operations and guards within a small margin, no call the V3
+# trace does not make).
+
+CUIS = "Cuis5.0-3121-32.image"
+CUIS_SAVE = ("Smalltalk snapshotPrimitive ifFalse: [Smalltalk quitPrimitive]. "
+             "Processor activeProcess suspend")
+
+
+@pytest.fixture(scope="module")
+def cuis_loop_images(tmpdir_factory):
+    import shutil
+    import sys
+    jit_build()
+    folder = tmpdir_factory.mktemp("cuis-sista-loop")
+    original = find_image(CUIS)
+    v3 = str(folder.join("loop-v3.image"))
+    shutil.copyfile(original, v3)
+    changes = os.path.splitext(original)[0] + ".changes"
+    for name in ("loop-v3.changes", "loop-sista.changes"):
+        shutil.copyfile(changes, str(folder.join(name)))
+    os.symlink(os.path.join(os.path.dirname(original), "CuisV5.sources"),
+               str(folder.join("CuisV5.sources")))
+    result = run_vm([v3, os.path.join(DATA, "jit-sista-loop.st"), "--eval", CUIS_SAVE],
+                    timeout=120, cwd=str(folder))
+    assert result.status == 0, result.describe()
+    sys.path.insert(0, REPO)
+    from spyvm import imagetool
+    sista = str(folder.join("loop-sista.image"))
+    imagetool.convert(None, v3, sista, 0, "sistav1")
+    return v3, sista
+
+
+def loop_traces(log_path, method):
+    """[(op names)] of each loop the JIT compiled in method, per jit-log-opt."""
+    loops, ops = [], None
+    with open(log_path) as f:
+        for line in f:
+            if line.startswith("# Loop ") and ("(%s @" % method) in line:
+                ops = []
+            elif ops is not None and "--end of the loop--" in line:
+                loops.append(ops)
+                ops = None
+            elif ops is not None and line.startswith("+"):
+                # +OFFSET: [RESULT =] NAME(ARGS...)
+                body = line.split(": ", 1)[-1]
+                ops.append(body.split("(")[0].split("=")[-1].strip())
+    return loops
+
+
+def test_sista_loop_traces_like_v3(tmpdir, cuis_loop_images):
+    shapes = []
+    for image in cuis_loop_images:
+        log = str(tmpdir.join(os.path.basename(image) + ".log"))
+        old = dict(os.environ)
+        os.environ["PYPYLOG"] = "jit-log-opt:" + log
+        try:
+            result = run_vm([image, "--eval", "CogxenSistaLoop new sumTo: 300000"],
+                            timeout=120, cwd=os.path.dirname(image))
+        finally:
+            os.environ.clear()
+            os.environ.update(old)
+        assert (result.status, result.stdout) == (0, "45000300000\n"), result.describe()
+        loops = loop_traces(log, "CogxenSistaLoop>>sumTo:")
+        assert loops, "no loop compiled in %s" % image
+        shapes.append(loops)
+    v3, sista = shapes
+    assert len(sista) == len(v3)
+    for v3_ops, sista_ops in zip(v3, sista):
+        guards = [len([o for o in ops if o.startswith("guard_")]) for ops in (v3_ops, sista_ops)]
+        calls = [len([o for o in ops if o.startswith("call")]) for ops in (v3_ops, sista_ops)]
+        assert abs(len(sista_ops) - len(v3_ops)) <= max(2, len(v3_ops) // 10), (v3_ops, sista_ops)
+        assert abs(guards[1] - guards[0]) <= 1, (v3_ops, sista_ops)
+        assert calls[1] <= calls[0], (v3_ops, sista_ops)

@@ -37,3 +37,24 @@ def test_tp_location_app_runs_until_it_needs_a_websocket(tmpdir):
     assert WEBSOCKET_FAILURE in result.stderr, result.describe()
     assert result.stderr.endswith("cogxen: fatal: " + DEADLOCK + "\n"), result.describe()
     assert "malformed method" not in result.stderr
+
+
+# --- a V3PlusClosures image converted by cogxen-image convert --bytecodes sistav1 ----
+
+def test_headless_image_converted_to_sista_resumes_as_before(tmpdir):
+    # headless.image (Spur, V3PlusClosures) resumes, logs its start-up and quits;
+    # every one of its methods in SistaV1, it does the same.
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
+    from spyvm import imagetool, model
+    folder = str(tmpdir.mkdir("run"))
+    image = os.path.join(folder, "headless-sista.image")
+    imagetool.convert(None, find_image("headless.image"), image, 0, "sistav1")
+    methods = [w for w in imagetool.read(image).objects_w
+               if isinstance(w, model.W_CompiledMethod)]
+    assert methods and all(w.sista for w in methods)
+    result = Run([image], timeout=180, cwd=folder).finish()
+    remove_tree(folder)
+    assert (result.status, result.stdout, result.stderr) == \
+        (0, "Smalltalk image fired up!\nFixing the world\n3 + 4 = 7\n", ""), result.describe()

@@ -172,3 +172,33 @@ def test_word_size_bad_input(image_path, tmpdir):
     for args in (["--format", "spur16"], ["--format", "spur64", "--format", "spur32"], []):
         status, _, err = run(*(["convert"] + args + ["a", "b"]))
         assert status == 2 and err.startswith("Usage:"), args
+
+
+def test_convert_bytecodes_sistav1(image_path, tmpdir):
+    src = image_path("headless.image")
+    dst = str(tmpdir.join("sista.image"))
+    status, out, err = run("convert", "--bytecodes", "sistav1", src, dst)
+    assert status == 0, err
+    before = [w for w in reader.read_image(open(src, "rb").read()).objects_w
+              if isinstance(w, model.W_CompiledMethod)]
+    after = [w for w in reader.read_image(open(dst, "rb").read()).objects_w
+             if isinstance(w, model.W_CompiledMethod)]
+    assert not any(w.sista for w in before)
+    assert len(after) == len(before) and all(w.sista for w in after)
+    assert err.startswith("cogxen-image: %d methods in SistaV1, 0 kept in V3," % len(before))
+    for w_old, w_new in zip(before, after):
+        assert w_new.literals and len(w_new.literals) == len(w_old.literals)
+        assert w_new.num_args == w_old.num_args and w_new.num_temps == w_old.num_temps
+        assert w_new.primitive == w_old.primitive
+    # Converting again changes nothing: SistaV1 methods are left as they are.
+    again = str(tmpdir.join("again.image"))
+    assert run("convert", "--bytecodes", "sistav1", dst, again)[0] == 0
+    assert open(dst, "rb").read() == open(again, "rb").read()
+
+
+def test_convert_bytecodes_needs_spur(image_path, tmpdir):
+    status, _, err = run("convert", "--bytecodes", "sistav1", image_path("mini.image"),
+                         str(tmpdir.join("x.image")))
+    assert (status, err) == (2, "cogxen-image: only Spur images hold SistaV1 methods\n")
+    status, _, err = run("convert", "--bytecodes", "sistav2", "a", "b")
+    assert status == 2 and err.startswith("Usage:")

@@ -719,7 +719,7 @@ def test_main_prints_the_table(capsys, tmpdir, image_path):
     out_json = str(tmpdir.join("results.json"))
     status = bench.main(["--vm", vm, "--image", image_path("mini.image"), "--only", "Queens",
                          "--size", "Queens=1", "--iterations", "2", "--tiny", "0",
-                         "--json", out_json])
+                         "--no-sista", "--json", out_json])
     out = capsys.readouterr().out
     assert status == 0, out
     row = [l for l in out.splitlines() if l.startswith("Queens")]
@@ -733,3 +733,52 @@ def test_main_prints_the_table(capsys, tmpdir, image_path):
         assert "geometric mean" in out and len(queens["peer"]["iterations"]) == 2
     else:
         assert "squeak-vm NOT FOUND" in out
+
+
+# --- SistaV1 vs V3 on Cuis ---------------------------------------------------------
+
+def sista_sample(v3_steady, sista_steady, v3_result="7", sista_result="7", failure=None):
+    def summary(steady, result, failure):
+        return {"iterations": [steady * 3, steady], "warmup": steady * 3, "steady": steady,
+                "result": result, "failure": failure, "max_rss_kb": 1000}
+    return {"v3": summary(v3_steady, v3_result, None),
+            "sista": summary(sista_steady, sista_result, failure)}
+
+
+def test_sista_table_ratios_and_geometric_mean():
+    results = {"Sieve": sista_sample(10, 20), "Queens": sista_sample(40, 10)}
+    text, failures = bench.format_sista_table(results, [("Sieve", 1), ("Queens", 1)])
+    assert failures == []
+    rows = dict((l.split()[0], l.split()) for l in text.splitlines())
+    assert rows["Sieve"][1:6] == ["30", "10", "60", "20", "2.00"]
+    assert rows["Queens"][5] == "0.25"
+    assert rows["geomean"][1] == "0.71"
+
+
+def test_sista_table_reports_failures_and_differing_results():
+    results = {"Sieve": sista_sample(10, 20, sista_result="8"),
+               "Queens": sista_sample(40, 10, failure="wrong answer: 3")}
+    text, failures = bench.format_sista_table(results, [("Sieve", 1), ("Queens", 1)])
+    assert ("Sieve", "Sista", "result differs from V3") in failures
+    assert ("Queens", "Sista", "wrong answer: 3") in failures
+    assert "Sista FAIL wrong answer: 3" in text and "results differ" in text
+    assert [l for l in text.splitlines() if l.startswith("geomean")][0].split()[1] == "-"
+
+
+def test_main_prints_the_sista_table(capsys, tmpdir, image_path):
+    vm = vm_under_test()
+    cuis = image_path("Cuis5.0-3121-32.image")
+    out_json = str(tmpdir.join("results.json"))
+    status = bench.main(["--vm", vm, "--cuis", cuis, "--sista-only", "--only", "Queens,Sieve",
+                         "--size", "Queens=1", "--size", "Sieve=1", "--iterations", "2",
+                         "--json", out_json])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "SistaV1 vs V3PlusClosures" in out and ", 0 kept in V3," in out, out
+    for name in ("Queens", "Sieve"):
+        row = [l for l in out.splitlines() if l.startswith(name)]
+        assert len(row) == 1 and row[0].split()[-1] == "ok", out
+    with open(out_json) as f:
+        saved = json.load(f)
+    assert saved["sista"]["Queens"]["sista"]["result"] == "92"
+    assert saved["sista"]["Queens"]["v3"]["result"] == "92"

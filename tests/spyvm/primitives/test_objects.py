@@ -43,7 +43,7 @@ def large(space, n):
 OBJECT_ARITIES = {60: 1, 61: 2, 62: 0, 63: 1, 64: 2, 68: 1, 69: 2, 70: 0, 71: 1,
                   72: 1, 73: 1, 74: 2, 75: 0, 77: 0, 78: 0, 79: 2, 105: 4, 110: 1,
                   111: 0, 115: 1, 128: 1, 145: 1, 148: 0, 160: 1, 170: 1, 171: 0,
-                  175: 0, 176: 0}
+                  173: 1, 174: 2, 175: 0, 176: 0}
 
 
 def test_all_object_primitives_registered():
@@ -530,6 +530,17 @@ def test_inst_var_at(env, thing_class):
     w_thing = env.obj(thing_class, i(1), i(2), i(3))
     assert env.call(73, w_thing, i(3)).value == 3     # indexable fields follow
     env.fails(73, w_thing, i(4))
+
+
+def test_slot_at_is_inst_var_at_for_pointers(env, thing_class):
+    # Spur images (Cuis 5) name their instVarAt:/instVarAt:put: by 173/174
+    # (primitiveSlotAt:, primitiveSlotAtPut:).
+    w_thing = env.obj(thing_class, i(1), i(2), i(3))
+    assert [env.call(173, w_thing, i(n)).value for n in (1, 2, 3)] == [1, 2, 3]
+    env.fails(173, w_thing, i(4))
+    assert env.call(174, w_thing, i(2), i(9)).value == 9
+    assert env.call(73, w_thing, i(2)).value == 9
+    env.fails(174, w_thing, i(0), i(9))
 
 
 def test_inst_var_at_bad_receivers(env):
