@@ -124,17 +124,12 @@ class Dispatch(object):
 
 
 # Method activations run in nested calls of Interpreter.loop (for the JIT: see
-# there) while the C stack has room: translated, RPython's stack measure is read
-# at every NESTING_CHECK_EVERY-th level (the levels between two reads fit well in
-# the margin stack_almost_full leaves), never past NESTING_LIMIT; untranslated,
-# up to MAX_NESTING (CPython's own recursion limit is near). A deeper activation
-# is handed to the outermost loop and runs flat there; its callers then resume
-# one by one from there, which costs far more than a nested return.
-# A mask, not `level < bound`: where a recursion crosses a bound, a trace that
-# inlines caller and callee learns the level exactly and its bridges hold only
-# for that one level; a mask pins no value.
+# there): up to MAX_NESTING deep without a check, deeper while the C stack has
+# room (translated: RPython's own stack measure), and never past NESTING_LIMIT.
+# A deeper activation is handed to the outermost loop and runs flat there; its
+# callers then resume one by one from the outermost loop, which costs far more
+# than a nested return, so real recursive code should rarely get there.
 MAX_NESTING = 100
-NESTING_CHECK_EVERY = 16        # a power of two
 NESTING_LIMIT = 1000000
 
 # _LEAVING_A_LOOP: control leaves a loop's context for another one (a process
@@ -149,10 +144,10 @@ NESTING_LIMIT = 1000000
 
 
 def room_to_nest(level):
-    if not we_are_translated():
-        return level < MAX_NESTING
-    if level & (NESTING_CHECK_EVERY - 1):
+    if level < MAX_NESTING:
         return True
+    if not we_are_translated():
+        return False        # CPython's own recursion limit is near
     return level < NESTING_LIMIT and not rstack.stack_almost_full()
 
 # Runaway recursion: past this many nested activations the image's low-space

@@ -21,7 +21,6 @@ are about machine code.
 """
 
 import os
-import re
 import subprocess
 
 import pytest
@@ -209,25 +208,6 @@ def test_interrupts_reach_compiled_recursion_without_a_countdown(tmpdir):
         traces = f.read()
     assert traces.count("# Loop ") >= 1
     assert "interrupt_counter" not in traces
-
-
-def test_recursion_across_nesting_checks_is_not_specialised_per_level(tmpdir):
-    # The VM tested `level < 100` before nesting a call; a trace that inlined a
-    # caller below 100 and its callee at 100 then knew the level exactly, and its
-    # bridges took it as a constant (call_assembler(101, ...)), good for that one
-    # level: benchFib across level 100 ran 4-6x slower than below it (43 such calls
-    # in this run). The C stack is now measured at levels that are multiples of
-    # 16 (a mask, which fixes no value).
-    log = str(tmpdir.join("jit.log"))
-    result = run_script(tmpdir, "jit-nesting.st", env={"PYPYLOG": "jit-log-opt:" + log})
-    assert (result.status, result.stdout, result.stderr) == (0, "1\n242785\n", ""), \
-        result.describe()
-    with open(log) as f:
-        traces = f.read()
-    assert "call_assembler" in traces, "no compiled recursive call: the test misses its aim"
-    constant_levels = re.findall(r"call_assembler_r\((\d+),", traces)
-    assert constant_levels == [], "calls specialised to nesting levels %s" % sorted(
-        set(int(level) for level in constant_levels))
 
 
 def test_become_and_copies_keep_their_traces(tmpdir):

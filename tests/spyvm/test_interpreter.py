@@ -1408,40 +1408,6 @@ def test_recursion_deeper_than_the_nested_loops(vm, monkeypatch, nesting):
     assert vm.value(vm.send(vm.int(5), "factorial")) == 120
 
 
-def test_translated_nesting_reads_the_stack_at_every_sixteenth_level(monkeypatch):
-    # Translated, no level bound is tested (a trace crossing one knew the level
-    # exactly, and its bridges held for that level only): the C stack is read at
-    # levels that are multiples of NESTING_CHECK_EVERY, and nowhere else.
-    reads = []
-    full = [False]
-
-    def stack_almost_full():
-        reads.append(True)
-        return full[0]
-
-    monkeypatch.setattr(interpreter, "we_are_translated", lambda: True)
-    monkeypatch.setattr(interpreter.rstack, "stack_almost_full", stack_almost_full)
-    every = interpreter.NESTING_CHECK_EVERY
-    assert every & (every - 1) == 0
-    levels = range(0, 10 * every + 3)
-    assert all(interpreter.room_to_nest(level) for level in levels)
-    assert len(reads) == len([l for l in levels if l % every == 0])
-    full[0] = True
-    assert [l for l in levels if not interpreter.room_to_nest(l)] == \
-        [l for l in levels if l % every == 0]
-    # Never past NESTING_LIMIT, however much stack is left (nesting goes one level
-    # at a time, so it meets the limit, a multiple, on its way).
-    full[0] = False
-    assert interpreter.NESTING_LIMIT % every == 0
-    assert interpreter.room_to_nest(interpreter.NESTING_LIMIT - every)
-    assert not interpreter.room_to_nest(interpreter.NESTING_LIMIT)
-
-
-def test_untranslated_nesting_stops_at_max_nesting():
-    assert interpreter.room_to_nest(interpreter.MAX_NESTING - 1)
-    assert not interpreter.room_to_nest(interpreter.MAX_NESTING)
-
-
 def test_an_answer_with_no_room_on_a_full_frame_is_a_fatal_error(vm):
     # Contexts never grow (the JIT's frames have fixed sizes): a malformed method
     # whose frame is full when an answer comes back stops the VM with a message.
