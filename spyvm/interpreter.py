@@ -217,8 +217,8 @@ class Interpreter(object):
             return "linux"
         if index == 1003:
             return "x86_64"
+        from spyvm import version
         if index == 1004:
-            from spyvm import version
             return "CogXen " + version.VERSION
         if index == 1005:
             return "none"
@@ -226,13 +226,10 @@ class Interpreter(object):
         # sources' version: Pharo's error log writes them (VirtualMachine>>version).
         # 1008 (the Cogit) belongs to Cog VMs only.
         if index == 1006:
-            from spyvm import version
             return "CogXen " + version.VERSION + " (RPython)"
         if index == 1007:
-            from spyvm import version
             return "CogXen Interpreter " + version.VERSION
         if index == 1009:
-            from spyvm import version
             return "VM: CogXen " + version.VERSION
         return None
 
