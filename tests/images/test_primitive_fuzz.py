@@ -94,7 +94,7 @@ NOT_FUZZED = set(["SocketPlugin.primitiveResolverStartNameLookup",
                   "SocketPlugin.primitiveResolverLocalAddress"])
 
 # Primitives that may change their receiver or arguments: #fresh values.
-FRESH = set([61, 64, 69, 74, 76, 80, 81, 82, 85, 87, 88, 94, 105, 118, 145, 211,
+FRESH = set([61, 64, 69, 74, 174, 76, 80, 81, 82, 85, 87, 88, 94, 105, 118, 145, 211,
              201, 202, 203, 204, 205, 206, 221, 222,
              "MiscPrimitivePlugin.primitiveTranslateStringWithTable"])
 BECOME = set([72, 128])
@@ -154,6 +154,7 @@ TEMPLATES = {
                                            ("2**64-1", "3", "true")],
     "LargeIntegers.primAnyBitFromTo": [("2**40", "1", "300"), ("100 factorial", "7", "4")],
 }
+TEMPLATES[174] = TEMPLATES[74]      # slotAt:put: is instVarAt:put: here
 
 UNTRANSLATED_SAMPLE = [60, "LargeIntegers.primDigitMultiplyNegative"]
 # Untranslated (unless COGXEN_PRIM_FUZZ=full): the light pass and the templates only.
