@@ -157,15 +157,6 @@ def test_cuis64_knows_its_word_size(tmpdir, cuis64):
         (0, WORD_SIZE_64_ANSWER, ""), result.describe()
 
 
-@pytest.mark.parametrize("expression,answer", [(EXPRESSION, ANSWER),
-                                               (AFTER_START_UP, AFTER_START_UP_ANSWER)],
-                         ids=["kinds-of-code", "after-start-up"])
-def test_cuis64_answers_as_the_32_bit_image(tmpdir, cuis64, expression, answer):
-    result = run_copy(tmpdir, expression, original=cuis64)
-    assert (result.status, result.stdout, result.stderr) == (0, answer, ""), \
-        result.describe()
-
-
 def test_cuis64_reports_an_unhandled_error(tmpdir, cuis64):
     result = run_copy(tmpdir, "nil foo", original=cuis64)
     assert result.status == 1 and result.stdout == "", result.describe()
@@ -193,8 +184,11 @@ def cuis_sista(tmpdir_factory):
 @pytest.mark.parametrize("expression,answer", [(EXPRESSION, ANSWER),
                                                (AFTER_START_UP, AFTER_START_UP_ANSWER)],
                          ids=["kinds-of-code", "after-start-up"])
-def test_cuis_sista_answers_as_the_v3_image(tmpdir, cuis_sista, expression, answer):
-    result = run_copy(tmpdir, expression, original=cuis_sista)
+@pytest.mark.parametrize("converted", ["cuis64", "cuis_sista"])
+def test_converted_cuis_answers_as_the_original(tmpdir, request, converted, expression,
+                                                answer):
+    original = request.getfixturevalue(converted)
+    result = run_copy(tmpdir, expression, original=original)
     assert (result.status, result.stdout, result.stderr) == (0, answer, ""), \
         result.describe()
 

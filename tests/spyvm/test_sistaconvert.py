@@ -14,7 +14,7 @@ from spyvm import constants, model, sistaconvert
 from spyvm.model import W_CompiledMethod
 from spyvm.sistaconvert import Unconvertible, convert_bytes
 
-from test_sista import SistaMachine, sista_header
+from test_sista import SistaMachine, sista_header, spur_image, vm  # noqa: F401 (fixtures)
 
 
 def sista(v3_bytes, trailer=()):
@@ -124,19 +124,6 @@ def test_code_that_cannot_be_converted_is_refused(bad):
 
 
 # --- the converted code runs as the original ------------------------------------------
-
-@pytest.fixture(scope="module")
-def spur_image(image_bytes):
-    from spyvm.image.reader import read_image
-    return read_image(image_bytes("headless.image"))
-
-
-@pytest.fixture(params=["step", "loop"])
-def vm(spur_image, request):
-    machine = SistaMachine(spur_image, request.param)
-    yield machine
-    machine.restore()
-
 
 def v3_method(vm, code, num_temps):
     w_method = W_CompiledMethod(vm.space.w_CompiledMethod, 4, True)
