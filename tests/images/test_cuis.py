@@ -129,15 +129,21 @@ def test_cuis_started_by_a_relative_path_knows_its_folder(tmpdir):
 # compiler and start-up. Runs against the translated VM only (the conversion is
 # host Python, 12 s, once per module; untranslated runs would add minutes).
 
-@pytest.fixture(scope="module")
-def cuis64(tmpdir_factory):
+def converted_copy(tmpdir_factory, folder, word_size=0, bytecodes=None):
+    """Cuis converted by cogxen-image (host Python), for the translated VM only:
+    untranslated whole-image runs of the copy would add minutes."""
     if not translated_vm():
-        pytest.skip("needs COGXEN_VM: the 32-bit image shows the same code untranslated")
+        pytest.skip("needs COGXEN_VM: the original image shows the same code untranslated")
     sys.path.insert(0, REPO)
     from spyvm import imagetool
-    path = str(tmpdir_factory.mktemp("cuis64").join(IMAGE))
-    imagetool.convert(None, find_image(IMAGE), path, 8)
+    path = str(tmpdir_factory.mktemp(folder).join(IMAGE))
+    imagetool.convert(None, find_image(IMAGE), path, word_size, bytecodes)
     return path
+
+
+@pytest.fixture(scope="module")
+def cuis64(tmpdir_factory):
+    return converted_copy(tmpdir_factory, "cuis64", word_size=8)
 
 
 WORD_SIZE_64 = ("{Smalltalk wordSize. SmallInteger maxVal. (SmallInteger maxVal + 1) class. "
@@ -172,13 +178,7 @@ def test_cuis64_reports_an_unhandled_error(tmpdir, cuis64):
 
 @pytest.fixture(scope="module")
 def cuis_sista(tmpdir_factory):
-    if not translated_vm():
-        pytest.skip("needs COGXEN_VM: whole-image runs untranslated would add minutes")
-    sys.path.insert(0, REPO)
-    from spyvm import imagetool
-    path = str(tmpdir_factory.mktemp("cuis-sista").join(IMAGE))
-    imagetool.convert(None, find_image(IMAGE), path, 0, "sistav1")
-    return path
+    return converted_copy(tmpdir_factory, "cuis-sista", bytecodes="sistav1")
 
 
 @pytest.mark.parametrize("expression,answer", [(EXPRESSION, ANSWER),
