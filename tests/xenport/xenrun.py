@@ -38,6 +38,8 @@ QEMU = os.environ.get("COGXEN_QEMU", "qemu-system-x86_64")
 XEN_VERSION = "4.17"
 TOOLS_DIR = "usr/lib/xen-%s/bin" % XEN_VERSION
 TOOLS = ["xl", "xenstored", "xenconsoled", "xen-init-dom0"]
+# Taken when there: a guest still running at its limit gets its registers noted.
+OPTIONAL_TOOLS = ["xen-hvmctx"]
 MODULES = ["xen-evtchn", "xen-gntdev", "xen-gntalloc", "xen-privcmd", "xenfs"]
 # For guests with a vif: netback and the bridge dom0 puts them on (optional:
 # without them the network cases are skipped), in insmod order, with their
@@ -122,6 +124,9 @@ def find_xen_files(root):
         if not os.path.isfile(os.path.join(p(TOOLS_DIR), t)):
             return None, "no %s in %s (package xen-utils-%s)" % (t, p(TOOLS_DIR), XEN_VERSION)
         tools[t] = os.path.join(p(TOOLS_DIR), t)
+    for t in OPTIONAL_TOOLS:
+        if os.path.isfile(os.path.join(p(TOOLS_DIR), t)):
+            tools[t] = os.path.join(p(TOOLS_DIR), t)
     xsr = p("usr/bin/xenstore-read")
     if not os.path.isfile(xsr):
         return None, "no %s (package xenstore-utils)" % xsr
@@ -279,8 +284,16 @@ for cfg in /cases/*.cfg; do
         awk -v a="$start" -v b="$now" -v l="$limit" 'BEGIN { exit !(b - a > l) }' && break
         sleep 0.05
     done
-    # A guest still there at the limit: its state (r, b, p...) says why.
-    [ "$reason" = timeout ] && note state $(echo "$line" | awk '{print $5}')
+    # A guest still there at the limit: its state (r, b, p...) says why, and
+    # where its vCPU is (PVH: the HVM context; twice, to see whether it moves).
+    if [ "$reason" = timeout ]; then
+        note state $(echo "$line" | awk '{print $5}')
+        domid=$(xl domid "$name" 2>/dev/null)
+        for k in 1 2; do
+            note rip$k $(xen-hvmctx "$domid" 2>/dev/null | grep -o 'rip 0x[0-9a-f]*' | head -n 1)
+            sleep 0.2
+        done
+    fi
     say "end $name reason=$reason $(up)"
     [ -n "$action" ] && wait "$action"
     # Let xenconsoled write out what it read last.
@@ -614,7 +627,33 @@ def run_cases(kernel, cases, files, work, timeout=300, log_path=None, stall=None
         with open(log_path, "w") as f:
             for t, line in run.serial:
                 f.write("%8.3f %s\n" % (t, line))
-    return parse_serial(run, cases)
+    run = parse_serial(run, cases)
+    for r in run.cases.values():
+        for key in ("rip1", "rip2"):
+            words = r.notes.get(key, [])
+            if len(words) == 2:
+                words.append(kernel_symbol(kernel, int(words[1], 16)))
+    return run
+
+
+def kernel_symbol(kernel, address):
+    """function+offset of address in the kernel ELF (its symbol table); past
+    its text, the JIT's machine code (or a wild jump)."""
+    try:
+        out = subprocess.check_output(["nm", "-n", "--defined-only", kernel])
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    best = None
+    for line in out.decode("ascii", "replace").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "tTwW":
+            a = int(parts[0], 16)
+            if a > address:
+                break
+            best = (parts[2], address - a)
+    if best and best[0] == "__text_end":
+        return "past-the-kernel-text"
+    return "%s+0x%x" % best if best else "?"
 
 
 def main(args):

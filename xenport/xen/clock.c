@@ -6,6 +6,7 @@
 #include "xenport/x86.h"
 
 uint64_t xen_system_time_at_boot;
+unsigned long xen_clock_tsc_behind;
 static uint64_t last_ns;
 static int64_t wall_clock_offset;
 
@@ -27,7 +28,14 @@ static uint64_t xen_system_time(void)
         tsc = rdtsc();
         xen_rmb();
     } while ((version & 1) || version != t->version);
+    /* A TSC behind the stamp (an emulated TSC, or one read on another pCPU
+       under nested Xen) would scale to an enormous time, and the never-backwards
+       rule would then hold the clock there: count it as the stamp's own time. */
     uint64_t delta = tsc - stamp;
+    if ((int64_t)delta < 0) {
+        xen_clock_tsc_behind++;
+        delta = 0;
+    }
     if (shift >= 0)
         delta <<= shift;
     else

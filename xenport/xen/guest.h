@@ -96,6 +96,8 @@ void xen_clock_init(void);
 uint64_t xen_monotonic_ns(void);
 /* Xen system time of monotonic 0 (timeouts are in Xen system time). */
 extern uint64_t xen_system_time_at_boot;
+/* Readings whose TSC was behind vcpu_time_info's stamp (taken as the stamp). */
+extern unsigned long xen_clock_tsc_behind;
 extern const struct xp_clock_ops xen_clock;
 
 /* --- console.c --- */

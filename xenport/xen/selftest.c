@@ -74,6 +74,32 @@ static void gnttab_checks(domid_t self)
     check(xen_gnttab_end(ref) == 0, "gnttab: end access after the copy");
 }
 
+/* Xen's clock read back to back: never a step of seconds (a reading gone
+   wrong would hold the clock there, and every bounded wait with it), and a
+   sleep of 50 ms moves it by about that much. */
+static void clock_checks(void)
+{
+    char line[160];
+    uint64_t prev = xen_monotonic_ns(), largest = 0;
+    for (int i = 0; i < 5000; i++) {
+        uint64_t now = xen_monotonic_ns();
+        if (now - prev > largest)
+            largest = now - prev;
+        prev = now;
+    }
+    snprintf(line, sizeof(line), "clock: 5000 readings, the largest step %lu us, "
+             "TSC behind the stamp %lu times", (unsigned long)(largest / 1000),
+             xen_clock_tsc_behind);
+    check(largest < 10000000000ULL, line);
+    uint64_t t0 = xen_monotonic_ns();
+    xen_wait(t0 + 50000000ULL);
+    while (xen_monotonic_ns() < t0 + 50000000ULL)
+        xen_wait(t0 + 50000000ULL);
+    uint64_t slept = xen_monotonic_ns() - t0;
+    snprintf(line, sizeof(line), "clock: a 50 ms wait took %lu us", (unsigned long)(slept / 1000));
+    check(slept >= 50000000ULL && slept < 10000000000ULL, line);
+}
+
 static void xenstore_checks(const char *home)
 {
     char buf[256], buf2[64];
@@ -233,6 +259,7 @@ int xen_selftest(void)
     if (rc <= 0)
         return failures;
     snprintf(home, sizeof(home), "/local/domain/%s", domid);
+    clock_checks();
     gnttab_checks((domid_t)strtoul(domid, 0, 10));
     xenstore_checks(home);
     char vif[8];
