@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("PYPY_USESSION_BASENAME", "cogxen")
 
 from spyvm import main as vm_main  # noqa: E402
+from spyvm import memory as vm_memory  # noqa: E402
 
 
 def entry_point(argv):
@@ -27,14 +28,8 @@ def jitpolicy(driver):
 # which is the L2 on some machines (a nursery too small: every minor collection
 # copies out what lives across it and walks the whole stack, deep recursion
 # included) and the shared L3 on others (a nursery far too big for any cache).
-# The VM sets it instead: NURSERY_SIZE, or NURSERY_MIN on machines with less than
-# SMALL_MACHINE of memory (guests: at 64 MB, nurseries of 1.75, 1.77 and 3 MB made a
-# runaway recursion abort instead of ending with "out of memory"; 1, 1.5 and 2 MB
-# did not). The first major collection comes at 8 nurseries, RPython's default.
-# PYPY_GC_NURSERY and PYPY_GC_MIN still override.
-NURSERY_SIZE = 4 * 1024 * 1024
-NURSERY_MIN = 1024 * 1024
-SMALL_MACHINE = 128 * 1024 * 1024
+# The VM sets it instead (spyvm/memory.py: nursery_size, and the JIT's counter
+# decay that goes with it). PYPY_GC_NURSERY and PYPY_GC_MIN still override.
 
 
 def set_nursery_size():
@@ -44,9 +39,7 @@ def set_nursery_size():
     get_total_memory = env.get_total_memory
 
     def nursery_size():
-        if get_total_memory() < SMALL_MACHINE:  # a float, up to 2**63
-            return NURSERY_MIN
-        return NURSERY_SIZE
+        return vm_memory.nursery_size(get_total_memory())
     nursery_size.cogxen = True
     env.estimate_best_nursery_size = nursery_size
 

@@ -124,13 +124,33 @@ class Dispatch(object):
 
 
 # Method activations run in nested calls of Interpreter.loop (for the JIT: see
-# there): up to MAX_NESTING deep without a check, deeper while the C stack has
-# room (translated: RPython's own stack measure), and never past NESTING_LIMIT.
-# A deeper activation is handed to the outermost loop and runs flat there; its
-# callers then resume one by one from the outermost loop, which costs far more
-# than a nested return, so real recursive code should rarely get there.
+# there) while the C stack has room: up to MAX_NESTING deep without asking, deeper
+# while RPython's own stack measure says so (translated), and never past
+# NESTING_LIMIT. A deeper activation is handed to the outermost loop and runs flat
+# there; its callers then resume one by one from the outermost loop, which costs
+# far more than a nested return, so real recursive code should rarely get there.
+# Past MAX_NESTING the stack is measured at every NESTING_PROBE-th level
+# (probe_stack) by a conditional call, not at every level: compiled code makes no
+# call at the levels between. The answer covers the next NESTING_PROBE levels, well
+# inside the last sixteenth of the stack that "almost full" keeps free.
 MAX_NESTING = 100
 NESTING_LIMIT = 1000000
+NESTING_PROBE = 8
+
+
+ROOM, NO_ROOM = 1, 2
+
+
+def probe_stack(level):
+    """ROOM when the C stack has room for this level and the next NESTING_PROBE - 1
+    (see MAX_NESTING), else NO_ROOM. Treated as elidable: a loop at this level
+    asks once, and the stack is as deep at every iteration."""
+    if not we_are_translated():
+        return NO_ROOM      # CPython's own recursion limit is near
+    if level >= NESTING_LIMIT or rstack.stack_almost_full():
+        return NO_ROOM
+    return ROOM
+
 
 # _LEAVING_A_LOOP: control leaves a loop's context for another one (a process
 # switch, or a return past it) while the context may run again later, in another
@@ -142,13 +162,6 @@ NESTING_LIMIT = 1000000
 # So the loop writes them to the context before it lets go, as PyPy's interpreter
 # does for a generator's frame at a yield (jit.hint(force_virtualizable)).
 
-
-def room_to_nest(level):
-    if level < MAX_NESTING:
-        return True
-    if not we_are_translated():
-        return False        # CPython's own recursion limit is near
-    return level < NESTING_LIMIT and not rstack.stack_almost_full()
 
 # Runaway recursion: past this many nested activations the image's low-space
 # semaphore is signalled (as a VM short of memory does), so the image reports it;
@@ -393,13 +406,21 @@ class Interpreter(object):
                     jitdriver.can_enter_jit(pc=ctx.pc, w_method=w_method, ctx=ctx,
                                             self=self, w_caller=w_caller, level=level)
                 continue
-            if new_ctx.w_sender is ctx and room_to_nest(level):
+            if new_ctx.w_sender is ctx and self.room_to_nest(level):
                 w_value = self.run_callee(ctx, new_ctx, level)
                 if w_value is not None:
                     push_answer(ctx, w_value)
                 continue
             ctx = jit.hint(ctx, force_virtualizable=True)    # see _LEAVING_A_LOOP
             raise Unwind(new_ctx, None)
+
+    def room_to_nest(self, level):
+        if level < MAX_NESTING:
+            return True     # a guard that a loop's trace hoists out of the loop
+        # Between probes (1) the probe at the last multiple of NESTING_PROBE
+        # answered: no level past it is reached without it.
+        between = int(((level - MAX_NESTING) & (NESTING_PROBE - 1)) != 0)
+        return jit.conditional_call_elidable(between, probe_stack, level) == ROOM
 
     def run_callee(self, ctx, new_ctx, level):
         """Run new_ctx, just activated by ctx, in a nested loop; answer the value it

@@ -5,6 +5,9 @@ image's own status when it quits with one, 1 when an error reaches the top
 of a headless run, 2 for bad input (command line, missing or corrupt image).
 """
 
+from rpython.memory.gc import env
+from rpython.rlib.objectmodel import we_are_translated
+
 from spyvm import headless, interpreter, memory, version
 from spyvm.errors import Exit, VMFatal, UnhandledError
 from spyvm.image.format import ImageError
@@ -155,6 +158,8 @@ def run_command_line(argv):
     if opts.version:
         platform.write_stdout("cogxen %s (%s)\n" % (version.VERSION, BUILD_KIND))
         return EXIT_OK
+    if we_are_translated():     # the GC's own measure, as for its nursery
+        interpreter.configure_jit("decay=%d" % memory.jit_decay(env.get_total_memory()))
     if opts.jit:
         try:
             interpreter.configure_jit(opts.jit)

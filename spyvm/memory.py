@@ -15,6 +15,21 @@ from rpython.rlib import rgc
 
 from spyvm.platform import current as platform
 
+# The GC's nursery (targetcogxen.py installs nursery_size): NURSERY_SIZE, or
+# NURSERY_MIN on machines with less than SMALL_MACHINE of memory (guests: at
+# 64 MB, nurseries of 1.75, 1.77 and 3 MB made a runaway recursion abort instead
+# of ending with "out of memory"; 1, 1.5 and 2 MB did not). The first major
+# collection comes at 8 nurseries, RPython's default.
+NURSERY_SIZE = 8 * 1024 * 1024
+NURSERY_MIN = 1024 * 1024
+SMALL_MACHINE = 128 * 1024 * 1024
+# RPython decays the JIT's counters at every minor collection, by 4% (decay 40)
+# unless told: with twice the usual nursery, twice that, so that code must run
+# as often per byte allocated as before to be compiled (else rarely failing
+# guards get bridges and a sort spends its time compiling).
+JIT_DECAY = 80
+JIT_DECAY_SMALL = 40
+
 MAX_LIMIT = 1 << 50
 FALLBACK_LIMIT = 1 << 30    # when the machine says nothing about its memory
 
@@ -25,6 +40,20 @@ class Policy(object):
 
 
 policy = Policy()
+
+
+def nursery_size(total_memory):
+    """The nursery for a machine with total_memory bytes (a float, up to 2**63)."""
+    if total_memory < SMALL_MACHINE:
+        return NURSERY_MIN
+    return NURSERY_SIZE
+
+
+def jit_decay(total_memory):
+    """The JIT's counter decay that goes with nursery_size(total_memory)."""
+    if nursery_size(total_memory) == NURSERY_MIN:
+        return JIT_DECAY_SMALL
+    return JIT_DECAY
 
 
 def parse_size(text):

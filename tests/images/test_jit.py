@@ -83,6 +83,22 @@ def test_hot_loop_is_compiled(tmpdir):
         result.describe()
     loops, _ = compiled_loops(log)
     assert loops >= 3, "expected a compiled loop per hot Smalltalk loop, got %d" % loops
+    # Near the top of the stack a send's room to nest is a guard on the level,
+    # the same at every iteration: no stack probe in a loop's body.
+    bodies = loop_bodies(log)
+    assert bodies and not [b for b in bodies if "probe_stack" in b or "stack_almost_full" in b]
+
+
+def loop_bodies(log_path):
+    """The text of each compiled loop's body (after its last label), per jit-log-opt."""
+    with open(log_path) as f:
+        text = f.read()
+    bodies = []
+    for part in text.split("# Loop ")[1:]:
+        part = part.split("--end of the loop--")[0]
+        if "label(" in part:
+            bodies.append(part.rsplit("label(", 1)[1])
+    return bodies
 
 
 def test_jit_off_compiles_nothing_and_answers_the_same(tmpdir):
@@ -158,6 +174,21 @@ def test_recursion_compiled_and_bounded(tmpdir):
     assert result.status == 1, result.describe()
     assert result.stderr.startswith("cogxen: "), result.describe()
     assert compiled_loops(log)[0] >= 1
+
+
+def test_deep_recursion_measures_the_stack_every_few_levels(tmpdir):
+    # Past MAX_NESTING every activation called stack_almost_full from compiled
+    # code. The stack is now measured at every NESTING_PROBE-th level by a
+    # conditional call: no residual call at the levels between.
+    log = str(tmpdir.join("jit.log"))
+    result = run_script(tmpdir, "jit-deep.st", env={"PYPYLOG": "jit-log-opt:" + log})
+    assert (result.status, result.stdout, result.stderr) == (0, "1095150\n", ""), \
+        result.describe()
+    with open(log) as f:
+        traces = f.read()
+    assert "call_assembler" in traces, "no compiled recursive call: the test misses its aim"
+    assert "stack_almost_full" not in traces
+    assert "cond_call_value_i(" in traces and "probe_stack" in traces
 
 
 SENDERS = "78000\n75000\n12500\n500\n"
@@ -254,9 +285,13 @@ def nursery_size(tmpdir, extra_env):
 def test_gc_nursery_is_set_and_overridable(tmpdir):
     # targetcogxen.py sets the nursery instead of RPython's guess from the CPU's
     # cache (1 MB here, 130 MB on a Xeon with a 260 MB L3); PYPY_GC_NURSERY decides.
+    import sys
+    sys.path.insert(0, REPO)
+    from spyvm import memory
     with open("/proc/meminfo") as f:
         total_kb = int(f.readline().split()[1])
-    expected = 1024 * 1024 if total_kb < 128 * 1024 else 4 * 1024 * 1024
+    expected = memory.NURSERY_MIN if total_kb * 1024 < memory.SMALL_MACHINE else \
+        memory.NURSERY_SIZE
     assert nursery_size(tmpdir, {}) == expected
     assert nursery_size(tmpdir, {"PYPY_GC_NURSERY": "2MB"}) == 2 * 1024 * 1024
 

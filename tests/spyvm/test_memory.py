@@ -73,3 +73,12 @@ def test_largest_new_is_half_the_limit(policy, monkeypatch):
     monkeypatch.setattr(memory.rgc, "set_max_heap_size", lambda n: None)
     memory.install(1 * G)
     assert memory.max_new_bytes() == 512 * M
+
+
+@pytest.mark.parametrize("total, nursery, decay", [
+    (64 * 1024 * 1024, memory.NURSERY_MIN, memory.JIT_DECAY_SMALL),
+    (16 * 1024 * 1024 * 1024, memory.NURSERY_SIZE, memory.JIT_DECAY),
+])
+def test_jit_decay_goes_with_the_nursery(total, nursery, decay):
+    assert memory.nursery_size(float(total)) == nursery
+    assert memory.jit_decay(float(total)) == decay
