@@ -293,6 +293,8 @@ for cfg in /cases/*.cfg; do
             note rip$k $(xen-hvmctx "$domid" 2>/dev/null | grep -o 'rip 0x[0-9a-f]*' | head -n 1)
             sleep 0.2
         done
+        # What it wrote last under its data/ (the self-tests' requests).
+        note data $(xenstore-ls -f "/local/domain/$domid/data" 2>/dev/null | tr '\n' ' ' | cut -c1-600)
     fi
     say "end $name reason=$reason $(up)"
     [ -n "$action" ] && wait "$action"
@@ -358,6 +360,7 @@ def build_dom0_initramfs(files, out_path):
     c.file("usr/bin/xenstore-read", _read(files.xenstore_read), 0o755)
     # One program: it acts by the name it is called by.
     c.symlink("usr/bin/xenstore-write", "xenstore-read")
+    c.symlink("usr/bin/xenstore-ls", "xenstore-read")
     c.file("etc/xen/xl.conf", _read(files.xl_conf))
     for name, path in sorted(files.modules.items()) + sorted(files.net_modules.items()):
         c.file("modules/%s.ko" % name, _read(path))
