@@ -66,6 +66,15 @@ def run_script(tmpdir, name, options=(), env=None):
         os.environ.update(old)
 
 
+def traced_run(tmpdir, name, stdout):
+    """Run data/NAME, check that it printed stdout and ended well; its jit-log-opt."""
+    log = str(tmpdir.join("jit.log"))
+    result = run_script(tmpdir, name, env={"PYPYLOG": "jit-log-opt:" + log})
+    assert (result.status, result.stdout, result.stderr) == (0, stdout, ""), result.describe()
+    with open(log) as f:
+        return f.read()
+
+
 def compiled_loops(log_path):
     """How many loops and bridges the JIT compiled, per PYPYLOG=jit-log-opt:FILE."""
     with open(log_path) as f:
@@ -180,12 +189,7 @@ def test_deep_recursion_measures_the_stack_every_few_levels(tmpdir):
     # Past MAX_NESTING every activation called stack_almost_full from compiled
     # code. The stack is now measured at every NESTING_PROBE-th level by a
     # conditional call: no residual call at the levels between.
-    log = str(tmpdir.join("jit.log"))
-    result = run_script(tmpdir, "jit-deep.st", env={"PYPYLOG": "jit-log-opt:" + log})
-    assert (result.status, result.stdout, result.stderr) == (0, "1095150\n", ""), \
-        result.describe()
-    with open(log) as f:
-        traces = f.read()
+    traces = traced_run(tmpdir, "jit-deep.st", "1095150\n")
     assert "call_assembler" in traces, "no compiled recursive call: the test misses its aim"
     assert "stack_almost_full" not in traces
     assert "cond_call_value_i(" in traces and "probe_stack" in traces
@@ -231,12 +235,7 @@ def test_interrupts_reach_compiled_recursion_without_a_countdown(tmpdir):
     # A countdown at every send made a guard fail every thousand sends, each time
     # at another place, and compiled code fell back to the interpreter there; the
     # alarm's flag (SIGALRM at the next Delay's deadline) is only read.
-    log = str(tmpdir.join("jit.log"))
-    result = run_script(tmpdir, "jit-interrupts.st", env={"PYPYLOG": "jit-log-opt:" + log})
-    assert (result.status, result.stdout, result.stderr) == (0, "635621\ntrue\n", ""), \
-        result.describe()
-    with open(log) as f:
-        traces = f.read()
+    traces = traced_run(tmpdir, "jit-interrupts.st", "635621\ntrue\n")
     assert traces.count("# Loop ") >= 1
     assert "interrupt_counter" not in traces
 
