@@ -417,8 +417,8 @@ class Interpreter(object):
     def room_to_nest(self, level):
         if level < MAX_NESTING:
             return True     # a guard that a loop's trace hoists out of the loop
-        # Between probes (1) the probe at the last multiple of NESTING_PROBE
-        # answered: no level past it is reached without it.
+        # Between probes (between = 1) the probe at the last multiple of
+        # NESTING_PROBE answers: no deeper level is reached without passing it.
         between = int(((level - MAX_NESTING) & (NESTING_PROBE - 1)) != 0)
         return jit.conditional_call_elidable(between, probe_stack, level) == ROOM
 

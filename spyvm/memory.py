@@ -24,9 +24,10 @@ NURSERY_SIZE = 8 * 1024 * 1024
 NURSERY_MIN = 1024 * 1024
 SMALL_MACHINE = 128 * 1024 * 1024
 # RPython decays the JIT's counters at every minor collection, by 4% (decay 40)
-# unless told: with twice the usual nursery, twice that, so that code must run
-# as often per byte allocated as before to be compiled (else rarely failing
-# guards get bridges and a sort spends its time compiling).
+# unless told, which suited the 4 MB nursery this VM had: with twice the
+# nursery, twice the decay, so that code must run as often per byte allocated
+# to be compiled (else rarely failing guards get bridges, and a sort spends its
+# time compiling).
 JIT_DECAY = 80
 JIT_DECAY_SMALL = 40
 
