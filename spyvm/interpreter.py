@@ -59,6 +59,11 @@ def configure_jit(text):
         raise ValueError
 
 
+def set_jit_decay(decay):
+    """The JIT's counter decay (spyvm/memory.py); `--jit decay=N` comes after."""
+    jit.set_param(jitdriver, "decay", decay)
+
+
 class Unwind(Exception):
     """Control leaves the running context for target, which is not one of its
     callees: a return (w_value: the answer to push there) or a switch (None).

@@ -159,7 +159,7 @@ def run_command_line(argv):
         platform.write_stdout("cogxen %s (%s)\n" % (version.VERSION, BUILD_KIND))
         return EXIT_OK
     if we_are_translated():     # the GC's own measure, as for its nursery
-        interpreter.configure_jit("decay=%d" % memory.jit_decay(env.get_total_memory()))
+        interpreter.set_jit_decay(memory.jit_decay(env.get_total_memory()))
     if opts.jit:
         try:
             interpreter.configure_jit(opts.jit)

@@ -86,22 +86,17 @@ HOT_LOOP = "899998\n450000\n2500025000\n"
 
 
 def test_hot_loop_is_compiled(tmpdir):
-    log = str(tmpdir.join("jit.log"))
-    result = run_script(tmpdir, "jit-hot-loop.st", env={"PYPYLOG": "jit-log-opt:" + log})
-    assert (result.status, result.stdout, result.stderr) == (0, HOT_LOOP, ""), \
-        result.describe()
-    loops, _ = compiled_loops(log)
+    traces = traced_run(tmpdir, "jit-hot-loop.st", HOT_LOOP)
+    loops = traces.count("# Loop ")
     assert loops >= 3, "expected a compiled loop per hot Smalltalk loop, got %d" % loops
     # Near the top of the stack a send's room to nest is a guard on the level,
     # the same at every iteration: no stack probe in a loop's body.
-    bodies = loop_bodies(log)
+    bodies = loop_bodies(traces)
     assert bodies and not [b for b in bodies if "probe_stack" in b or "stack_almost_full" in b]
 
 
-def loop_bodies(log_path):
-    """The text of each compiled loop's body (after its last label), per jit-log-opt."""
-    with open(log_path) as f:
-        text = f.read()
+def loop_bodies(text):
+    """The text of each compiled loop's body (after its last label) in a jit-log-opt."""
     bodies = []
     for part in text.split("# Loop ")[1:]:
         part = part.split("--end of the loop--")[0]
