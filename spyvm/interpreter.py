@@ -143,7 +143,7 @@ NESTING_LIMIT = 1000000
 NESTING_PROBE = 8
 
 
-ROOM, NO_ROOM = 1, 2
+ROOM, NO_ROOM = 1, 0
 
 
 def probe_stack(level):
@@ -420,12 +420,13 @@ class Interpreter(object):
             raise Unwind(new_ctx, None)
 
     def room_to_nest(self, level):
-        if level < MAX_NESTING:
-            return True     # a guard that a loop's trace hoists out of the loop
-        # Between probes (between = 1) the probe at the last multiple of
-        # NESTING_PROBE answers: no deeper level is reached without passing it.
-        between = int(((level - MAX_NESTING) & (NESTING_PROBE - 1)) != 0)
-        return jit.conditional_call_elidable(between, probe_stack, level) == ROOM
+        # No probe below MAX_NESTING, nor between probes: a probe answers for
+        # the NESTING_PROBE - 1 levels above it, and no level is reached without
+        # passing the ones below. Branch-free, so that one trace serves every
+        # level: a guard on the level made a recursion traced deep fail into a
+        # bridge at every shallow level (or one traced shallow at every deep one).
+        between = ((level - MAX_NESTING) & (NESTING_PROBE - 1)) | int(level < MAX_NESTING)
+        return jit.conditional_call_elidable(between, probe_stack, level) != NO_ROOM
 
     def run_callee(self, ctx, new_ctx, level):
         """Run new_ctx, just activated by ctx, in a nested loop; answer the value it
@@ -473,12 +474,15 @@ class Interpreter(object):
         # At a given position the stack depth is fixed: promoting it lets traces
         # address the stack with constants.
         jit.promote(ctx.sp)
-        if w_method is None or pc < 0 or pc >= len(w_method.bytes):
+        if w_method is None:
+            raise VMFatal("context has no bytecode to run (pc %d)" % pc)
+        code = w_method.code
+        if pc < 0 or pc >= len(code.bytes):
             raise VMFatal("context has no bytecode to run (pc %d)" % pc)
         try:
-            if w_method.sista:
-                return self.step_sista(ctx, pc, w_method)
-            b = ord(w_method.bytes[pc])
+            if code.sista:
+                return self.step_sista(ctx, pc, w_method, code.bytes)
+            b = ord(code.bytes[pc])
             ctx.pc = pc + 1
             return self.dispatch.bytecodes[b](self, ctx, b)
         except StackUnderflow:
@@ -486,9 +490,9 @@ class Interpreter(object):
                           % self.method_name(ctx))
 
     @jit.unroll_safe      # pc and method are constants in a trace: the prefixes fold
-    def step_sista(self, ctx, pc, w_method):
-        """A SistaV1 bytecode with its extA/extB prefixes (spyvm/bytecodes.py)."""
-        bytes = w_method.bytes
+    def step_sista(self, ctx, pc, w_method, bytes):
+        """A SistaV1 bytecode with its extA/extB prefixes (spyvm/bytecodes.py);
+        bytes: w_method's."""
         b = ord(bytes[pc])
         pc += 1
         ext_a = 0
@@ -776,13 +780,10 @@ class Interpreter(object):
     def activate(self, ctx, w_method, w_rcvr, argcount):
         """A new MethodContext for w_method, arguments taken from ctx's stack."""
         space = self.space
-        w_new = model.new_context(space, space.w_MethodContext, False, w_method)
+        w_nil = space.w_nil
+        w_new = model.new_activation(space, w_method, w_rcvr, w_nil, ctx, 0,
+                                     self.next_depth(ctx))
         new_ctx = jit.hint(w_new, access_directly=True, fresh_virtualizable=True)
-        new_ctx.w_slot_method = w_method
-        new_ctx.w_receiver = w_rcvr
-        new_ctx.w_sender = ctx
-        new_ctx.start_at(0)
-        self.set_depth(new_ctx, ctx)
         num_temps = w_method.num_temps
         base = ctx.sp - argcount
         if base < 1 or argcount > new_ctx.slot_count():
@@ -794,18 +795,19 @@ class Interpreter(object):
         if num_temps > new_ctx.slot_count():
             raise StackUnderflow
         for i in range(argcount, num_temps):
-            new_ctx.set_slot(i, space.w_nil)
+            new_ctx.set_slot(i, w_nil)
         new_ctx.sp = num_temps
         ctx.pop_n(argcount + 1)
         # The unhinted reference: an interrupt may answer another process's context,
         # and the annotator must not see the two kinds of reference meet.
         return self.entered(w_new)
 
-    def set_depth(self, new_ctx, ctx):
+    def next_depth(self, ctx):
+        """The depth of an activation called by ctx (checked against MAX_DEPTH)."""
         depth = ctx.depth + 1
-        new_ctx.depth = depth
         if depth > MAX_DEPTH:
             self.recursion_too_deep(depth)
+        return depth
 
     def recursion_too_deep(self, depth):
         if depth > 2 * MAX_DEPTH:

@@ -8,6 +8,7 @@ the word size only shows in SmallInteger range and in byte-level access.
 
 from rpython.rlib.rarithmetic import r_uint, intmask
 from rpython.rlib import jit, longlong2float
+from rpython.rlib.objectmodel import instantiate
 
 from spyvm import constants, stackdepth
 
@@ -229,13 +230,24 @@ PUSHES_ARRAY_ARGUMENTS = dict.fromkeys([
     "withArgs:executeMethod:", "receiver:withArguments:executeMethod:"], True)
 
 
+class MethodCode(object):
+    """A method's bytecodes and their set, together: the interpreter loop reads
+    them through one quasi-immutable field, so a trace records one check per
+    bytecode it runs rather than one per field (traces have a bounded length)."""
+    _immutable_fields_ = ['bytes', 'sista']
+
+    def __init__(self, bytes, sista):
+        self.bytes = bytes
+        self.sista = sista
+
+
 class W_CompiledMethod(W_HeapObject):
     """Header and literals as objects, bytecodes as an immutable string.
 
     The header's meaning depends on the image format (V3 or the newer layout used
     by Spur); the reader decodes it once into the fields below.
     """
-    _attrs_ = ['header', 'literals', 'bytes', 'num_args', 'num_temps',
+    _attrs_ = ['header', 'literals', 'bytes', 'code', 'num_args', 'num_temps',
                'large_frame', 'primitive', 'new_header', 'word_size',
                'reports_unhandled_error', 'heap_frame', 'frame_slots', 'sista',
                'lookup_name']
@@ -245,7 +257,7 @@ class W_CompiledMethod(W_HeapObject):
     _immutable_fields_ = ['word_size', 'header?', 'literals?[*]', 'bytes?', 'num_args?',
                           'num_temps?', 'large_frame?', 'primitive?', 'new_header?',
                           'reports_unhandled_error?', 'heap_frame?', 'frame_slots?',
-                          'sista?']
+                          'sista?', 'code?']
 
     def __init__(self, w_class, word_size, new_header, hash=0):
         W_HeapObject.__init__(self, w_class, hash)
@@ -259,6 +271,7 @@ class W_CompiledMethod(W_HeapObject):
         # The bytecode set: SistaV1 (Spur's alternate set, a negative header) or
         # V3PlusClosures (spyvm/bytecodes.py).
         self.sista = False
+        self.code = MethodCode(self.bytes, False)     # bytes and sista, for the loop
         self.num_args = 0
         self.num_temps = 0
         self.large_frame = False
@@ -285,6 +298,7 @@ class W_CompiledMethod(W_HeapObject):
         self.header = header
         self.frame_slots = 0
         self.sista = self.new_header and header < 0
+        self.code = MethodCode(self.bytes, self.sista)
         self._note_heap_frame()
         self.large_frame = (header >> 17) & 1 == 1
         self.num_temps = (header >> 18) & 0x3f
@@ -303,6 +317,7 @@ class W_CompiledMethod(W_HeapObject):
 
     def set_bytes(self, bytes):
         self.bytes = bytes
+        self.code = MethodCode(bytes, self.sista)
         self.frame_slots = 0
         # blockCopy: (bytecode 200) makes BlockContexts, which read and write this
         # method's temporaries from their own activations: such a method's frame
@@ -457,6 +472,7 @@ class W_CompiledMethod(W_HeapObject):
         self.header, other.header = other.header, self.header
         self.literals, other.literals = other.literals, self.literals
         self.bytes, other.bytes = other.bytes, self.bytes
+        self.code, other.code = other.code, self.code
         self.heap_frame, other.heap_frame = other.heap_frame, self.heap_frame
         self.frame_slots, other.frame_slots = other.frame_slots, self.frame_slots
         self.num_args, other.num_args = other.num_args, self.num_args
@@ -511,36 +527,45 @@ class W_Context(W_HeapObject):
 
     def __init__(self, space, w_class, is_block_context, stack_size, hash=0,
                  empty_slots=False):
+        w_nil = space.w_nil
+        if empty_slots:
+            # Slots an activation fills before it reads them (see new_activation):
+            # compiled code that allocates the context then stores nothing there.
+            stack = [None] * stack_size
+        else:
+            stack = [w_nil] * stack_size
+        # Made by hand, loaded, cloned or instantiated by the image: held by it
+        # (escaped), with a nil pc.
+        self.init_fields(w_nil, w_class, hash, is_block_context, stack, NO_FRAME, None,
+                         w_nil, w_nil, w_nil, w_nil, True, -1, 0)
+
+    def init_fields(self, w_nil, w_class, hash, is_block_context, stack, frame, w_method,
+                    w_slot_method, w_receiver, w_closure, w_sender, escaped, pc, depth):
+        """Every field, each written once: a trace records every store of an
+        activation it inlines, and the trace's length is bounded."""
         self = jit.hint(self, access_directly=True, fresh_virtualizable=True)
         W_HeapObject.__init__(self, w_class, hash)
-        self.w_sender = space.w_nil
+        self.w_sender = w_sender
         self.sender_ref = jit.vref_None
-        # Made by hand, loaded, cloned or instantiated by the image: held by it.
-        # new_context (activations) clears this.
-        self.escaped = True
-        self.pc = -1
+        self.escaped = escaped
+        self.pc = pc
         # Returned, or never started: the Smalltalk pc is nil. Kept apart from pc
         # so that checking a sender or home, which may be another loop's
         # virtualizable, does not force it out of registers.
-        self.dead = True
+        self.dead = pc < 0
         self.sp = 0
-        if empty_slots:
-            # Slots an activation fills before it reads them (see new_context):
-            # compiled code that allocates the context then stores nothing there.
-            self.stack = [None] * stack_size
-        else:
-            self.stack = [space.w_nil] * stack_size
-        self.frame = NO_FRAME
-        self.w_method = None           # the method being run (home's for BlockContext)
-        self.w_slot_method = space.w_nil  # what instVarAt: 4 answers for a MethodContext
-        self.w_receiver = space.w_nil
-        self.w_closure = space.w_nil   # closureOrNil (receiverMap in 6502 images)
+        self.stack = stack
+        self.frame = frame
+        self.w_method = w_method       # the method being run (home's for BlockContext)
+        self.w_slot_method = w_slot_method  # what instVarAt: 4 answers (MethodContext)
+        self.w_receiver = w_receiver
+        self.w_closure = w_closure     # closureOrNil (receiverMap in 6502 images)
         self.is_block_context = is_block_context
-        self.w_home = space.w_nil      # BlockContext only
+        self.w_home = w_nil            # BlockContext only
         self.block_nargs = 0
         self.block_startpc = 0         # Smalltalk (1-based) pc of the block's first bytecode
-        self.w_pending_pc = space.w_nil  # a pc stored while no method is known yet
-        self.depth = 0                 # sender chain length, for the recursion bound
+        self.w_pending_pc = w_nil      # a pc stored while no method is known yet
+        self.depth = depth             # sender chain length, for the recursion bound
 
     # --- stack ---------------------------------------------------------------
 
@@ -892,10 +917,8 @@ NO_FRAME = []
 
 
 def new_context(space, w_class, is_block_context, w_method):
-    """A context laid out for running w_method (see W_Context). An activation sets
-    its arguments and temporaries (copied values, for a closure) and the stack pointer
-    above them; the operand slots above start empty (None) and are pushed before
-    they are read. Reflection (fetch) reads an empty slot as nil."""
+    """A context laid out for running w_method (see W_Context), its slots empty as
+    an activation's (see new_activation), its pc nil."""
     if w_method.heap_frame:
         w_ctx = W_Context(space, w_class, is_block_context, 0)
         w_ctx.frame = [space.w_nil] * w_method.stack_size()
@@ -904,6 +927,25 @@ def new_context(space, w_class, is_block_context, w_method):
                           empty_slots=True)
     w_ctx.w_method = w_method
     w_ctx.escaped = False
+    return w_ctx
+
+
+def new_activation(space, w_method, w_receiver, w_closure, w_sender, pc, depth):
+    """A MethodContext running w_method (a closure's home method, or a
+    CompiledBlock) from pc, called by w_sender. The caller sets the arguments and
+    temporaries and the stack pointer above them; the operand slots above start
+    empty (None) and are pushed before they are read. Reflection (fetch) reads an
+    empty slot as nil. Activations start unescaped (see W_Context)."""
+    w_nil = space.w_nil
+    if w_method.heap_frame:
+        stack = [w_nil] * 0
+        frame = [w_nil] * w_method.stack_size()
+    else:
+        stack = [None] * w_method.stack_size()
+        frame = NO_FRAME
+    w_ctx = instantiate(W_Context)
+    w_ctx.init_fields(w_nil, space.w_MethodContext, 0, False, stack, frame, w_method,
+                      w_method, w_receiver, w_closure, w_sender, False, pc, depth)
     return w_ctx
 
 

@@ -6,7 +6,7 @@ from spyvm import constants
 from spyvm.errors import PrimitiveFailed
 from spyvm.objspace import WrappingError
 from spyvm.model import W_PointersObject, W_Context, W_SmallInteger, W_CompiledMethod
-from spyvm.model import new_context
+from spyvm.model import new_activation, new_context
 from spyvm.primitives import expose, expose_raw
 
 # --- BlockContext (images without closures) ------------------------------------
@@ -60,7 +60,7 @@ def _activate_block_context(interp, ctx, w_block, args_w):
     w_block.sp = len(args_w)
     w_block.start_at(start)
     w_block.w_sender = ctx
-    interp.set_depth(w_block, ctx)
+    w_block.depth = interp.next_depth(ctx)
     return w_block
 
 
@@ -121,13 +121,8 @@ def activate_closure(interp, ctx, w_closure, args_w):
     num_copied = w_closure.size() - constants.CLOSURE_FIXED_SIZE
     if nargs + num_copied > w_method.stack_size():
         raise PrimitiveFailed
-    new_ctx = new_context(space, space.w_MethodContext, False, w_method)
-    new_ctx.w_slot_method = w_method
-    new_ctx.w_receiver = w_outer.w_receiver
-    new_ctx.w_closure = w_closure
-    new_ctx.w_sender = ctx
-    interp.set_depth(new_ctx, ctx)
-    new_ctx.start_at(start)
+    new_ctx = new_activation(space, w_method, w_outer.w_receiver, w_closure, ctx, start,
+                             interp.next_depth(ctx))
     for i in range(nargs):
         new_ctx.set_slot(i, args_w[i])
     for i in range(num_copied):
@@ -171,13 +166,9 @@ def activate_full_closure(interp, ctx, w_closure, args_w):
         num_temps = nargs + num_copied
     if num_temps > w_block.stack_size() or len(w_block.bytes) == 0:
         raise PrimitiveFailed
-    new_ctx = new_context(space, space.w_MethodContext, False, w_block)
-    new_ctx.w_slot_method = w_block
-    new_ctx.w_receiver = w_closure.fetch(space, constants.FULL_CLOSURE_RECEIVER)
-    new_ctx.w_closure = w_closure
-    new_ctx.w_sender = ctx
-    interp.set_depth(new_ctx, ctx)
-    new_ctx.start_at(0)
+    new_ctx = new_activation(space, w_block,
+                             w_closure.fetch(space, constants.FULL_CLOSURE_RECEIVER),
+                             w_closure, ctx, 0, interp.next_depth(ctx))
     for i in range(nargs):
         new_ctx.set_slot(i, args_w[i])
     for i in range(num_copied):

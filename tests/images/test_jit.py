@@ -21,9 +21,12 @@ are about machine code.
 """
 
 import os
+import re
 import subprocess
 
 import pytest
+
+from spyvm import interpreter
 
 from imagerun import REPO, find_image, remove_tree, run_vm, translated_vm
 from test_images import CASES, case_argv, case_image, case_timeout, check, write_script
@@ -89,10 +92,11 @@ def test_hot_loop_is_compiled(tmpdir):
     traces = traced_run(tmpdir, "jit-hot-loop.st", HOT_LOOP)
     loops = traces.count("# Loop ")
     assert loops >= 3, "expected a compiled loop per hot Smalltalk loop, got %d" % loops
-    # Near the top of the stack a send's room to nest is a guard on the level,
-    # the same at every iteration: no stack probe in a loop's body.
+    # Near the top of the stack a send's room to nest is a conditional call that
+    # calls nothing: no stack probe called in a loop's body.
     bodies = loop_bodies(traces)
-    assert bodies and not [b for b in bodies if "probe_stack" in b or "stack_almost_full" in b]
+    assert bodies and not [b for b in bodies if "stack_almost_full" in b or
+                           re.search(r"call_(pure_)?i\(ConstClass\(probe_stack\)", b)]
 
 
 def loop_bodies(text):
@@ -188,6 +192,23 @@ def test_deep_recursion_measures_the_stack_every_few_levels(tmpdir):
     assert "call_assembler" in traces, "no compiled recursive call: the test misses its aim"
     assert "stack_almost_full" not in traces
     assert "cond_call_value_i(" in traces and "probe_stack" in traces
+    # The check is branch-free: one trace serves shallow and deep levels alike.
+    # (A guard on `level < MAX_NESTING` made the shallow levels of a recursion
+    # traced deep fail into a bridge that called one level at a time.)
+    assert not guards_on(traces, r"int_lt\(i\d+, %d\)" % interpreter.MAX_NESTING)
+
+
+def guards_on(text, pattern):
+    """The guards in a jit-log-opt that test the result of an operation whose
+    right-hand side matches pattern (a regular expression), trace by trace."""
+    found = []
+    for trace in re.split(r"\n# (?:Loop|bridge) ", text):
+        results = set(re.findall(r"(i\d+) = " + pattern, trace))
+        for line in trace.splitlines():
+            m = re.search(r"guard_(?:true|false)\((i\d+)", line)
+            if m and m.group(1) in results:
+                found.append(line)
+    return found
 
 
 SENDERS = "78000\n75000\n12500\n500\n"
