@@ -493,7 +493,7 @@ class W_Context(W_HeapObject):
 
     `pc` is a 0-based index into the method's bytecode string (-1 when the Smalltalk
     pc is nil, i.e. the context has returned); `stack` holds arguments, temporaries and
-    the operand stack (None in an operand slot never pushed: see new_context), `sp` is
+    the operand stack (None in an operand slot never pushed: see new_activation), `sp` is
     the Smalltalk stackp. The six fixed slots are mapped by fetch/store so the image
     can reflect on contexts as ordinary objects.
 
@@ -514,7 +514,7 @@ class W_Context(W_HeapObject):
     compiled code that must allocate the callee (a call it does not inline) then
     leaves the sender in registers; reading the sender (sender()) forces it out.
     `escaped` marks a context the image may hold a reference to, other than
-    through a sender chain: every context but an activation's (new_context) from
+    through a sender chain: every context but an activation's (new_activation) from
     the start, and an activation once it is seen (thisContext, a block's home, a
     closure's outer context, a suspended process, a heap walk). Its callees are
     not linked, since the image could end it while they run.
