@@ -474,11 +474,9 @@ class Interpreter(object):
         # At a given position the stack depth is fixed: promoting it lets traces
         # address the stack with constants.
         jit.promote(ctx.sp)
-        if w_method is None:
+        if w_method is None or pc < 0 or pc >= len(w_method.code.bytes):
             raise VMFatal("context has no bytecode to run (pc %d)" % pc)
         code = w_method.code
-        if pc < 0 or pc >= len(code.bytes):
-            raise VMFatal("context has no bytecode to run (pc %d)" % pc)
         try:
             if code.sista:
                 return self.step_sista(ctx, pc, w_method, code.bytes)
@@ -780,8 +778,7 @@ class Interpreter(object):
     def activate(self, ctx, w_method, w_rcvr, argcount):
         """A new MethodContext for w_method, arguments taken from ctx's stack."""
         space = self.space
-        w_nil = space.w_nil
-        w_new = model.new_activation(space, w_method, w_rcvr, w_nil, ctx, 0,
+        w_new = model.new_activation(space, w_method, w_rcvr, None, ctx, 0,
                                      self.next_depth(ctx))
         new_ctx = jit.hint(w_new, access_directly=True, fresh_virtualizable=True)
         num_temps = w_method.num_temps
@@ -795,7 +792,7 @@ class Interpreter(object):
         if num_temps > new_ctx.slot_count():
             raise StackUnderflow
         for i in range(argcount, num_temps):
-            new_ctx.set_slot(i, w_nil)
+            new_ctx.set_slot(i, space.w_nil)
         new_ctx.sp = num_temps
         ctx.pop_n(argcount + 1)
         # The unhinted reference: an interrupt may answer another process's context,

@@ -298,7 +298,8 @@ class W_CompiledMethod(W_HeapObject):
         self.header = header
         self.frame_slots = 0
         self.sista = self.new_header and header < 0
-        self.code = MethodCode(self.bytes, self.sista)
+        if self.sista != self.code.sista:
+            self.code = MethodCode(self.bytes, self.sista)
         self._note_heap_frame()
         self.large_frame = (header >> 17) & 1 == 1
         self.num_temps = (header >> 18) & 0x3f
@@ -493,7 +494,7 @@ class W_Context(W_HeapObject):
 
     `pc` is a 0-based index into the method's bytecode string (-1 when the Smalltalk
     pc is nil, i.e. the context has returned); `stack` holds arguments, temporaries and
-    the operand stack (None in an operand slot never pushed: see new_activation), `sp` is
+    the operand stack (None in an operand slot never pushed: see _slots_for), `sp` is
     the Smalltalk stackp. The six fixed slots are mapped by fetch/store so the image
     can reflect on contexts as ordinary objects.
 
@@ -525,19 +526,12 @@ class W_Context(W_HeapObject):
                'block_nargs', 'block_startpc', 'w_slot_method', 'w_pending_pc',
                'depth', 'dead']
 
-    def __init__(self, space, w_class, is_block_context, stack_size, hash=0,
-                 empty_slots=False):
-        w_nil = space.w_nil
-        if empty_slots:
-            # Slots an activation fills before it reads them (see new_activation):
-            # compiled code that allocates the context then stores nothing there.
-            stack = [None] * stack_size
-        else:
-            stack = [w_nil] * stack_size
+    def __init__(self, space, w_class, is_block_context, stack_size, hash=0):
         # Made by hand, loaded, cloned or instantiated by the image: held by it
-        # (escaped), with a nil pc.
-        self.init_fields(w_nil, w_class, hash, is_block_context, stack, NO_FRAME, None,
-                         w_nil, w_nil, w_nil, w_nil, True, -1, 0)
+        # (escaped), slots nil, pc nil.
+        w_nil = space.w_nil
+        self.init_fields(w_nil, w_class, hash, is_block_context, [w_nil] * stack_size,
+                         NO_FRAME, None, w_nil, w_nil, w_nil, w_nil, True, -1, 0)
 
     def init_fields(self, w_nil, w_class, hash, is_block_context, stack, frame, w_method,
                     w_slot_method, w_receiver, w_closure, w_sender, escaped, pc, depth):
@@ -917,36 +911,40 @@ NO_FRAME = []
 
 
 def new_context(space, w_class, is_block_context, w_method):
-    """A context laid out for running w_method (see W_Context), its slots empty as
-    an activation's (see new_activation), its pc nil."""
-    if w_method.heap_frame:
-        w_ctx = W_Context(space, w_class, is_block_context, 0)
-        w_ctx.frame = [space.w_nil] * w_method.stack_size()
-    else:
-        w_ctx = W_Context(space, w_class, is_block_context, w_method.stack_size(),
-                          empty_slots=True)
-    w_ctx.w_method = w_method
-    w_ctx.escaped = False
+    """A context laid out for running w_method (see new_activation), its pc nil,
+    not yet escaped (blockCopy: marks it)."""
+    w_nil = space.w_nil
+    stack, frame = _slots_for(w_nil, w_method)
+    w_ctx = instantiate(W_Context)
+    w_ctx.init_fields(w_nil, w_class, 0, is_block_context, stack, frame, w_method,
+                      w_nil, w_nil, w_nil, w_nil, False, -1, 0)
     return w_ctx
 
 
 def new_activation(space, w_method, w_receiver, w_closure, w_sender, pc, depth):
     """A MethodContext running w_method (a closure's home method, or a
-    CompiledBlock) from pc, called by w_sender. The caller sets the arguments and
-    temporaries and the stack pointer above them; the operand slots above start
-    empty (None) and are pushed before they are read. Reflection (fetch) reads an
-    empty slot as nil. Activations start unescaped (see W_Context)."""
+    CompiledBlock) from pc, called by w_sender; w_closure None: not a closure's.
+    The caller sets the arguments and temporaries and the stack pointer above
+    them. Activations start unescaped (see W_Context)."""
     w_nil = space.w_nil
-    if w_method.heap_frame:
-        stack = [w_nil] * 0
-        frame = [w_nil] * w_method.stack_size()
-    else:
-        stack = [None] * w_method.stack_size()
-        frame = NO_FRAME
+    if w_closure is None:
+        w_closure = w_nil
+    stack, frame = _slots_for(w_nil, w_method)
     w_ctx = instantiate(W_Context)
     w_ctx.init_fields(w_nil, space.w_MethodContext, 0, False, stack, frame, w_method,
                       w_method, w_receiver, w_closure, w_sender, False, pc, depth)
     return w_ctx
+
+
+def _slots_for(w_nil, w_method):
+    """(stack, frame) for a context running w_method: exactly one holds its slots
+    (see W_Context). Operand slots in `stack` start empty (None): an activation
+    fills its arguments and temporaries and pushes the rest before reading them,
+    so compiled code that allocates the context stores nothing there; reflection
+    (fetch) reads an empty slot as nil."""
+    if w_method.heap_frame:
+        return [w_nil] * 0, [w_nil] * w_method.stack_size()
+    return [None] * w_method.stack_size(), NO_FRAME
 
 
 class StackUnderflow(Exception):

@@ -1467,6 +1467,31 @@ def test_a_context_deeper_than_its_method_allows_is_a_fatal_error(vm):
     assert vm.run(ctx).value == 1
 
 
+
+def test_a_pc_past_the_bytecodes_is_a_fatal_error(vm):
+    ctx = vm.start(vm.method([PUSH_1, RETURN_TOP]))
+    ctx.pc = 2
+    with pytest.raises(VMFatal) as info:
+        vm.interp.step(ctx)
+    assert "no bytecode to run (pc 2)" in info.value.message
+
+
+def test_the_loop_runs_the_bytecodes_a_method_has_now(vm):
+    # The loop reads bytes and bytecode set through one field (MethodCode): new
+    # bytes, a new header and become: must all reach it.
+    w_method = vm.method([PUSH_1, RETURN_TOP])
+    assert vm.run(vm.start(w_method)).value == 1
+    w_method.set_bytes(chr(PUSH_2) + chr(RETURN_TOP))
+    assert w_method.code.bytes == w_method.bytes
+    assert vm.run(vm.start(w_method)).value == 2
+    w_method.set_header(w_method.header)
+    assert w_method.code.bytes == w_method.bytes and not w_method.code.sista
+    w_other = vm.method([PUSH_1, RETURN_TOP])
+    from spyvm import heap
+    heap.become(vm.interp, [w_method], [w_other], True)
+    assert vm.run(vm.start(w_method)).value == 1
+    assert vm.run(vm.start(w_other)).value == 2
+
 # --- linked senders (the JIT's virtual references) ---------------------------------------
 
 @pytest.fixture
