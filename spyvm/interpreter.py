@@ -474,9 +474,10 @@ class Interpreter(object):
         # At a given position the stack depth is fixed: promoting it lets traces
         # address the stack with constants.
         jit.promote(ctx.sp)
-        if w_method is None or pc < 0 or pc >= len(w_method.code.bytes):
+        # One read of the quasi-immutable field: a trace records each read.
+        code = w_method.code if w_method is not None else None
+        if code is None or pc < 0 or pc >= len(code.bytes):
             raise VMFatal("context has no bytecode to run (pc %d)" % pc)
-        code = w_method.code
         try:
             if code.sista:
                 return self.step_sista(ctx, pc, w_method, code.bytes)

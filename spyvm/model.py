@@ -494,7 +494,7 @@ class W_Context(W_HeapObject):
 
     `pc` is a 0-based index into the method's bytecode string (-1 when the Smalltalk
     pc is nil, i.e. the context has returned); `stack` holds arguments, temporaries and
-    the operand stack (None in an operand slot never pushed: see _slots_for), `sp` is
+    the operand stack (None in an operand slot never pushed: see _laid_out), `sp` is
     the Smalltalk stackp. The six fixed slots are mapped by fetch/store so the image
     can reflect on contexts as ordinary objects.
 
@@ -911,14 +911,11 @@ NO_FRAME = []
 
 
 def new_context(space, w_class, is_block_context, w_method):
-    """A context laid out for running w_method (see new_activation), its pc nil,
-    not yet escaped (blockCopy: marks it)."""
+    """A context laid out for running w_method (see _laid_out), its pc nil, not
+    yet escaped (blockCopy: marks it)."""
     w_nil = space.w_nil
-    stack, frame = _slots_for(w_nil, w_method)
-    w_ctx = instantiate(W_Context)
-    w_ctx.init_fields(w_nil, w_class, 0, is_block_context, stack, frame, w_method,
-                      w_nil, w_nil, w_nil, w_nil, False, -1, 0)
-    return w_ctx
+    return _laid_out(space, w_class, is_block_context, w_method, w_nil, w_nil, w_nil,
+                     w_nil, -1, 0)
 
 
 def new_activation(space, w_method, w_receiver, w_closure, w_sender, pc, depth):
@@ -926,25 +923,31 @@ def new_activation(space, w_method, w_receiver, w_closure, w_sender, pc, depth):
     CompiledBlock) from pc, called by w_sender; w_closure None: not a closure's.
     The caller sets the arguments and temporaries and the stack pointer above
     them. Activations start unescaped (see W_Context)."""
+    return _laid_out(space, space.w_MethodContext, False, w_method, w_method, w_receiver,
+                     w_closure, w_sender, pc, depth)
+
+
+def _laid_out(space, w_class, is_block_context, w_method, w_slot_method, w_receiver,
+              w_closure, w_sender, pc, depth):
+    """An unescaped context for w_method, its slots in exactly one of stack and
+    frame (see W_Context). Operand slots in `stack` start empty (None): an
+    activation fills its arguments and temporaries and pushes the rest before
+    reading them, so compiled code that allocates the context stores nothing
+    there; reflection (fetch) reads an empty slot as nil. (No helper answering
+    the two lists: its tuple would be recorded at every send a trace inlines.)"""
     w_nil = space.w_nil
     if w_closure is None:
         w_closure = w_nil
-    stack, frame = _slots_for(w_nil, w_method)
-    w_ctx = instantiate(W_Context)
-    w_ctx.init_fields(w_nil, space.w_MethodContext, 0, False, stack, frame, w_method,
-                      w_method, w_receiver, w_closure, w_sender, False, pc, depth)
-    return w_ctx
-
-
-def _slots_for(w_nil, w_method):
-    """(stack, frame) for a context running w_method: exactly one holds its slots
-    (see W_Context). Operand slots in `stack` start empty (None): an activation
-    fills its arguments and temporaries and pushes the rest before reading them,
-    so compiled code that allocates the context stores nothing there; reflection
-    (fetch) reads an empty slot as nil."""
     if w_method.heap_frame:
-        return [w_nil] * 0, [w_nil] * w_method.stack_size()
-    return [None] * w_method.stack_size(), NO_FRAME
+        stack = [w_nil] * 0
+        frame = [w_nil] * w_method.stack_size()
+    else:
+        stack = [None] * w_method.stack_size()
+        frame = NO_FRAME
+    w_ctx = instantiate(W_Context)
+    w_ctx.init_fields(w_nil, w_class, 0, is_block_context, stack, frame, w_method,
+                      w_slot_method, w_receiver, w_closure, w_sender, False, pc, depth)
+    return w_ctx
 
 
 class StackUnderflow(Exception):
