@@ -939,7 +939,7 @@ def _laid_out(space, w_class, is_block_context, w_method, w_slot_method, w_recei
     if w_closure is None:
         w_closure = w_nil
     if w_method.heap_frame:
-        stack = [w_nil] * 0
+        stack = []
         frame = [w_nil] * w_method.stack_size()
     else:
         stack = [None] * w_method.stack_size()

@@ -1468,12 +1468,17 @@ def test_a_context_deeper_than_its_method_allows_is_a_fatal_error(vm):
 
 
 
-def test_a_pc_past_the_bytecodes_is_a_fatal_error(vm):
+@pytest.mark.parametrize("pc, has_method", [(2, True), (-1, True), (0, False)],
+                         ids=["past-the-end", "nil-pc", "no-method"])
+def test_a_context_with_no_bytecode_at_its_pc_is_a_fatal_error(vm, pc, has_method):
+    # A context the image edited by hand: a VM error, not a crash.
     ctx = vm.start(vm.method([PUSH_1, RETURN_TOP]))
-    ctx.pc = 2
+    ctx.pc = pc
+    if not has_method:
+        ctx.w_method = None
     with pytest.raises(VMFatal) as info:
         vm.interp.step(ctx)
-    assert "no bytecode to run (pc 2)" in info.value.message
+    assert "no bytecode to run (pc %d)" % pc in info.value.message
 
 
 def test_the_loop_runs_the_bytecodes_a_method_has_now(vm):
